@@ -1,0 +1,1 @@
+"""Simulated Windows build VMs reached over WS-Management (WinRM HTTPS, NTLM)."""
