@@ -106,10 +106,13 @@ class Guest(Protocol):
         need them. Return a failure as ``{"failed": True, "msg": ...}``; raise NotModelled for an
         unknown module or option."""
 
-    def record_async_result(self, jid: str, result: dict[str, Any]) -> str:
-        """Store an async job's final result (the transport runs the module at once) and return
-        the results file path (``%USERPROFILE%\\.ansible_async\\<jid>`` expanded). The state side's
-        ``ansible.windows.async_status`` module serves it (mode status / cleanup)."""
+    def write_async_result(self, async_dir: str, jid: str, result: dict[str, Any]) -> str:
+        """Async task support (async_wrapper.ps1 + async_watchdog.ps1): the transport runs the module
+        at once and hands over the job's final record (started/finished/ansible_job_id/results_file
+        plus the module result). Create ``async_dir`` (``%VAR%`` expanded, e.g.
+        ``%USERPROFILE%\\.ansible_async``) if missing, write the record as JSON to
+        ``<async_dir>\\<jid>`` and return that full path. The state side's
+        ``ansible.windows.async_status`` module reads the same file (``_async_dir`` + ``jid``)."""
 
     def run_raw(self, script: str) -> tuple[str, str, int]:
         """A raw PowerShell script (``raw`` task, or an action-plugin script the transport does not
