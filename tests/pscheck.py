@@ -7,6 +7,7 @@ tests.pscheck [paths...]``; it exits non-zero and names each bad file, line and 
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ import tree_sitter_powershell
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Directories that hold no PowerShell of ours (third-party code, caches, build output).
-SKIP_DIRS = frozenset({".git", ".venv", ".sandbox", "artifacts", "collections", "node_modules", "__pycache__"})
+SKIP_DIRS = frozenset(
+    {".git", ".venv", ".sandbox", "artifacts", "collections", "node_modules", "__pycache__"}
+)
 SUFFIXES = (".ps1", ".psm1")
 
 
@@ -42,11 +45,11 @@ def _parser() -> tree_sitter.Parser:
 def find_scripts(root: Path = REPO_ROOT) -> list[Path]:
     """Every .ps1/.psm1 under root, skipping vendored and generated directories."""
     found: list[Path] = []
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() in SUFFIXES and path.is_file():
-            if not SKIP_DIRS.intersection(path.relative_to(root).parts):
-                found.append(path)
-    return found
+    for directory, subdirs, files in os.walk(root):
+        # Prune in place so os.walk never descends into the virtualenv or vendored trees.
+        subdirs[:] = [d for d in subdirs if d not in SKIP_DIRS]
+        found.extend(Path(directory, f) for f in files if f.lower().endswith(SUFFIXES))
+    return sorted(found)
 
 
 def _walk(node: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
