@@ -1,0 +1,100 @@
+"""Filters for image definitions and build naming; the logic lives in plugin_utils._image_definition.
+
+Each filter has its documentation in a sidecar ``<filter name>.yml`` next to this file, because
+one Python file cannot hold several DOCUMENTATION blocks.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.avd.golden.plugins.plugin_utils import _image_definition as _impl
+
+
+def _moment(value: Any, what: str) -> _dt.datetime | None:
+    """Accept None, a datetime or an ISO 8601 string (``Z`` allowed) as a UTC moment."""
+    if value is None or isinstance(value, _dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise AnsibleFilterError(f"{what}: expected an ISO 8601 date-time, got {value!r}")
+
+
+def validate_image_definition(data: Any, today: str | None = None) -> list[str]:
+    """Return every error in an image definition as ``"<dotted.field>: <reason>"``.
+
+    :param data: the image definition as loaded from YAML.
+    :param today: ``YYYY-MM-DD`` to judge ``end_of_life_date`` against (default: today, UTC).
+    """
+    try:
+        return _impl.validate_image_definition(data, today)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"validate_image_definition: {exc}") from exc
+
+
+def normalize_image_definition(data: Any, today: str | None = None) -> dict[str, Any]:
+    """Return the definition with defaults filled; fail listing every error when it is invalid."""
+    try:
+        return _impl.normalize_image_definition(data, today)
+    except _impl.ImageDefinitionError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+    except ValueError as exc:
+        raise AnsibleFilterError(f"normalize_image_definition: {exc}") from exc
+
+
+def new_build_id(name: str, timestamp: Any = None, suffix: str | None = None) -> str:
+    """Return a fresh build id ``<name>-<yyyymmddHHMMSS>-<4 hex>`` (UTC now, random suffix)."""
+    try:
+        return _impl.new_build_id(name, _moment(timestamp, "new_build_id"), suffix)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"new_build_id: {exc}") from exc
+
+
+def build_context(
+    definition: Mapping[str, Any],
+    build_id: str,
+    owner: str | None = None,
+    ttl_hours: int = 24,
+    artifacts_root: str = "artifacts",
+    awx_job_id: Any = None,
+) -> dict[str, Any]:
+    """Return the ``avd_build`` context (names, tags, times, paths) for a normalised definition."""
+    try:
+        return _impl.build_context(definition, build_id, owner, ttl_hours, artifacts_root, awx_job_id)
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError(f"build_context: the definition is not normalised ({exc!r})") from exc
+    except ValueError as exc:
+        raise AnsibleFilterError(f"build_context: {exc}") from exc
+
+
+def next_image_version(existing: Iterable[Any] | None) -> str:
+    """Return the latest existing gallery image version plus one patch, ``1.0.0`` when none."""
+    try:
+        return _impl.next_image_version(existing)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"next_image_version: {exc}") from exc
+
+
+def password_meets_azure_complexity(password: Any, min_length: int = 12) -> bool:
+    """Return whether Azure would accept ``password`` for a Windows VM admin account."""
+    return _impl.password_meets_azure_complexity(password, min_length)
+
+
+class FilterModule:
+    """Image definition filters."""
+
+    def filters(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "validate_image_definition": validate_image_definition,
+            "normalize_image_definition": normalize_image_definition,
+            "new_build_id": new_build_id,
+            "build_context": build_context,
+            "next_image_version": next_image_version,
+            "password_meets_azure_complexity": password_meets_azure_complexity,
+        }

@@ -1,0 +1,257 @@
+"""The build ledger: a JSON file under the build's artifacts that lists phases and resources.
+
+Every Azure resource a build creates is recorded here *before* the request that creates it, so
+teardown (and a later janitor) can find it even after a crash. Writes are atomic (temporary
+file in the same directory, then ``os.replace``) and serialised with an ``flock`` so parallel
+tasks cannot lose each other's updates.
+
+Shape (``version`` 1)::
+
+    {"version": 1, "build_id": "...", "created_at": "...Z", "updated_at": "...Z",
+     "phases": [{"name": "validate", "start": "...Z", "end": "...Z", "status": "ok", "message": ""}],
+     "resources": [{"id": "/subscriptions/...", "type": "Microsoft.Compute/virtualMachines",
+                    "phase": "provision", "recorded_at": "...Z", "removed": false, "removed_at": null}]}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as _dt
+import fcntl
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+LEDGER_VERSION = 1
+PHASE_STATUSES = ("ok", "failed", "skipped")
+
+# Keys whose values must never reach a ledger or a report: the build handles an admin
+# password and Azure credentials, and neither belongs in an artifact.
+SECRET_KEY_RE = re.compile(
+    r"password|passwd|secret|token|credential|private_key|api_key|apikey", re.IGNORECASE
+)
+# ``password=...`` / ``"client_secret": "..."`` style fragments inside free text.
+_SECRET_TEXT_RE = re.compile(
+    r"(?P<key>[\w-]*(?:password|passwd|secret|token)[\w-]*)(?P<sep>[\"']?\s*[:=]\s*[\"']?)(?P<value>[^\s\"',;}]+)",
+    re.IGNORECASE,
+)
+REDACTED = "<redacted>"
+
+
+class LedgerError(Exception):
+    """A ledger file that cannot be read or does not look like a ledger."""
+
+
+def utc_now() -> str:
+    """Return the current time as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str | None) -> _dt.datetime | None:
+    """Parse a ledger timestamp; None for None."""
+    if not value:
+        return None
+    return _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def redact_text(text: str) -> str:
+    """Replace ``<secret-ish key>=<value>`` fragments in free text with a placeholder."""
+    return _SECRET_TEXT_RE.sub(lambda m: f"{m['key']}{m['sep']}{REDACTED}", text)
+
+
+def strip_secrets(value: Any, path: str = "", stripped: list[str] | None = None) -> Any:
+    """Return a copy of ``value`` without mapping keys that look like secrets.
+
+    ``stripped`` collects the dotted paths of what was removed, so the caller can warn.
+    Strings are passed through :func:`redact_text`.
+    """
+    if stripped is None:
+        stripped = []
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if SECRET_KEY_RE.search(str(key)):
+                stripped.append(where)
+                continue
+            out[str(key)] = strip_secrets(item, where, stripped)
+        return out
+    if isinstance(value, list | tuple):
+        return [strip_secrets(item, f"{path}[{i}]", stripped) for i, item in enumerate(value)]
+    if isinstance(value, str):
+        cleaned = redact_text(value)
+        if cleaned != value:
+            stripped.append(path or "(value)")
+        return cleaned
+    return value
+
+
+def empty_ledger(build_id: str | None = None) -> dict[str, Any]:
+    """Return a new, empty ledger."""
+    now = utc_now()
+    return {
+        "version": LEDGER_VERSION,
+        "build_id": build_id,
+        "created_at": now,
+        "updated_at": now,
+        "phases": [],
+        "resources": [],
+    }
+
+
+def load(path: str) -> dict[str, Any] | None:
+    """Return the ledger at ``path``, None when the file does not exist."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise LedgerError(f"cannot read ledger {path}: {exc}") from exc
+    if not isinstance(data, dict) or data.get("version") != LEDGER_VERSION:
+        raise LedgerError(f"{path} is not a version {LEDGER_VERSION} build ledger")
+    if not isinstance(data.get("phases"), list) or not isinstance(data.get("resources"), list):
+        raise LedgerError(f"{path} is not a build ledger: 'phases' and 'resources' must be lists")
+    return data
+
+
+def write_atomic(path: str, data: Mapping[str, Any], mode: int = 0o600) -> None:
+    """Write JSON to ``path`` so readers see the old or the new file, never half of one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=False)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def locked(path: str, create_dir: bool) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` for a read-modify-write of the ledger."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        if not create_dir:
+            # Nothing to lock (check mode before the directory exists): nobody can write either.
+            yield
+            return
+        os.makedirs(directory, exist_ok=True)
+    with open(f"{path}.lock", "a", encoding="utf-8") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _same_id(a: str, b: str) -> bool:
+    # ARM resource ids are case-insensitive.
+    return a.lower() == b.lower()
+
+
+def find_resource(ledger: Mapping[str, Any], resource_id: str) -> dict[str, Any] | None:
+    """Return the ledger entry for ``resource_id`` (case-insensitive), or None."""
+    for entry in ledger["resources"]:
+        if _same_id(entry["id"], resource_id):
+            return entry
+    return None
+
+
+def find_phase(ledger: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """Return the ledger entry for phase ``name``, or None."""
+    for entry in ledger["phases"]:
+        if entry["name"] == name:
+            return entry
+    return None
+
+
+def apply_resource(
+    ledger: dict[str, Any],
+    resource_id: str,
+    resource_type: str | None,
+    state: str,
+    phase: str | None,
+    now: str,
+) -> bool:
+    """Record a resource or mark it removed; return whether the ledger changed."""
+    entry = find_resource(ledger, resource_id)
+    if state == "recorded":
+        if entry is None:
+            ledger["resources"].append(
+                {
+                    "id": resource_id,
+                    "type": resource_type,
+                    "phase": phase,
+                    "recorded_at": now,
+                    "removed": False,
+                    "removed_at": None,
+                }
+            )
+            return True
+        changed = False
+        if entry["removed"]:
+            # Recorded again after teardown removed it: it is about to exist again.
+            entry["removed"], entry["removed_at"] = False, None
+            changed = True
+        if resource_type and entry.get("type") != resource_type:
+            entry["type"] = resource_type
+            changed = True
+        return changed
+    if entry is None:
+        # Removal of something never recorded: keep a trace so the report shows it.
+        ledger["resources"].append(
+            {
+                "id": resource_id,
+                "type": resource_type,
+                "phase": phase,
+                "recorded_at": now,
+                "removed": True,
+                "removed_at": now,
+            }
+        )
+        return True
+    if entry["removed"]:
+        return False
+    entry["removed"], entry["removed_at"] = True, now
+    return True
+
+
+def apply_phase(
+    ledger: dict[str, Any], name: str, event: str, status: str | None, message: str | None, now: str
+) -> bool:
+    """Record a phase start or end; return whether the ledger changed.
+
+    A start for a phase already started changes nothing (the first start time stands); an end
+    that repeats the recorded status and message changes nothing either.
+    """
+    entry = find_phase(ledger, name)
+    if event == "start":
+        if entry is not None:
+            return False
+        ledger["phases"].append({"name": name, "start": now, "end": None, "status": "running", "message": ""})
+        return True
+    message = redact_text(message or "")
+    if entry is None:
+        entry = {"name": name, "start": now, "end": None, "status": "running", "message": ""}
+        ledger["phases"].append(entry)
+    elif entry["end"] is not None and entry["status"] == status and entry["message"] == message:
+        return False
+    entry["end"], entry["status"], entry["message"] = now, status, message
+    return True
+
+
+def snapshot(ledger: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Return a deep copy (for diffs)."""
+    return copy.deepcopy(ledger) if ledger is not None else None
