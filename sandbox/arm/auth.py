@@ -1,0 +1,219 @@
+"""Entra ID (token endpoint, openid-configuration) and the cloud metadata document.
+
+Credentials are generated once per state dir and stored there with mode 600. The token endpoint
+accepts only those; ARM accepts only tokens it issued (kept as SHA-256 digests, never in clear).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from sandbox.arm.errors import ArmError
+
+TOKEN_LIFETIME = 3599
+
+
+@dataclass
+class Credentials:
+    """The one service principal the sandbox knows."""
+
+    tenant_id: str
+    client_id: str
+    client_secret: str
+    subscription_id: str
+
+    @classmethod
+    def generate(cls) -> Credentials:
+        return cls(
+            tenant_id=str(uuid.uuid4()),
+            client_id=str(uuid.uuid4()),
+            client_secret=secrets.token_urlsafe(32),
+            subscription_id=str(uuid.uuid4()),
+        )
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def aad_error(status: int, error: str, code: int, description: str) -> ArmError:
+    """An Entra ID style error (OAuth2 body, not ARM's)."""
+    err = ArmError(status, error, f"AADSTS{code}: {description}")
+    err.aad = {  # type: ignore[attr-defined]
+        "error": error,
+        "error_description": f"AADSTS{code}: {description}\r\nTrace ID: {uuid.uuid4()}\r\n"
+        f"Correlation ID: {uuid.uuid4()}\r\nTimestamp: {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())}",
+        "error_codes": [code],
+        "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
+        "trace_id": str(uuid.uuid4()),
+        "correlation_id": str(uuid.uuid4()),
+    }
+    return err
+
+
+class Authority:
+    """Token issuing and checking."""
+
+    def __init__(self, creds: Credentials, token_digests: dict[str, float] | None = None):
+        self.creds = creds
+        # sha256(token) -> expiry (epoch seconds). Digests only: a token never touches the disk.
+        self.tokens: dict[str, float] = dict(token_digests or {})
+
+    @staticmethod
+    def _digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def openid_configuration(self, base: str, tenant: str) -> dict[str, Any]:
+        """The document msal reads for tenant discovery."""
+        if tenant not in (self.creds.tenant_id, "organizations", "common"):
+            raise aad_error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
+        root = f"{base}/{tenant}"
+        return {
+            "token_endpoint": f"{root}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+            "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+            "issuer": f"{base}/{self.creds.tenant_id}/v2.0",
+            "jwks_uri": f"{root}/discovery/v2.0/keys",
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "tenant_region_scope": "EU",
+        }
+
+    def token(self, tenant: str, form_body: bytes, audience: str) -> dict[str, Any]:
+        """Client-credentials grant; checks tenant, client id, secret and scope."""
+        form = {k: v[0] for k, v in parse_qs(form_body.decode("utf-8", "replace")).items()}
+        if tenant != self.creds.tenant_id:
+            raise aad_error(400, "invalid_request", 90002, f"Tenant '{tenant}' not found.")
+        if form.get("grant_type") != "client_credentials":
+            raise aad_error(
+                400,
+                "unsupported_grant_type",
+                70003,
+                f"The app requested an unsupported grant type '{form.get('grant_type')}'.",
+            )
+        if form.get("client_id") != self.creds.client_id:
+            raise aad_error(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{form.get('client_id')}' was not found in the directory "
+                f"'{tenant}'.",
+            )
+        if "client_secret" not in form:
+            raise aad_error(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            )
+        if not secrets.compare_digest(form["client_secret"], self.creds.client_secret):
+            raise aad_error(
+                401,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the "
+                f"client secret value, not the client secret ID, for a secret added to app '{self.creds.client_id}'.",
+            )
+        scopes = form.get("scope", "").split()
+        allowed = {audience.rstrip("/") + "/.default", audience.rstrip("/") + "//.default"}
+        if not scopes or any(s not in allowed for s in scopes):
+            raise aad_error(
+                400,
+                "invalid_scope",
+                1002012,
+                f"The provided value for scope {form.get('scope')} is not valid. Client credential flows "
+                "must have a scope value with /.default suffixed to the resource identifier.",
+            )
+        token = secrets.token_urlsafe(48)
+        now = time.time()
+        self.tokens = {d: e for d, e in self.tokens.items() if e > now}
+        self.tokens[self._digest(token)] = now + TOKEN_LIFETIME
+        return {
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME,
+            "ext_expires_in": TOKEN_LIFETIME,
+            "access_token": token,
+        }
+
+    def check(self, authorization: str | None) -> None:
+        """401 unless the header carries a live token this authority issued."""
+        if not authorization:
+            raise ArmError(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+            )
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ArmError(
+                401,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+            )
+        expiry = self.tokens.get(self._digest(token.strip()))
+        if expiry is None:
+            raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        if expiry < time.time():
+            raise ArmError(
+                401,
+                "ExpiredAuthenticationToken",
+                "The access token expiry UTC time is earlier than current UTC time.",
+            )
+
+
+def cloud_metadata(base: str) -> list[dict[str, Any]]:
+    """The 2022-09-01 metadata document (a list of clouds) azure-cli-core parses.
+
+    The cloud is deliberately not named AzureCloud: azure-cli-core replaces that cloud's login
+    endpoint with login.microsoftonline.com.
+    """
+    return [
+        {
+            "portal": base,
+            "authentication": {
+                "loginEndpoint": base,
+                "audiences": [base, base.rstrip("/") + "/"],
+                "tenant": "common",
+                "identityProvider": "AAD",
+            },
+            "media": base,
+            "graphAudience": base,
+            "graph": base,
+            "name": "AvdGoldenSandbox",
+            "suffixes": {
+                "azureDataLakeStoreFileSystem": "sandbox.invalid",
+                "acrLoginServer": "sandbox.invalid",
+                "sqlServerHostname": "sandbox.invalid",
+                "azureDataLakeAnalyticsCatalogAndJob": "sandbox.invalid",
+                "keyVaultDns": "vault.sandbox.invalid",
+                "storage": "sandbox.invalid",
+                "azureFrontDoorEndpointSuffix": "sandbox.invalid",
+                "storageSyncEndpointSuffix": "sandbox.invalid",
+                "mhsmDns": "sandbox.invalid",
+                "mysqlServerEndpoint": "sandbox.invalid",
+                "postgresqlServerEndpoint": "sandbox.invalid",
+                "mariadbServerEndpoint": "sandbox.invalid",
+                "synapseAnalytics": "sandbox.invalid",
+            },
+            "batch": base,
+            "resourceManager": base,
+            "vmImageAliasDoc": base + "/sandbox/vm-image-aliases",
+            "activeDirectoryDataLake": base,
+            "sqlManagement": base,
+            "microsoftGraphResourceId": base,
+            "appInsightsResourceId": base,
+            "appInsightsTelemetryChannelResourceId": base,
+            "attestationResourceId": base,
+            "synapseAnalyticsResourceId": base,
+            "logAnalyticsResourceId": base,
+            "ossrDbmsResourceId": base,
+        }
+    ]

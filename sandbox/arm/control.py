@@ -1,0 +1,111 @@
+"""The control endpoint under /_sandbox/ (CONTRACTS.md section 1). Loopback only, JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sandbox.arm.errors import ArmError
+
+if TYPE_CHECKING:
+    from sandbox.arm.core import Arm, Request, Response
+
+IMAGE_STATES = (
+    "IMAGE_STATE_COMPLETE",
+    "IMAGE_STATE_UNDEPLOYABLE",
+    "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE",
+    "IMAGE_STATE_GENERALIZE_RESEAL_TO_AUDIT",
+    "IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE",
+    "IMAGE_STATE_SPECIALIZE_RESEAL_TO_AUDIT",
+)
+
+
+def _json(req: Request) -> Any:
+    if not req.raw_body:
+        return {}
+    try:
+        return json.loads(req.raw_body)
+    except ValueError as exc:
+        raise ArmError(400, "InvalidRequestContent", f"Control body is not JSON: {exc}") from exc
+
+
+def find_vm(arm: Arm, name: str) -> dict[str, Any]:
+    """A VM by resource name (the control API addresses guests by name)."""
+    matches = [
+        r
+        for r in arm.resources.values()
+        if r["type"] == "Microsoft.Compute/virtualMachines" and r["name"].lower() == name.lower()
+    ]
+    if not matches:
+        raise ArmError(404, "ResourceNotFound", f"No virtual machine named '{name}'.")
+    if len(matches) > 1:
+        raise ArmError(409, "Ambiguous", f"More than one virtual machine is named '{name}'.")
+    return matches[0]
+
+
+def state(arm: Arm) -> dict[str, Any]:
+    guests = arm.guests.dump() if arm.guests else {}
+    vms = {
+        r["name"]: {
+            "id": r["id"],
+            "power": arm.internal.get(lid, {}).get("power"),
+            "generalized": arm.internal.get(lid, {}).get("generalized", False),
+            "public_ip": arm.vm_public_address(lid),
+            "image_state_override": arm.image_state_override.get(lid),
+        }
+        for lid, r in arm.resources.items()
+        if r["type"] == "Microsoft.Compute/virtualMachines"
+    }
+    return {
+        "resources": {lid: arm.render(r) for lid, r in sorted(arm.resources.items())},
+        "guests": guests,
+        "vms": vms,
+        "pending_operations": [
+            {k: op[k] for k in ("id", "kind", "rid", "action", "status")}
+            for op in arm.ops.values()
+            if op["status"] == "InProgress"
+        ],
+    }
+
+
+def handle(arm: Arm, req: Request) -> Response:
+    from sandbox.arm.core import Response
+
+    segs = req.segments[1:]
+    low = [s.lower() for s in segs]
+    m = req.method
+    if low == ["reset"] and m == "POST":
+        arm.reset()
+        return Response(200, {"reset": True})
+    if low == ["state"] and m == "GET":
+        return Response(200, state(arm))
+    if low == ["requests"] and m == "GET":
+        return Response(200, {"requests": arm.request_log})
+    if low == ["unmodelled"] and m == "GET":
+        return Response(200, {"unmodelled": arm.unmodelled})
+    if low == ["faults"]:
+        if m == "POST":
+            fault = arm.add_fault(_json(req))
+            arm.save()
+            return Response(201, fault)
+        if m == "DELETE":
+            arm.faults.clear()
+            arm.save()
+            return Response(200, {"faults": []})
+        if m == "GET":
+            return Response(200, {"faults": arm.faults})
+    if len(low) == 3 and low[0] == "guests" and low[2] == "image-state" and m == "POST":
+        body = _json(req)
+        value = body.get("state")
+        if value not in IMAGE_STATES:
+            raise ArmError(400, "InvalidImageState", f"state must be one of {', '.join(IMAGE_STATES)}")
+        vm = find_vm(arm, segs[1])
+        lid = vm["id"].lower()
+        setter = getattr(arm.guests, "set_image_state", None) if arm.guests else None
+        if setter is not None:
+            setter(lid, value)
+        else:
+            arm.image_state_override[lid] = value
+        arm.save()
+        return Response(200, {"vm": vm["name"], "state": value})
+    raise ArmError(404, "NotFound", f"Unknown control route {m} {req.path}")

@@ -1,0 +1,147 @@
+"""The sandbox's test PKI: one CA per checkout (or per state dir) and the server certificates it
+signs (the ARM emulator's, and one per simulated VM for its WinRM listener).
+
+Clients trust the CA through REQUESTS_CA_BUNDLE / SSL_CERT_FILE; nothing here is ever trusted
+outside the sandbox. Private keys are written with mode 600.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+CA_CERT = "ca.pem"
+CA_KEY = "ca.key"
+
+
+@dataclass(frozen=True)
+class CertPair:
+    """Paths of a PEM certificate and its PEM private key."""
+
+    cert: Path
+    key: Path
+
+
+def _write(path: Path, data: bytes, mode: int) -> None:
+    """Write atomically with the given mode (the key never exists world-readable)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def ensure_ca(directory: str | os.PathLike[str]) -> CertPair:
+    """Create the test CA in `directory` unless it already exists (idempotent)."""
+    d = Path(directory)
+    pair = CertPair(d / CA_CERT, d / CA_KEY)
+    if pair.cert.exists() and pair.key.exists():
+        return pair
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "avd.golden sandbox"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "avd.golden sandbox test CA"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    _write(
+        pair.key,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        0o600,
+    )
+    _write(pair.cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return pair
+
+
+def issue_server_cert(
+    ca: CertPair,
+    cert_path: str | os.PathLike[str],
+    key_path: str | os.PathLike[str],
+    common_name: str,
+    ips: list[str] | tuple[str, ...] = (),
+    dns: list[str] | tuple[str, ...] = (),
+    days: int = 825,
+) -> CertPair:
+    """Sign a TLS server certificate for `common_name` with SANs `ips` and `dns`."""
+    ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
+    ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    sans: list[x509.GeneralName] = [x509.DNSName(n) for n in dns]
+    sans += [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_now() - dt.timedelta(minutes=5))
+        .not_valid_after(_now() + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+    pair = CertPair(Path(cert_path), Path(key_path))
+    _write(
+        pair.key,
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        0o600,
+    )
+    _write(pair.cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return pair
