@@ -53,7 +53,10 @@ _TEST_RE = re.compile(
     r"^Get-Item -LiteralPath '(?P<key>[^']+)' -ErrorAction Stop; '(?P<token>success-[0-9a-f-]{36})'$"
 )
 _REMOVE_RE = re.compile(r"^Remove-Item (?P<path>'(?:[^']|'')*'|[^\s']+) -Force(?P<recurse> -Recurse)?$")
-_ENCODED_RE = re.compile(r"(?i)(?:^|\s)-EncodedCommand\s+(?P<b64>[A-Za-z0-9+/=]+)(?P<rest>.*)$", re.S)
+# The shell plugin quotes the base64 argument ('...') when it holds + / or =.
+_ENCODED_RE = re.compile(
+    r"(?i)(?:^|\s)-EncodedCommand\s+(?P<q>'?)(?P<b64>[A-Za-z0-9+/=]+)(?P=q)(?P<rest>.*)$", re.S
+)
 _EXE_RE = re.compile(
     r"(?i)^\s*\"?(?:[a-z]:\\windows\\system32\\windowspowershell\\v1\.0\\)?powershell(?:\.exe)?\"?\s"
 )

@@ -118,9 +118,33 @@ class FakeGuest:
             if diff:
                 result["diff"] = {"before": f"{key} = {before}\n", "after": f"{key} = {args.get('data')}\n"}
             return result
+        if module == "ansible.windows.async_status":
+            path = args["_async_dir"].replace("%USERPROFILE%", f"C:\\Users\\{self.admin_username}")
+            data = self.files.get(f"{path}\\{args['jid']}".lower())
+            if data is None:
+                return {"failed": True, "msg": f"could not find job at '{path}'", "started": 1, "finished": 1}
+            return json.loads(data)
+        if module == "ansible.windows.win_copy":
+            return self._win_copy(args, check_mode)
         if module == "ansible.windows.win_shell":
             return {"changed": True, "rc": 0, "stdout": "", "stderr": "", "cmd": args.get("_raw_params")}
         raise NotModelled(f"module {module}")
+
+    def _win_copy(self, args: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+        dest = args["dest"].lower()
+        if args.get("_copy_mode") == "query":
+            wanted = []
+            for item in args.get("files", []):
+                current = self.files.get(dest)
+                if current is None or hashlib.sha1(current).hexdigest() != item["checksum"]:  # noqa: S324
+                    wanted.append(item)
+            return {"changed": False, "files": wanted, "directories": [], "symlinks": []}
+        if args.get("_copy_mode") == "single":
+            data = self.files[args["src"].lower()]
+            if not check_mode:
+                self.files[dest] = data
+            return {"changed": True, "dest": args["dest"], "checksum": hashlib.sha1(data).hexdigest()}  # noqa: S324
+        raise NotModelled(f"win_copy mode {args.get('_copy_mode')}")
 
     def write_async_result(self, async_dir: str, jid: str, result: dict[str, Any]) -> str:
         path = async_dir.replace("%USERPROFILE%", f"C:\\Users\\{self.admin_username}") + "\\" + jid
