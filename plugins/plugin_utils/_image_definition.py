@@ -10,6 +10,7 @@ Nothing here imports Ansible, so the unit tests exercise it directly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import difflib
 import hashlib
@@ -17,7 +18,7 @@ import ipaddress
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ansible_collections.avd.golden.plugins.plugin_utils._azure_data import (
@@ -197,6 +198,17 @@ class _Checker:
     def __init__(self, today: _dt.date) -> None:
         self.errors: list[str] = []
         self.today = today
+        # Depth of missing required sections: their children are not reported again as missing.
+        self._missing = 0
+
+    @contextlib.contextmanager
+    def section(self, data: dict[str, Any] | None) -> Iterator[dict[str, Any]]:
+        """Yield a section's mapping ({} when absent); inside an absent one, skip "is required"."""
+        self._missing += data is None
+        try:
+            yield data or {}
+        finally:
+            self._missing -= data is None
 
     def error(self, field: str, reason: str) -> None:
         self.errors.append(f"{field}: {reason}")
@@ -208,7 +220,7 @@ class _Checker:
         """Return a sub-mapping; None (with an error if required) when it is missing or wrong."""
         value = parent.get(key)
         if value is None:
-            if required:
+            if required and not self._missing:
                 self.error(path, "is required")
             return None
         if not isinstance(value, Mapping):
@@ -238,7 +250,7 @@ class _Checker:
         field = _join(path, key)
         value = data.get(key)
         if value is None:
-            if required:
+            if required and not self._missing:
                 self.error(field, "is required")
             return default
         if not isinstance(value, str):
@@ -295,7 +307,8 @@ class _Checker:
 
     def region(self, value: Any, field: str) -> str | None:
         if value is None:
-            self.error(field, "is required")
+            if not self._missing:
+                self.error(field, "is required")
             return None
         if not isinstance(value, str):
             self.error(field, f"must be an Azure region name, got {_type_name(value)} {_show(value)}")
@@ -325,7 +338,13 @@ class _Checker:
 def _check_source(c: _Checker, root: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate ``source``; return the normalised section and facts about the SKU."""
     facts: dict[str, Any] = {"generation": None, "session": None, "os": None}
-    data = c.mapping(root, "source", "source", required=True) or {}
+    with c.section(c.mapping(root, "source", "source", required=True)) as data:
+        return _check_source_fields(c, data, facts)
+
+
+def _check_source_fields(
+    c: _Checker, data: dict[str, Any], facts: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     c.unknown_keys(data, "source", "source")
     publisher = c.string(data, "publisher", "source", default=SOURCE_PUBLISHER)
     if publisher != SOURCE_PUBLISHER and isinstance(data.get("publisher"), str):
@@ -452,7 +471,13 @@ def _check_private_prefix(c: _Checker, prefix: str) -> None:
 def _check_gallery(
     c: _Checker, root: Mapping[str, Any], location: str | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    data = c.mapping(root, "gallery", "gallery", required=True) or {}
+    with c.section(c.mapping(root, "gallery", "gallery", required=True)) as data:
+        return _check_gallery_fields(c, data, location)
+
+
+def _check_gallery_fields(
+    c: _Checker, data: dict[str, Any], location: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     c.unknown_keys(data, "gallery", "gallery")
     rg = c.string(data, "resource_group", "gallery", required=True)
     if isinstance(rg, str) and rg.strip():
@@ -487,7 +512,11 @@ def _check_gallery(
 
 def _check_image_def(c: _Checker, gallery: Mapping[str, Any]) -> dict[str, Any]:
     path = "gallery.image_definition"
-    data = c.mapping(gallery, "image_definition", path, required=True) or {}
+    with c.section(c.mapping(gallery, "image_definition", path, required=True)) as data:
+        return _check_image_def_fields(c, data, path)
+
+
+def _check_image_def_fields(c: _Checker, data: dict[str, Any], path: str) -> dict[str, Any]:
     c.unknown_keys(data, path, path)
     name = c.string(data, "name", path, required=True)
     if isinstance(name, str) and name.strip() and not _IMAGE_DEF_NAME_RE.match(name):

@@ -1,0 +1,883 @@
+"""Unit tests for image definition validation, defaults, versions and build naming.
+
+The logic is plugins/plugin_utils/_image_definition.py; the filter plugin is a thin wrapper, tested
+at the end for its error translation.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+# The plugins import each other as ansible_collections.avd.golden...; collections/ holds that path.
+sys.path.insert(0, str(REPO_ROOT / "collections"))
+
+from ansible_collections.avd.golden.plugins.filter import image_definition as filt  # noqa: E402
+from ansible_collections.avd.golden.plugins.plugin_utils import _image_definition as idef  # noqa: E402
+
+TODAY = "2026-11-27"
+DELETE = object()
+
+BASE: dict[str, Any] = {
+    "name": "win11-24h2-avd",
+    "description": "test image",
+    "source": {
+        "publisher": "MicrosoftWindowsDesktop",
+        "offer": "windows-11",
+        "sku": "win11-24h2-avd",
+        "version": "latest",
+    },
+    "location": "westeurope",
+    "build_vm": {
+        "size": "Standard_D4s_v5",
+        "os_disk_size_gb": 128,
+        "os_disk_type": "Premium_LRS",
+        "resource_group": None,
+    },
+    "network": {"mode": "temporary", "address_prefix": "10.250.0.0/24", "existing_subnet_id": None},
+    "gallery": {
+        "resource_group": "rg-avd-images",
+        "name": "gal_avd_images",
+        "image_definition": {
+            "name": "win11-24h2-avd",
+            "publisher": "Contoso",
+            "offer": "avd-golden",
+            "sku": "win11-24h2-avd-base",
+            "hyper_v_generation": "V2",
+            "security_type": "TrustedLaunch",
+        },
+        "version": {"strategy": "date", "value": None},
+        "target_regions": [
+            {"name": "westeurope", "replica_count": 1, "storage_account_type": "Standard_LRS"}
+        ],
+        "exclude_from_latest": False,
+        "end_of_life_date": None,
+    },
+    "windows": {"time_zone": "W. Europe Standard Time"},
+    "tags": {"workload": "avd"},
+}
+
+SUBNET_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/"
+    "Microsoft.Network/virtualNetworks/vnet-hub/subnets/snet-build"
+)
+
+
+def _tokens(path: str) -> list[str | int]:
+    out: list[str | int] = []
+    for part in path.split("."):
+        match = re.fullmatch(r"([^\[]+)((?:\[\d+\])*)", part)
+        assert match, path
+        out.append(match[1])
+        out.extend(int(i) for i in re.findall(r"\[(\d+)\]", match[2]))
+    return out
+
+
+def mutate(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``base`` with dotted paths set (or removed with DELETE)."""
+    data = copy.deepcopy(base)
+    for path, value in changes.items():
+        *parents, last = _tokens(path)
+        node: Any = data
+        for token in parents:
+            node = node[token]
+        if value is DELETE:
+            del node[last]
+        else:
+            node[last] = value
+    return data
+
+
+def fields(errors: list[str]) -> list[str]:
+    return [e.split(": ", 1)[0] for e in errors]
+
+
+def test_base_definition_is_valid() -> None:
+    assert idef.validate_image_definition(BASE, TODAY) == []
+
+
+@pytest.mark.parametrize("path", sorted(Path(REPO_ROOT / "images").glob("*.yml")), ids=lambda p: p.name)
+def test_shipped_images_are_valid(path: Path) -> None:
+    data = yaml.safe_load(path.read_text())
+    assert idef.validate_image_definition(data, TODAY) == []
+    assert data["name"] == path.stem, "the file name is the definition name"
+
+
+def test_required_example_images_exist() -> None:
+    names = {p.stem for p in (REPO_ROOT / "images").glob("*.yml")}
+    assert {"win11-24h2-avd", "win11-24h2-avd-m365", "win11-24h2-ent", "win10-22h2-avd-g2"} <= names
+
+
+# (id, changes, expected fields in order, a fragment the first error's reason must contain)
+BAD_CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
+    ("name-missing", {"name": DELETE}, ["name"], "is required"),
+    ("name-upper", {"name": "Win11"}, ["name"], "lower-case"),
+    ("name-short", {"name": "ab"}, ["name"], "3-40"),
+    ("name-long", {"name": "a" * 41}, ["name"], "3-40"),
+    ("name-trailing-hyphen", {"name": "win11-"}, ["name"], "ending"),
+    ("name-not-string", {"name": 42}, ["name"], "must be a string, got integer"),
+    ("unknown-top", {"bulid_vm": {}}, ["bulid_vm"], "did you mean 'build_vm'"),
+    (
+        "unknown-nested",
+        {"gallery.image_definition.hyperv_generation": "V2"},
+        ["gallery.image_definition.hyperv_generation"],
+        "did you mean 'hyper_v_generation'",
+    ),
+    (
+        "unknown-region-key",
+        {"gallery.target_regions[0].replicas": 2},
+        ["gallery.target_regions[0].replicas"],
+        "did you mean 'replica_count'",
+    ),
+    ("custom-image-source", {"source.id": "/subscriptions/x/images/y"}, ["source.id"], "fresh"),
+    ("source-missing", {"source": DELETE}, ["source"], "is required"),
+    ("source-not-mapping", {"source": "win11"}, ["source"], "must be a mapping, got string"),
+    (
+        "publisher-server",
+        {"source.publisher": "MicrosoftWindowsServer"},
+        ["source.publisher"],
+        "Windows 10/11",
+    ),
+    ("offer-unknown", {"source.offer": "windows-12"}, ["source.offer"], "must be one of"),
+    ("sku-server", {"source.sku": "2022-datacenter"}, ["source.sku"], "Windows 10/11 client SKU"),
+    ("sku-pro", {"source.sku": "win11-24h2-pro"}, ["source.sku"], "Pro"),
+    ("sku-edition-unknown", {"source.sku": "win11-24h2-avx"}, ["source.sku"], "unknown edition"),
+    ("sku-win11-g2", {"source.sku": "win11-24h2-avd-g2"}, ["source.sku"], "no -g2 suffix"),
+    ("sku-m365-wrong-offer", {"source.sku": "win11-24h2-avd-m365"}, ["source.sku"], "office-365"),
+    ("sku-os-mismatch", {"source.sku": "win10-22h2-avd-g2"}, ["source.sku"], "Windows 10 SKU"),
+    ("office-offer-plain-sku", {"source.offer": "office-365"}, ["source.sku"], "not published under offer"),
+    ("version-bad", {"source.version": "26100.4061"}, ["source.version"], "latest"),
+    ("version-number", {"source.version": 1}, ["source.version"], "must be a string"),
+    ("location-missing", {"location": DELETE}, ["location"], "is required"),
+    ("location-display-name", {"location": "West Europe"}, ["location"], "'westeurope'"),
+    (
+        "location-typo",
+        {"location": "westeurop", "gallery.target_regions[0].name": "westeurope"},
+        ["location"],
+        "did you mean 'westeurope'",
+    ),
+    ("size-shape", {"build_vm.size": "D4s_v5"}, ["build_vm.size"], "VM size name"),
+    ("size-not-trusted-launch", {"build_vm.size": "Standard_A2_v2"}, ["build_vm.size"], "Trusted Launch"),
+    ("size-dv2", {"build_vm.size": "Standard_D2_v2"}, ["build_vm.size"], "Trusted Launch"),
+    ("disk-small", {"build_vm.os_disk_size_gb": 126}, ["build_vm.os_disk_size_gb"], "127 to 4095, got 126"),
+    ("disk-big", {"build_vm.os_disk_size_gb": 4096}, ["build_vm.os_disk_size_gb"], "got 4096"),
+    ("disk-string", {"build_vm.os_disk_size_gb": "128"}, ["build_vm.os_disk_size_gb"], "integer"),
+    ("disk-bool", {"build_vm.os_disk_size_gb": True}, ["build_vm.os_disk_size_gb"], "integer"),
+    (
+        "disk-type",
+        {"build_vm.os_disk_type": "premium_lrs"},
+        ["build_vm.os_disk_type"],
+        "did you mean 'Premium_LRS'",
+    ),
+    ("rg-bad", {"build_vm.resource_group": "rg with space"}, ["build_vm.resource_group"], "1-90"),
+    ("rg-trailing-period", {"build_vm.resource_group": "rg-build."}, ["build_vm.resource_group"], "period"),
+    ("network-mode", {"network.mode": "private"}, ["network.mode"], "temporary, existing_subnet"),
+    ("prefix-public", {"network.address_prefix": "8.8.8.0/24"}, ["network.address_prefix"], "RFC 1918"),
+    ("prefix-too-big", {"network.address_prefix": "10.0.0.0/8"}, ["network.address_prefix"], "/16 to /28"),
+    (
+        "prefix-too-small",
+        {"network.address_prefix": "10.250.0.0/29"},
+        ["network.address_prefix"],
+        "/16 to /28",
+    ),
+    ("prefix-host-bits", {"network.address_prefix": "10.250.0.1/24"}, ["network.address_prefix"], "CIDR"),
+    ("prefix-no-length", {"network.address_prefix": "10.250.0.0"}, ["network.address_prefix"], "length"),
+    ("prefix-ipv6", {"network.address_prefix": "fd00::/64"}, ["network.address_prefix"], "IPv4"),
+    (
+        "prefix-172-outside",
+        {"network.address_prefix": "172.32.0.0/24"},
+        ["network.address_prefix"],
+        "RFC 1918",
+    ),
+    (
+        "subnet-id-in-temporary",
+        {"network.existing_subnet_id": SUBNET_ID},
+        ["network.existing_subnet_id"],
+        "only used with network.mode existing_subnet",
+    ),
+    (
+        "existing-needs-id",
+        {"network.mode": "existing_subnet", "network.address_prefix": None},
+        ["network.existing_subnet_id"],
+        "is required when network.mode is existing_subnet",
+    ),
+    (
+        "existing-bad-id",
+        {
+            "network.mode": "existing_subnet",
+            "network.address_prefix": None,
+            "network.existing_subnet_id": "/subscriptions/abc/subnets/x",
+        },
+        ["network.existing_subnet_id"],
+        "subnet resource id",
+    ),
+    (
+        "existing-with-prefix",
+        {"network.mode": "existing_subnet", "network.existing_subnet_id": SUBNET_ID},
+        ["network.address_prefix"],
+        "only used with network.mode temporary",
+    ),
+    ("gallery-missing", {"gallery": DELETE}, ["gallery"], "is required"),
+    ("gallery-rg-missing", {"gallery.resource_group": DELETE}, ["gallery.resource_group"], "is required"),
+    ("gallery-name-hyphen", {"gallery.name": "gal-avd"}, ["gallery.name"], "periods and underscores"),
+    ("gallery-name-leading-underscore", {"gallery.name": "_gal"}, ["gallery.name"], "not starting"),
+    ("gallery-name-trailing-period", {"gallery.name": "gal."}, ["gallery.name"], "ending"),
+    ("gallery-name-long", {"gallery.name": "g" * 81}, ["gallery.name"], "1-80"),
+    ("image-def-missing", {"gallery.image_definition": DELETE}, ["gallery.image_definition"], "is required"),
+    (
+        "image-def-name-space",
+        {"gallery.image_definition.name": "win 11"},
+        ["gallery.image_definition.name"],
+        "1-80",
+    ),
+    (
+        "image-def-name-long",
+        {"gallery.image_definition.name": "w" * 81},
+        ["gallery.image_definition.name"],
+        "1-80",
+    ),
+    (
+        "image-def-name-leading-period",
+        {"gallery.image_definition.name": ".win"},
+        ["gallery.image_definition.name"],
+        "starting",
+    ),
+    (
+        "publisher-long",
+        {"gallery.image_definition.publisher": "p" * 129},
+        ["gallery.image_definition.publisher"],
+        "1-128",
+    ),
+    (
+        "offer-bad-char",
+        {"gallery.image_definition.offer": "avd/golden"},
+        ["gallery.image_definition.offer"],
+        "1-128",
+    ),
+    (
+        "sku-empty",
+        {"gallery.image_definition.sku": "  "},
+        ["gallery.image_definition.sku"],
+        "must not be empty",
+    ),
+    (
+        "generation-enum",
+        {"gallery.image_definition.hyper_v_generation": "V3"},
+        ["gallery.image_definition.hyper_v_generation"],
+        "V1, V2",
+    ),
+    (
+        "security-enum",
+        {"gallery.image_definition.security_type": "ConfidentialVM"},
+        ["gallery.image_definition.security_type"],
+        "TrustedLaunch, Standard",
+    ),
+    (
+        "trusted-launch-v1",
+        {"gallery.image_definition.hyper_v_generation": "V1"},
+        [
+            "gallery.image_definition.hyper_v_generation",
+            "gallery.image_definition.hyper_v_generation",
+        ],
+        "TrustedLaunch",
+    ),
+    (
+        "gen2-source-v1-standard",
+        {
+            "gallery.image_definition.hyper_v_generation": "V1",
+            "gallery.image_definition.security_type": "Standard",
+        },
+        ["gallery.image_definition.hyper_v_generation"],
+        "Gen2",
+    ),
+    (
+        "gen1-source-trusted-launch",
+        {"source.offer": "windows-10", "source.sku": "win10-22h2-avd"},
+        ["source.sku"],
+        "gallery.image_definition.hyper_v_generation",
+    ),
+    (
+        "gen1-source-v2-standard",
+        {
+            "source.offer": "windows-10",
+            "source.sku": "win10-22h2-ent",
+            "gallery.image_definition.security_type": "Standard",
+        },
+        ["source.sku"],
+        "Gen1",
+    ),
+    (
+        "strategy-enum",
+        {"gallery.version.strategy": "semver"},
+        ["gallery.version.strategy"],
+        "date, increment, explicit",
+    ),
+    ("explicit-missing", {"gallery.version.strategy": "explicit"}, ["gallery.version.value"], "is required"),
+    (
+        "explicit-shape",
+        {"gallery.version": {"strategy": "explicit", "value": "1.2"}},
+        ["gallery.version.value"],
+        "MAJOR.MINOR.PATCH",
+    ),
+    (
+        "explicit-leading-zero",
+        {"gallery.version": {"strategy": "explicit", "value": "1.02.3"}},
+        ["gallery.version.value"],
+        "leading zeros",
+    ),
+    (
+        "explicit-int32",
+        {"gallery.version": {"strategy": "explicit", "value": "1.0.2147483648"}},
+        ["gallery.version.value"],
+        "2147483647",
+    ),
+    (
+        "explicit-float",
+        {"gallery.version": {"strategy": "explicit", "value": 1.2}},
+        ["gallery.version.value"],
+        "quoted string",
+    ),
+    ("value-with-date", {"gallery.version.value": "1.0.0"}, ["gallery.version.value"], "only used with"),
+    ("regions-empty", {"gallery.target_regions": []}, ["gallery.target_regions"], "at least one"),
+    (
+        "regions-not-list",
+        {"gallery.target_regions": "westeurope"},
+        ["gallery.target_regions"],
+        "must be a list",
+    ),
+    (
+        "region-unknown",
+        {"gallery.target_regions[0].name": "moon-north"},
+        ["gallery.target_regions[0].name"],
+        "unknown Azure region",
+    ),
+    (
+        "region-missing-location",
+        {"gallery.target_regions[0].name": "northeurope"},
+        ["gallery.target_regions"],
+        "must include the build location 'westeurope'",
+    ),
+    (
+        "region-duplicate",
+        {"gallery.target_regions": [{"name": "westeurope"}, {"name": "westeurope"}]},
+        ["gallery.target_regions[1].name"],
+        "listed twice",
+    ),
+    (
+        "replica-zero",
+        {"gallery.target_regions[0].replica_count": 0},
+        ["gallery.target_regions[0].replica_count"],
+        "must be an integer from 1 to 100, got 0",
+    ),
+    (
+        "replica-101",
+        {"gallery.target_regions[0].replica_count": 101},
+        ["gallery.target_regions[0].replica_count"],
+        "got 101",
+    ),
+    (
+        "replica-string",
+        {"gallery.target_regions[0].replica_count": "2"},
+        ["gallery.target_regions[0].replica_count"],
+        "integer",
+    ),
+    (
+        "replica-float",
+        {"gallery.target_regions[0].replica_count": 1.5},
+        ["gallery.target_regions[0].replica_count"],
+        "integer",
+    ),
+    (
+        "storage-enum",
+        {"gallery.target_regions[0].storage_account_type": "Premium_ZRS"},
+        ["gallery.target_regions[0].storage_account_type"],
+        "Standard_LRS, Standard_ZRS, Premium_LRS",
+    ),
+    (
+        "region-item-type",
+        {"gallery.target_regions": [{"name": "westeurope"}, 7]},
+        ["gallery.target_regions[1]"],
+        "must be a mapping",
+    ),
+    (
+        "exclude-string",
+        {"gallery.exclude_from_latest": "yes"},
+        ["gallery.exclude_from_latest"],
+        "true or false",
+    ),
+    ("eol-past", {"gallery.end_of_life_date": "2020-01-01"}, ["gallery.end_of_life_date"], "in the future"),
+    ("eol-today", {"gallery.end_of_life_date": TODAY}, ["gallery.end_of_life_date"], "in the future"),
+    ("eol-not-date", {"gallery.end_of_life_date": "2030-02-30"}, ["gallery.end_of_life_date"], "real date"),
+    ("eol-format", {"gallery.end_of_life_date": "01/02/2030"}, ["gallery.end_of_life_date"], "YYYY-MM-DD"),
+    ("eol-number", {"gallery.end_of_life_date": 2030}, ["gallery.end_of_life_date"], "YYYY-MM-DD"),
+    (
+        "time-zone",
+        {"windows.time_zone": "Europe/Amsterdam"},
+        ["windows.time_zone"],
+        "unknown Windows time zone",
+    ),
+    (
+        "time-zone-typo",
+        {"windows.time_zone": "W. Europe Standard"},
+        ["windows.time_zone"],
+        "did you mean 'W. Europe Standard Time'",
+    ),
+    ("windows-unknown-key", {"windows.timezone": "UTC"}, ["windows.timezone"], "did you mean 'time_zone'"),
+    ("tags-not-mapping", {"tags": ["a"]}, ["tags"], "must be a mapping"),
+    ("tag-reserved-prefix", {"tags": {"avd-build-id": "x"}}, ["tags.avd-build-id"], "reserved"),
+    ("tag-reserved-case", {"tags": {"AVD-Build-Owner": "x"}}, ["tags.AVD-Build-Owner"], "reserved"),
+    ("tag-reserved-image", {"tags": {"avd-image": "x"}}, ["tags.avd-image"], "reserved"),
+    ("tag-forbidden-char", {"tags": {"cost/center": "x"}}, ["tags.cost/center"], "must not contain /"),
+    ("tag-forbidden-chars", {"tags": {"a<b%c": "x"}}, ["tags.a<b%c"], "% <"),
+    ("tag-value-long", {"tags": {"note": "v" * 257}}, ["tags.note"], "at most 256"),
+    ("tag-key-long", {"tags": {"k" * 513: "v"}}, ["tags." + "k" * 40 + "..."], "at most 512"),
+    ("tag-value-list", {"tags": {"note": ["a"]}}, ["tags.note"], "must be strings"),
+    ("tag-duplicate-case", {"tags": {"Env": "a", "env": "b"}}, ["tags.env"], "case-insensitive"),
+    ("tags-too-many", {"tags": {f"t{i}": "v" for i in range(46)}}, ["tags"], "at most 45"),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected", "reason"), [c[1:] for c in BAD_CASES], ids=[c[0] for c in BAD_CASES]
+)
+def test_bad_definition_names_the_field(changes: dict[str, Any], expected: list[str], reason: str) -> None:
+    errors = idef.validate_image_definition(mutate(BASE, changes), TODAY)
+    assert fields(errors) == expected, errors
+    assert reason in errors[0].split(": ", 1)[1], errors
+
+
+def test_all_errors_reported_at_once() -> None:
+    bad = mutate(
+        BASE,
+        {
+            "name": "X",
+            "location": "mars",
+            "build_vm.os_disk_size_gb": 64,
+            "gallery.name": "-bad-",
+            "gallery.target_regions[0].replica_count": 0,
+            "windows.time_zone": "nowhere",
+            "extra": 1,
+        },
+    )
+    errors = idef.validate_image_definition(bad, TODAY)
+    assert set(fields(errors)) == {
+        "extra",
+        "name",
+        "location",
+        "build_vm.os_disk_size_gb",
+        "gallery.name",
+        "gallery.target_regions[0].replica_count",
+        "windows.time_zone",
+    }
+    assert all(re.match(r"^[\w.\[\]-]+: \S", e) for e in errors), errors
+
+
+@pytest.mark.parametrize("data", [None, [], "name: x", 3])
+def test_root_must_be_a_mapping(data: Any) -> None:
+    assert fields(idef.validate_image_definition(data, TODAY)) == ["(root)"]
+
+
+GOOD_VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "gen1-standard",
+        {
+            "source.offer": "windows-10",
+            "source.sku": "win10-22h2-avd",
+            "gallery.image_definition.hyper_v_generation": "V1",
+            "gallery.image_definition.security_type": "Standard",
+        },
+    ),
+    ("win10-m365-g2", {"source.offer": "office-365", "source.sku": "win10-22h2-avd-m365-g2"}),
+    ("win11-m365", {"source.offer": "office-365", "source.sku": "win11-24h2-avd-m365"}),
+    ("win11-entn", {"source.sku": "win11-24h2-entn"}),
+    ("exact-source-version", {"source.version": "26100.4061.250510"}),
+    ("existing-subnet", {"network": {"mode": "existing_subnet", "existing_subnet_id": SUBNET_ID}}),
+    ("prefix-172", {"network.address_prefix": "172.16.8.0/28"}),
+    ("prefix-192-16", {"network.address_prefix": "192.168.0.0/16"}),
+    (
+        "standard-any-size",
+        {"build_vm.size": "Standard_A2_v2", "gallery.image_definition.security_type": "Standard"},
+    ),
+    ("size-d4ads-v6", {"build_vm.size": "Standard_D4ads_v6"}),
+    ("size-b2ms", {"build_vm.size": "Standard_B2ms"}),
+    ("size-e8s-v5", {"build_vm.size": "Standard_E8s_v5"}),
+    ("size-nv-a10", {"build_vm.size": "Standard_NV36ads_A10_v5"}),
+    ("disk-limits-low", {"build_vm.os_disk_size_gb": 127}),
+    ("disk-limits-high", {"build_vm.os_disk_size_gb": 4095}),
+    ("explicit", {"gallery.version": {"strategy": "explicit", "value": "2147483647.0.10"}}),
+    ("increment", {"gallery.version": {"strategy": "increment"}}),
+    (
+        "regions-two",
+        {
+            "gallery.target_regions": [
+                {"name": "northeurope", "replica_count": 100, "storage_account_type": "Premium_LRS"},
+                {"name": "westeurope", "storage_account_type": "Standard_ZRS"},
+            ]
+        },
+    ),
+    ("region-shorthand", {"gallery.target_regions": ["westeurope", "swedencentral"]}),
+    ("eol-date-object", {"gallery.end_of_life_date": dt.date(2030, 1, 31)}),
+    ("eol-string", {"gallery.end_of_life_date": "2026-11-28"}),
+    ("tags-45", {"tags": {f"t{i}": "v" for i in range(45)}}),
+    ("tag-number-value", {"tags": {"cost-center": 4711}}),
+    ("rg-existing", {"build_vm.resource_group": "rg-build_(ws).1"}),
+    ("gov-region", {"location": "usgovvirginia", "gallery.target_regions[0].name": "usgovvirginia"}),
+]
+
+
+@pytest.mark.parametrize("changes", [c[1] for c in GOOD_VARIANTS], ids=[c[0] for c in GOOD_VARIANTS])
+def test_good_variants_are_valid(changes: dict[str, Any]) -> None:
+    assert idef.validate_image_definition(mutate(BASE, changes), TODAY) == []
+
+
+def test_defaults_are_filled() -> None:
+    minimal = {
+        "name": "min",
+        "source": {"offer": "windows-11", "sku": "win11-24h2-avd"},
+        "location": "northeurope",
+        "gallery": {
+            "resource_group": "rg-img",
+            "name": "gal",
+            "image_definition": {"name": "d", "publisher": "p", "offer": "o", "sku": "s"},
+        },
+    }
+    normal = idef.normalize_image_definition(minimal, TODAY)
+    assert normal == {
+        "name": "min",
+        "description": "",
+        "source": {
+            "publisher": "MicrosoftWindowsDesktop",
+            "offer": "windows-11",
+            "sku": "win11-24h2-avd",
+            "version": "latest",
+        },
+        "location": "northeurope",
+        "build_vm": {
+            "size": "Standard_D4s_v5",
+            "os_disk_size_gb": 128,
+            "os_disk_type": "Premium_LRS",
+            "resource_group": None,
+        },
+        "network": {"mode": "temporary", "address_prefix": "10.250.0.0/24", "existing_subnet_id": None},
+        "gallery": {
+            "resource_group": "rg-img",
+            "name": "gal",
+            "image_definition": {
+                "name": "d",
+                "publisher": "p",
+                "offer": "o",
+                "sku": "s",
+                "hyper_v_generation": "V2",
+                "security_type": "TrustedLaunch",
+            },
+            "version": {"strategy": "date", "value": None},
+            "target_regions": [
+                {"name": "northeurope", "replica_count": 1, "storage_account_type": "Standard_LRS"}
+            ],
+            "exclude_from_latest": False,
+            "end_of_life_date": None,
+        },
+        "windows": {"time_zone": "UTC"},
+        "tags": {},
+    }
+    # Normalising is stable: a normalised definition normalises to itself.
+    assert idef.normalize_image_definition(normal, TODAY) == normal
+
+
+def test_existing_subnet_drops_the_default_prefix() -> None:
+    normal = idef.normalize_image_definition(
+        mutate(BASE, {"network": {"mode": "existing_subnet", "existing_subnet_id": SUBNET_ID}}), TODAY
+    )
+    assert normal["network"] == {
+        "mode": "existing_subnet",
+        "address_prefix": None,
+        "existing_subnet_id": SUBNET_ID,
+    }
+
+
+def test_normalize_converts_dates_and_tag_numbers() -> None:
+    normal = idef.normalize_image_definition(
+        mutate(BASE, {"gallery.end_of_life_date": dt.date(2030, 1, 31), "tags": {"cc": 4711}}), TODAY
+    )
+    assert normal["gallery"]["end_of_life_date"] == "2030-01-31"
+    assert normal["tags"] == {"cc": "4711"}
+
+
+def test_normalize_raises_with_every_error() -> None:
+    with pytest.raises(idef.ImageDefinitionError) as info:
+        idef.normalize_image_definition(mutate(BASE, {"name": "X", "location": "mars"}), TODAY)
+    assert fields(info.value.errors) == ["name", "location"]
+    assert str(info.value).splitlines()[1:] == info.value.errors
+
+
+# -- versions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (dt.datetime(2026, 11, 27, 21, 30, 59, tzinfo=dt.UTC), "2026.1127.2130"),
+        (dt.datetime(2027, 1, 5, 9, 5, tzinfo=dt.UTC), "2027.105.905"),
+        (dt.datetime(2027, 1, 1, 0, 0, tzinfo=dt.UTC), "2027.101.0"),
+        (dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.UTC), "2026.1231.2359"),
+        # A local time is converted to UTC first.
+        (dt.datetime(2026, 11, 28, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))), "2026.1127.2230"),
+    ],
+)
+def test_date_version(moment: dt.datetime, expected: str) -> None:
+    assert idef.date_image_version(moment) == expected
+    assert all(0 <= int(p) <= idef.INT32_MAX for p in expected.split("."))
+
+
+def test_date_versions_sort_like_build_times() -> None:
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    moments = [start + dt.timedelta(minutes=37 * i) for i in range(0, 20000, 7)]
+    versions = [idef.parse_image_version(idef.date_image_version(m)) for m in moments]
+    assert versions == sorted(versions)
+
+
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        ([], "1.0.0"),
+        (None, "1.0.0"),
+        (["1.0.0"], "1.0.1"),
+        (["1.9.0", "1.10.0", "1.2.7"], "1.10.1"),
+        ([{"name": "2.0.3"}, {"name": "2.0.12"}], "2.0.13"),
+        (["2026.1127.2130", "1.0.0"], "2026.1127.2131"),
+    ],
+)
+def test_next_image_version(existing: Any, expected: str) -> None:
+    assert idef.next_image_version(existing) == expected
+
+
+@pytest.mark.parametrize("existing", [["1.0"], ["01.0.0"], [{"name": "x"}], [f"1.0.{idef.INT32_MAX}"]])
+def test_next_image_version_refuses(existing: list[Any]) -> None:
+    with pytest.raises(ValueError, match=r"1\.0|x|int32"):
+        idef.next_image_version(existing)
+
+
+def test_image_version_per_strategy() -> None:
+    started = dt.datetime(2026, 11, 27, 21, 30, tzinfo=dt.UTC)
+    date = idef.normalize_image_definition(BASE, TODAY)
+    explicit = idef.normalize_image_definition(
+        mutate(BASE, {"gallery.version": {"strategy": "explicit", "value": "3.1.4"}}), TODAY
+    )
+    increment = idef.normalize_image_definition(
+        mutate(BASE, {"gallery.version.strategy": "increment"}), TODAY
+    )
+    assert idef.image_version(date, started) == "2026.1127.2130"
+    assert idef.image_version(explicit, started) == "3.1.4"
+    assert idef.image_version(increment, started) is None
+
+
+# -- build ids, names, context ------------------------------------------------------------------
+
+MOMENT = dt.datetime(2026, 11, 27, 21, 30, 5, tzinfo=dt.UTC)
+
+
+def test_build_id_shape() -> None:
+    build_id = idef.new_build_id("win11-24h2-avd", MOMENT, "3fa2")
+    assert build_id == "win11-24h2-avd-20261127213005-3fa2"
+    assert idef.parse_build_id(build_id) == ("win11-24h2-avd", MOMENT)
+
+
+def test_build_id_random_suffix() -> None:
+    ids = {idef.new_build_id("abc", MOMENT) for _ in range(50)}
+    assert len(ids) > 1
+    assert all(re.fullmatch(r"abc-20261127213005-[0-9a-f]{4}", i) for i in ids)
+
+
+@pytest.mark.parametrize(
+    "name", ["abc", "win11-24h2-avd", "a" * 40, "abcdefghijklmnopqrstuvwxyzabcdefghi-jkl", "x" * 35 + "-y"]
+)
+def test_names_fit_azure_limits(name: str) -> None:
+    build_id = idef.new_build_id(name, MOMENT, "beef")
+    assert len(build_id) <= idef.BUILD_ID_MAX
+    assert not re.search(r"--", build_id.replace("-20261127213005-beef", "")), (
+        "no dangling hyphen after shortening"
+    )
+    assert build_id.startswith(name[: len(build_id) - 20].rstrip("-"))
+    names = idef.build_names(build_id)
+    for key, limit in idef.NAME_LIMITS.items():
+        assert 1 <= len(names[key]) <= limit, (key, names[key])
+    assert re.fullmatch(r"avdb[0-9a-f]{11}", names["computer_name"])
+    assert names["vm"] == f"vm-{build_id}"
+    assert names["resource_group"] == f"rg-avdbuild-{build_id}"
+
+
+def test_computer_names_differ_per_build() -> None:
+    a = idef.computer_name(idef.new_build_id("abc", MOMENT, "0001"))
+    b = idef.computer_name(idef.new_build_id("abc", MOMENT, "0002"))
+    assert a != b
+
+
+@pytest.mark.parametrize(
+    "build_id",
+    [
+        "abc",
+        "abc-2026112721300-abcd",
+        "abc-20261127213005-ABCD",
+        "ABC-20261127213005-abcd",
+        "abc-20261327213005-abcd",
+        "a" * 40 + "-20261127213005-abcd",
+    ],
+)
+def test_parse_build_id_refuses(build_id: str) -> None:
+    with pytest.raises(ValueError, match="build id"):
+        idef.parse_build_id(build_id)
+
+
+def test_new_build_id_refuses_bad_input() -> None:
+    with pytest.raises(ValueError):
+        idef.new_build_id("Bad Name", MOMENT)
+    with pytest.raises(ValueError):
+        idef.new_build_id("abc", MOMENT, "xyz!")
+
+
+def _context(changes: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    definition = idef.normalize_image_definition(mutate(BASE, changes or {}), TODAY)
+    args: dict[str, Any] = {"owner": "alice", "ttl_hours": 24, "artifacts_root": "/tmp/avd-artifacts"}
+    args.update(kwargs)
+    return idef.build_context(definition, "win11-24h2-avd-20261127213005-3fa2", **args)
+
+
+def test_build_context() -> None:
+    ctx = _context()
+    assert ctx["id"] == "win11-24h2-avd-20261127213005-3fa2"
+    assert ctx["artifacts_dir"] == "/tmp/avd-artifacts/win11-24h2-avd-20261127213005-3fa2"
+    assert ctx["ledger_path"] == ctx["artifacts_dir"] + "/ledger.json"
+    assert ctx["created_at"] == "2026-11-27T21:30:05Z"
+    assert ctx["delete_after"] == "2026-11-28T21:30:05Z"
+    assert ctx["resource_group"] == "rg-avdbuild-win11-24h2-avd-20261127213005-3fa2"
+    assert ctx["resource_group_created_by_build"] is True
+    assert ctx["location"] == "westeurope"
+    assert ctx["image_version"] == "2026.1127.2130"
+    assert ctx["source_hyper_v_generation"] == "V2"
+    assert ctx["session_type"] == "multi"
+    assert set(ctx["names"]) == {
+        "vnet",
+        "subnet",
+        "nsg",
+        "public_ip",
+        "nic",
+        "vm",
+        "os_disk",
+        "computer_name",
+    }
+    assert ctx["tags"] == {
+        "avd-build-id": "win11-24h2-avd-20261127213005-3fa2",
+        "avd-build-owner": "alice",
+        "avd-build-delete-after": "2026-11-28T21:30:05Z",
+        "avd-image": "win11-24h2-avd",
+        "workload": "avd",
+    }
+    # Derived from the id alone: the same id always yields the same context.
+    assert _context() == ctx
+
+
+def test_build_context_variants() -> None:
+    ctx = _context({"build_vm.resource_group": "rg-mine"}, owner="  ", ttl_hours=2, awx_job_id=4711)
+    assert ctx["resource_group"] == "rg-mine"
+    assert ctx["resource_group_created_by_build"] is False
+    assert ctx["owner"] == "unknown"
+    assert ctx["delete_after"] == "2026-11-27T23:30:05Z"
+    assert ctx["tags"]["avd-build-awx-job"] == "4711"
+    assert len(ctx["tags"]) <= idef.AZURE_MAX_TAGS
+    single = _context({"source.sku": "win11-24h2-ent", "gallery.version.strategy": "increment"})
+    assert single["session_type"] == "single"
+    assert single["image_version"] is None
+
+
+def test_build_context_tag_budget() -> None:
+    ctx = _context({"tags": {f"t{i}": "v" for i in range(idef.MAX_DEFINITION_TAGS)}}, awx_job_id="1")
+    assert len(ctx["tags"]) == idef.AZURE_MAX_TAGS
+
+
+@pytest.mark.parametrize("ttl", [0, -1, 8761, "24", True])
+def test_build_context_refuses_bad_ttl(ttl: Any) -> None:
+    with pytest.raises(ValueError, match="avd_build_ttl_hours"):
+        _context(ttl_hours=ttl)
+
+
+def test_build_context_refuses_foreign_build_id() -> None:
+    definition = idef.normalize_image_definition(BASE, TODAY)
+    with pytest.raises(ValueError, match="does not belong"):
+        idef.build_context(definition, "other-20261127213005-3fa2", "alice")
+
+
+# -- passwords ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "min_length", "ok"),
+    [
+        ("Abcdefgh1234", 12, True),
+        ("abcdefgh1234!", 12, True),  # lower + digit + special
+        ("ABCDEFGH!!!!", 12, False),  # two classes
+        ("Abcdefgh123", 12, False),  # 11 characters
+        ("Abcdefgh1234", 24, False),
+        ("Xy7#" * 6, 24, True),
+        ("A" * 60 + "b" * 60 + "1234", 12, False),  # 124 characters
+        ("P@ssw0rd", 8, False),  # refused list and too short
+        ("Pass@word1", 8, False),
+        ("Abc\ndefgh1234", 12, False),  # control character
+        (None, 12, False),
+        (123456789012, 12, False),
+    ],
+)
+def test_password_meets_azure_complexity(password: Any, min_length: int, ok: bool) -> None:
+    assert idef.password_meets_azure_complexity(password, min_length) is ok
+
+
+# -- the filter plugin wrapper ------------------------------------------------------------------
+
+
+def test_filter_module_lists_every_filter_with_a_doc_sidecar() -> None:
+    names = set(filt.FilterModule().filters())
+    assert names == {
+        "validate_image_definition",
+        "normalize_image_definition",
+        "new_build_id",
+        "build_context",
+        "next_image_version",
+        "password_meets_azure_complexity",
+    }
+    for name in names:
+        doc = yaml.safe_load((REPO_ROOT / "plugins" / "filter" / f"{name}.yml").read_text())
+        assert doc["DOCUMENTATION"]["name"] == name
+
+
+def test_filter_normalize_fails_with_every_error() -> None:
+    with pytest.raises(AnsibleFilterError) as info:
+        filt.normalize_image_definition(mutate(BASE, {"name": "X", "location": "mars"}), TODAY)
+    lines = str(info.value.message).splitlines()
+    assert lines[1].startswith("name: ") and lines[2].startswith("location: ")
+
+
+def test_filter_wrappers() -> None:
+    assert filt.validate_image_definition(BASE, TODAY) == []
+    assert filt.new_build_id("abc", "2026-11-27T21:30:05Z", "abcd") == "abc-20261127213005-abcd"
+    assert filt.next_image_version(["1.0.0"]) == "1.0.1"
+    assert filt.password_meets_azure_complexity("Xy7#" * 6, 24) is True
+    ctx = filt.build_context(
+        filt.normalize_image_definition(BASE, TODAY), "win11-24h2-avd-20261127213005-3fa2", "bob"
+    )
+    assert ctx["owner"] == "bob"
+    with pytest.raises(AnsibleFilterError, match="new_build_id"):
+        filt.new_build_id("abc", "not a time")
+    with pytest.raises(AnsibleFilterError, match="next_image_version"):
+        filt.next_image_version(["1.0"])
+    with pytest.raises(AnsibleFilterError, match="not normalised"):
+        filt.build_context({"name": "win11-24h2-avd"}, "win11-24h2-avd-20261127213005-3fa2")
+    with pytest.raises(AnsibleFilterError, match="build_context"):
+        filt.build_context(filt.normalize_image_definition(BASE, TODAY), "nope")

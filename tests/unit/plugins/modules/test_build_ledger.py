@@ -1,0 +1,244 @@
+"""Unit tests for the avd.golden.build_ledger module and the ledger helpers it uses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+sys.path.insert(0, str(REPO_ROOT / "collections"))
+
+from ansible_collections.avd.golden.plugins.module_utils import _ledger  # noqa: E402
+from ansible_collections.avd.golden.plugins.modules import build_ledger  # noqa: E402
+
+VM_ID = (
+    "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-avdbuild-x/providers/"
+    "Microsoft.Compute/virtualMachines/vm-x"
+)
+VM_TYPE = "Microsoft.Compute/virtualMachines"
+
+
+@pytest.fixture
+def ledger_path(tmp_path: Path) -> Path:
+    return tmp_path / "artifacts" / "b-20261127213005-abcd" / "ledger.json"
+
+
+@pytest.fixture
+def ledger(run_module: Any, ledger_path: Path) -> Any:
+    """``ledger(**args)`` runs the module against the test ledger and returns (result, failed)."""
+
+    def _run(check_mode: bool = False, diff: bool = False, **args: Any) -> tuple[dict[str, Any], bool]:
+        result, failed, _ = run_module(
+            build_ledger.main, {"path": str(ledger_path), **args}, check_mode, diff
+        )
+        return result, failed
+
+    return _run
+
+
+def _on_disk(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def test_initialise_creates_the_ledger_once(ledger: Any, ledger_path: Path) -> None:
+    result, failed = ledger(build_id="b-20261127213005-abcd")
+    assert not failed and result["changed"] is True
+    disk = _on_disk(ledger_path)
+    assert disk["build_id"] == "b-20261127213005-abcd"
+    assert disk["phases"] == [] and disk["resources"] == []
+    assert result["ledger"] == disk
+    assert oct(ledger_path.stat().st_mode & 0o777) == "0o600"
+    again, _ = ledger(build_id="b-20261127213005-abcd")
+    assert again["changed"] is False
+    assert _on_disk(ledger_path) == disk
+
+
+def test_initialise_in_check_mode_writes_nothing(ledger: Any, ledger_path: Path) -> None:
+    result, failed = ledger(check_mode=True, build_id="b-20261127213005-abcd")
+    assert not failed and result["changed"] is True
+    assert not ledger_path.parent.exists()
+
+
+def test_record_resource_is_idempotent(ledger: Any, ledger_path: Path) -> None:
+    first, _ = ledger(resource_id=VM_ID, resource_type=VM_TYPE, phase="provision")
+    assert first["changed"] is True
+    entry = _on_disk(ledger_path)["resources"][0]
+    assert entry["id"] == VM_ID and entry["type"] == VM_TYPE and entry["phase"] == "provision"
+    assert entry["removed"] is False and entry["removed_at"] is None
+    # Same id again, differently cased (ARM ids are case-insensitive): no change.
+    second, _ = ledger(resource_id=VM_ID.upper(), resource_type=VM_TYPE, phase="provision")
+    assert second["changed"] is False
+    assert len(_on_disk(ledger_path)["resources"]) == 1
+
+
+def test_record_in_check_mode_writes_nothing(ledger: Any, ledger_path: Path) -> None:
+    ledger(build_id="b-20261127213005-abcd")
+    before = ledger_path.read_text()
+    result, _ = ledger(check_mode=True, resource_id=VM_ID, resource_type=VM_TYPE)
+    assert result["changed"] is True
+    assert result["ledger"]["resources"][0]["id"] == VM_ID
+    assert ledger_path.read_text() == before
+
+
+def test_remove_then_remove_again(ledger: Any, ledger_path: Path) -> None:
+    ledger(resource_id=VM_ID, resource_type=VM_TYPE)
+    removed, _ = ledger(resource_id=VM_ID, state="removed")
+    assert removed["changed"] is True
+    entry = _on_disk(ledger_path)["resources"][0]
+    assert entry["removed"] is True and entry["removed_at"]
+    again, _ = ledger(resource_id=VM_ID, state="removed")
+    assert again["changed"] is False
+    # Recorded again (a retry re-creates it): present once more.
+    back, _ = ledger(resource_id=VM_ID, resource_type=VM_TYPE)
+    assert back["changed"] is True
+    assert _on_disk(ledger_path)["resources"][0]["removed"] is False
+
+
+def test_remove_unknown_resource_is_kept_as_a_trace(ledger: Any, ledger_path: Path) -> None:
+    result, failed = ledger(resource_id=VM_ID, state="removed")
+    assert not failed and result["changed"] is True
+    assert _on_disk(ledger_path)["resources"] == [
+        {**result["ledger"]["resources"][0], "id": VM_ID, "removed": True, "type": None}
+    ]
+
+
+def test_new_resource_needs_a_type(ledger: Any, ledger_path: Path) -> None:
+    result, failed = ledger(resource_id=VM_ID)
+    assert failed and result["msg"].startswith("resource_type:")
+    assert not ledger_path.exists()
+
+
+def test_phase_start_and_end(ledger: Any, ledger_path: Path) -> None:
+    start, _ = ledger(phase="validate", event="start")
+    assert start["changed"] is True
+    phase = _on_disk(ledger_path)["phases"][0]
+    assert phase["name"] == "validate" and phase["status"] == "running" and phase["end"] is None
+    restart, _ = ledger(phase="validate", event="start")
+    assert restart["changed"] is False
+    end, _ = ledger(phase="validate", event="end", status="ok")
+    assert end["changed"] is True
+    phase = _on_disk(ledger_path)["phases"][0]
+    assert phase["status"] == "ok" and phase["end"] >= phase["start"]
+    end_again, _ = ledger(phase="validate", event="end", status="ok")
+    assert end_again["changed"] is False
+    failed_later, _ = ledger(phase="validate", event="end", status="failed", message="boom")
+    assert failed_later["changed"] is True
+    assert _on_disk(ledger_path)["phases"][0]["message"] == "boom"
+
+
+def test_phase_end_without_start_records_both(ledger: Any, ledger_path: Path) -> None:
+    ledger(phase="capture", event="end", status="skipped")
+    phase = _on_disk(ledger_path)["phases"][0]
+    assert phase["start"] == phase["end"] and phase["status"] == "skipped"
+
+
+def test_phase_message_is_redacted(ledger: Any, ledger_path: Path) -> None:
+    ledger(phase="provision", event="end", status="failed", message="bad admin_password=Sup3rS3cret! given")
+    text = ledger_path.read_text()
+    assert "Sup3rS3cret" not in text
+    assert "admin_password=<redacted>" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ({"event": "start"}, "phase: is required with event"),
+        ({"phase": "x", "event": "end"}, "status: is required"),
+        ({"phase": "x", "status": "ok"}, "status: is only used with event=end"),
+        ({"phase": "x", "event": "middle"}, "value of event must be one of"),
+        ({"state": "gone", "resource_id": VM_ID}, "value of state must be one of"),
+    ],
+)
+def test_bad_arguments(ledger: Any, args: dict[str, Any], reason: str) -> None:
+    result, failed = ledger(**args)
+    assert failed
+    assert reason in result["msg"]
+
+
+def test_foreign_build_id_is_refused(ledger: Any) -> None:
+    ledger(build_id="b-20261127213005-abcd")
+    result, failed = ledger(build_id="c-20261127213005-abcd")
+    assert failed and "belongs to build b-20261127213005-abcd" in result["msg"]
+
+
+def test_corrupt_ledger_is_refused(ledger: Any, ledger_path: Path) -> None:
+    ledger_path.parent.mkdir(parents=True)
+    ledger_path.write_text("{not json")
+    result, failed = ledger(phase="x", event="start")
+    assert failed and "cannot read ledger" in result["msg"]
+    ledger_path.write_text('{"version": 99}')
+    result, failed = ledger(phase="x", event="start")
+    assert failed and "not a version 1 build ledger" in result["msg"]
+
+
+def test_diff_mode(ledger: Any) -> None:
+    ledger(build_id="b-20261127213005-abcd")
+    result, _ = ledger(diff=True, resource_id=VM_ID, resource_type=VM_TYPE)
+    assert result["diff"]["before"]["resources"] == []
+    assert result["diff"]["after"]["resources"][0]["id"] == VM_ID
+
+
+def test_atomic_write_leaves_no_temporary_files(ledger: Any, ledger_path: Path) -> None:
+    for i in range(5):
+        ledger(resource_id=f"{VM_ID}{i}", resource_type=VM_TYPE)
+    assert sorted(os.listdir(ledger_path.parent)) == ["ledger.json", "ledger.json.lock"]
+
+
+def test_failed_write_keeps_the_old_file(ledger_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _ledger.write_atomic(str(ledger_path), {"version": 1, "phases": [], "resources": []})
+    before = ledger_path.read_text()
+
+    def boom(*_: Any, **__: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_ledger.json, "dump", boom)
+    with pytest.raises(OSError, match="disk full"):
+        _ledger.write_atomic(str(ledger_path), {"version": 1, "phases": [1], "resources": []})
+    assert ledger_path.read_text() == before
+    assert sorted(os.listdir(ledger_path.parent)) == ["ledger.json"]
+
+
+def test_parallel_writers_lose_nothing(ledger_path: Path) -> None:
+    """Threads doing read-modify-write under the lock keep every record."""
+
+    def record(i: int) -> None:
+        with _ledger.locked(str(ledger_path), create_dir=True):
+            data = _ledger.load(str(ledger_path)) or _ledger.empty_ledger("b")
+            _ledger.apply_resource(data, f"{VM_ID}-{i}", VM_TYPE, "recorded", None, _ledger.utc_now())
+            _ledger.write_atomic(str(ledger_path), data)
+
+    threads = [threading.Thread(target=record, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(_on_disk(ledger_path)["resources"]) == 20
+
+
+def test_runs_as_a_script_with_module_args(tmp_path: Path) -> None:
+    """The module runs the way Ansible runs it: a process reading ANSIBLE_MODULE_ARGS."""
+    path = tmp_path / "ledger.json"
+    args = tmp_path / "args.json"
+    args.write_text(
+        json.dumps({"ANSIBLE_MODULE_ARGS": {"path": str(path), "phase": "validate", "event": "start"}})
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "collections")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ansible_collections.avd.golden.plugins.modules.build_ledger", str(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["changed"] is True
+    assert _on_disk(path)["phases"][0]["name"] == "validate"
