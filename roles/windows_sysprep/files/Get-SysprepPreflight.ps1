@@ -8,9 +8,10 @@
 
     Output: one JSON string (the only object on the output stream) with these keys:
       user_only_appx   list of {name, package_full_name, users}: AppX packages installed for at least
-                       one user but not provisioned for all users (sysprep's AppxSysprep.dll check,
-                       error 0x80073cf2); frameworks, non-removable and system-signed packages are
-                       left out because sysprep does not check them.
+                       one user whose exact name and version is not provisioned for all users
+                       (sysprep's AppxSysprep.dll check, error 0x80073cf2), e.g. a Store update of a
+                       provisioned app; frameworks, non-removable and system-signed packages are left
+                       out because sysprep does not check them.
       bitlocker        {mount_point, volume_status, protection_status, encryption_percentage} for C:
                        (volume_status "NotAvailable" when the BitLocker cmdlets are absent).
       pending_reboot   {component_based_servicing, windows_update, pending_file_rename,
@@ -30,13 +31,14 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 2.0
 $Ansible.Changed = $false
 
-# AppX packages installed for a user but not provisioned: compared by package name, as sysprep does.
-$provisionedNames = @(Get-AppxProvisionedPackage -Online | ForEach-Object { $_.DisplayName })
+# AppX packages installed for a user in a name and version that is not provisioned (a package the
+# user installed, or a Store update of a provisioned one): what sysprep's AppX validation rejects.
+$provisioned = @(Get-AppxProvisionedPackage -Online | ForEach-Object { '{0}_{1}' -f $_.DisplayName, $_.Version })
 $userOnlyAppx = @(
     Get-AppxPackage -AllUsers |
         Where-Object {
             -not $_.IsFramework -and -not $_.NonRemovable -and $_.SignatureKind -ne 'System' -and
-            $provisionedNames -notcontains $_.Name
+            $provisioned -notcontains ('{0}_{1}' -f $_.Name, $_.Version)
         } |
         ForEach-Object {
             $installedFor = @(
