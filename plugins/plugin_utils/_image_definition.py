@@ -943,9 +943,15 @@ def build_context(
     Everything is derived from the build id (its timestamp is the build start), so the same id
     always gives the same context: re-running the validate phase for a build changes nothing.
     """
-    name_part, started = parse_build_id(build_id)
+    # A generated id is always valid, so a bad one came from the user's avd_build_id: name it.
+    try:
+        name_part, started = parse_build_id(build_id)
+    except ValueError as exc:
+        raise ValueError(f"avd_build_id: {exc}") from None
     if not definition["name"].startswith(name_part):
-        raise ValueError(f"build id {build_id!r} does not belong to definition {definition['name']!r}")
+        raise ValueError(
+            f"avd_build_id: build id {build_id!r} does not belong to definition {definition['name']!r}"
+        )
     if isinstance(ttl_hours, bool) or not isinstance(ttl_hours, int) or not 1 <= ttl_hours <= 8760:
         raise ValueError(f"avd_build_ttl_hours must be an integer from 1 to 8760, got {ttl_hours!r}")
     owner = (owner or "").strip() or "unknown"

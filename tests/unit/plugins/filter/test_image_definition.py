@@ -811,8 +811,10 @@ def test_build_context_refuses_bad_ttl(ttl: Any) -> None:
 
 def test_build_context_refuses_foreign_build_id() -> None:
     definition = idef.normalize_image_definition(BASE, TODAY)
-    with pytest.raises(ValueError, match="does not belong"):
+    with pytest.raises(ValueError, match=r"^avd_build_id: .*does not belong"):
         idef.build_context(definition, "other-20261127213005-3fa2", "alice")
+    with pytest.raises(ValueError, match=r"^avd_build_id: not a build id"):
+        idef.build_context(definition, "win11-24h2-avd-2026", "alice")
 
 
 # -- passwords ----------------------------------------------------------------------------------
