@@ -77,9 +77,6 @@ class Runtime(Protocol):
     def record_unmodelled(self, what: str) -> None:
         """Remember something the sandbox does not simulate (tests fail on it)."""
 
-    def request_reboot(self) -> None:
-        """The guest accepted a reboot: drop connections after this response, come back later."""
-
     def count_module(self, module: str) -> None:
         """One module invocation (for benchmarks and dumps)."""
 
@@ -91,6 +88,8 @@ class Outcome:
     stdout: str = ""
     stderr: str = ""
     rc: int = 0
+    # The guest accepted a reboot (shutdown.exe /r): it goes down once this output was delivered.
+    reboot: bool = False
 
 
 @dataclass
@@ -300,8 +299,7 @@ def _run_raw_script(runtime: Runtime, script: str) -> Outcome:
         return Outcome(stdout=f"{guest.boot_time_filetime()}\r\n")
     match = _REBOOT_RE.match(body)
     if match:
-        runtime.request_reboot()
-        return Outcome(stdout=json.dumps({"stdout": "", "stderr": "", "rc": 0}) + "\r\n")
+        return Outcome(stdout=json.dumps({"stdout": "", "stderr": "", "rc": 0}) + "\r\n", reboot=True)
     if body.strip() == r"C:\Windows\System32\shutdown.exe /a":
         # Reached only when win_reboot saw 1190; we never report that, so nothing is scheduled.
         return Outcome(

@@ -264,6 +264,9 @@ class WsmanService:
             f'<rsp:ReceiveResponse>{streams}<rsp:CommandState CommandId="{cid}" State="{STATE_DONE}">'
             f"<rsp:ExitCode>{outcome.rc}</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>"
         )
+        if outcome.reboot:
+            outcome.reboot = False
+            self.vm.request_reboot()
         return _envelope(ACTION_SHELL + "ReceiveResponse", message_id, answer)
 
     def _signal(self, message_id: str, shell: Shell, body: ET.Element) -> bytes:
@@ -389,8 +392,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status = 0
         if status == 0:
             self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            _shutdown(self.connection, socket.SHUT_RDWR)
             return
         self._reply(status, answer)
 
@@ -463,8 +465,15 @@ class Listener:
         with self._conn_lock:
             connections = list(self._connections)
         for sock, _ in connections:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RD)
+            # Reads end (an idle connection closes); a busy one still writes its answer over TLS.
+            _shutdown(sock, socket.SHUT_RD)
+
+
+def _shutdown(sock: socket.socket, how: int) -> None:
+    """Shut down the TCP socket under a TLS socket. (SSLSocket.shutdown() would also drop the TLS
+    state, so a response still being written would go out in clear text.)"""
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, how)
 
 
 def _tls_context(cert_pem: str, key_pem: str) -> ssl.SSLContext:

@@ -19,14 +19,10 @@ from tests.unit.sandbox.windows.transport.fakes import FakeGuest
 class Runtime:
     guest: FakeGuest = field(default_factory=FakeGuest)
     unmodelled: list[str] = field(default_factory=list)
-    reboots_requested: int = 0
     modules: list[str] = field(default_factory=list)
 
     def record_unmodelled(self, what: str) -> None:
         self.unmodelled.append(what)
-
-    def request_reboot(self) -> None:
-        self.reboots_requested += 1
 
     def count_module(self, module: str) -> None:
         self.modules.append(module)
@@ -161,6 +157,7 @@ class _RebootConnection:
         self.runtime = runtime
         self.commands: list[str] = []
         self.down = False
+        self.reboots_requested = 0
         self.options = {"connection_timeout": 5}
 
     def get_option(self, name):
@@ -182,11 +179,11 @@ class _RebootConnection:
             self.down = False
             self.runtime.guest.reboot()
             raise AnsibleConnectionFailure("Remote end closed connection without response")
-        requested = self.runtime.reboots_requested
         out = run_command(self.runtime, CommandLine(cmd), b"")
         self.commands.append(decode_encoded_command(cmd) or cmd)
-        if self.runtime.reboots_requested != requested:
+        if out.reboot:
             self.down = True
+            self.reboots_requested += 1
         return out.rc, out.stdout.encode(), out.stderr.encode()
 
 
@@ -197,7 +194,7 @@ def test_win_reboot_plugin_utils_round_trip():
     connection = _RebootConnection(runtime)
     result = _reboot.reboot_host("ansible.windows.win_reboot", connection, reboot_timeout=30)
     assert result["rebooted"] is True and not result.get("failed"), result
-    assert runtime.reboots_requested == 1 and runtime.guest.reboots == 1
+    assert connection.reboots_requested == 1 and runtime.guest.reboots == 1
     assert runtime.unmodelled == []
     assert any("shutdown.exe /r /t 2" in c for c in connection.commands)
     assert "success-" in connection.commands[-1]
