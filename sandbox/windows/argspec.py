@@ -32,10 +32,25 @@ COLLECTIONS_ROOT = Path(next(iter(ansible_collections.__path__)))
 
 # Ansible.Basic passVars: the _ansible_* keys every module accepts.
 PASS_VARS = (
-    "check_mode", "debug", "diff", "keep_remote_files", "ignore_unknown_opts", "inject_invocation",
-    "module_name", "no_log", "remote_tmp", "selinux_special_fs", "shell_executable", "socket",
-    "syslog_facility", "target_log_info", "tracebacks_for", "tmpdir", "verbosity", "version",
-)  # fmt: skip
+    "check_mode",
+    "debug",
+    "diff",
+    "keep_remote_files",
+    "ignore_unknown_opts",
+    "inject_invocation",
+    "module_name",
+    "no_log",
+    "remote_tmp",
+    "selinux_special_fs",
+    "shell_executable",
+    "socket",
+    "syslog_facility",
+    "target_log_info",
+    "tracebacks_for",
+    "tmpdir",
+    "verbosity",
+    "version",
+)
 
 BOOLEANS_TRUE = ["y", "yes", "on", "1", "true", "t", "1.0"]
 BOOLEANS_FALSE = ["n", "no", "off", "0", "false", "f", "0.0"]
@@ -82,8 +97,9 @@ def documented_options(fqcn: str) -> dict[str, dict[str, Any]]:
     return json.loads(json.dumps(doc.get("options") or {}, default=str))
 
 
-def build_spec(fqcn: str, style: str, *, extra_options: dict[str, dict[str, Any]] | None = None,
-               **constraints: Any) -> ModuleSpec:
+def build_spec(
+    fqcn: str, style: str, *, extra_options: dict[str, dict[str, Any]] | None = None, **constraints: Any
+) -> ModuleSpec:
     """A module's spec: documented options plus undocumented internal ones from its .ps1."""
     options = dict(documented_options(fqcn))
     options.update(extra_options or {})
@@ -173,7 +189,9 @@ def parse_dict(value: Any) -> dict[str, Any]:
                 k, _, v = item.partition("=")
                 out.setdefault(k, v if "=" in item else None)
             return out
-        raise ValueError("string cannot be converted to a dict, must either be a JSON string or in the key=value form")
+        raise ValueError(
+            "string cannot be converted to a dict, must either be a JSON string or in the key=value form"
+        )
     raise ValueError(f"{dotnet_type(value)} cannot be converted to a dict")
 
 
@@ -211,8 +229,15 @@ class _Validator:
     def ctx(self, msg: str) -> str:
         return f"{msg} found in {' -> '.join(self.context)}" if self.context else msg
 
-    def check(self, options: dict[str, dict[str, Any]], params: dict[str, Any], *, root: bool,
-              spec: ModuleSpec | None, check_mode: bool) -> dict[str, Any]:
+    def check(
+        self,
+        options: dict[str, dict[str, Any]],
+        params: dict[str, Any],
+        *,
+        root: bool,
+        spec: ModuleSpec | None,
+        check_mode: bool,
+    ) -> dict[str, Any]:
         params = dict(params)
         # aliases: copy each alias' value to the canonical name (GetAliases)
         aliases: dict[str, str] = {}
@@ -239,7 +264,7 @@ class _Validator:
             raise ArgumentError(f"{self.ctx(msg)}. Supported parameters include: {', '.join(sorted(legal))}")
         if root and spec is not None and check_mode and not spec.supports_check_mode:
             raise CheckModeSkip(f"remote module ({self.module_name}) does not support check mode")
-        for group in (spec.mutually_exclusive if spec else ()):
+        for group in spec.mutually_exclusive if spec else ():
             if sum(1 for g in group if g in params) > 1:
                 raise ArgumentError(self.ctx(f"parameters are mutually exclusive: {', '.join(group)}"))
         missing = []
@@ -258,10 +283,12 @@ class _Validator:
             try:
                 value = self.conv[type_](value)
             except (ValueError, TypeError) as exc:
-                raise ArgumentError(self.ctx(
-                    f"argument for {name} is of type {dotnet_type(params[name])} and we were unable to "
-                    f"convert to {type_}: {exc}"
-                )) from None
+                raise ArgumentError(
+                    self.ctx(
+                        f"argument for {name} is of type {dotnet_type(params[name])} and we were unable to "
+                        f"convert to {type_}: {exc}"
+                    )
+                ) from None
             params[name] = value
             choices = [parse_str(c) for c in opt.get("choices") or []]
             if choices:
@@ -269,9 +296,12 @@ class _Validator:
                 bad = [v for v in values if v.lower() not in {c.lower() for c in choices}]
                 if bad:
                     word = "one or more of" if type_ == "list" else "one of"
-                    raise ArgumentError(self.ctx(
-                        f"value of {name} must be {word}: {', '.join(choices)}. Got no match for: {', '.join(bad)}"
-                    ))
+                    raise ArgumentError(
+                        self.ctx(
+                            f"value of {name} must be {word}: {', '.join(choices)}. "
+                            f"Got no match for: {', '.join(bad)}"
+                        )
+                    )
         if spec is not None:
             for group in spec.required_together:
                 found = [g in params for g in group]
@@ -288,16 +318,18 @@ class _Validator:
                 missing = [r for r in reqs if r not in params]
                 if len(missing) >= (len(reqs) if any_ else 1):
                     term = "any" if any_ else "all"
-                    raise ArgumentError(self.ctx(
-                        f"{key} is {val} but {term} of the following are missing: {', '.join(missing)}"
-                    ))
+                    raise ArgumentError(
+                        self.ctx(
+                            f"{key} is {val} but {term} of the following are missing: {', '.join(missing)}"
+                        )
+                    )
             for key, reqs in spec.required_by.items():
                 if key in params:
                     missing = [r for r in reqs if r not in params]
                     if missing:
-                        raise ArgumentError(self.ctx(
-                            f"missing parameter(s) required by '{key}': {', '.join(missing)}"
-                        ))
+                        raise ArgumentError(
+                            self.ctx(f"missing parameter(s) required by '{key}': {', '.join(missing)}")
+                        )
         for name, opt in options.items():
             params.setdefault(name, None)
             sub = opt.get("suboptions")
@@ -316,10 +348,13 @@ class _Validator:
                     try:
                         out.append(self.conv[elements](el))
                     except (ValueError, TypeError) as exc:
-                        raise ArgumentError(self.ctx(
-                            f"argument for list entry {name} is of type {dotnet_type(el)} and we were unable "
-                            f"to convert to {elements}: {exc}"
-                        )) from None
+                        raise ArgumentError(
+                            self.ctx(
+                                f"argument for list entry {name} is of type {dotnet_type(el)} "
+                                f"and we were unable "
+                                f"to convert to {elements}: {exc}"
+                            )
+                        ) from None
                 params[name] = out
         return params
 
@@ -331,15 +366,22 @@ class _Validator:
             self.context.pop()
 
 
-def validate(spec: ModuleSpec, args: dict[str, Any], *, module_name: str, check_mode: bool,
-             expand: Callable[[str], str]) -> dict[str, Any]:
+def validate(
+    spec: ModuleSpec,
+    args: dict[str, Any],
+    *,
+    module_name: str,
+    check_mode: bool,
+    expand: Callable[[str], str],
+) -> dict[str, Any]:
     """Validate ``args`` (no ``_ansible_*`` keys) the way the real module would.
 
     Returns the parameters with defaults filled and types converted. Raises ArgumentError with the
     module's failure message, or CheckModeSkip when Ansible.Basic would skip the module."""
     if spec.style == "basic":
-        return _Validator(module_name, expand).check(spec.options, args, root=True, spec=spec,
-                                                     check_mode=check_mode)
+        return _Validator(module_name, expand).check(
+            spec.options, args, root=True, spec=spec, check_mode=check_mode
+        )
     return _legacy(spec, args, expand)
 
 

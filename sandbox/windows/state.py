@@ -65,7 +65,7 @@ FILETIME_EPOCH_OFFSET = 11644473600  # seconds between 1601-01-01 and 1970-01-01
 
 def to_filetime(unix: float) -> int:
     """Unix seconds -> Windows FILETIME (100 ns ticks since 1601-01-01 UTC)."""
-    return int(round((unix + FILETIME_EPOCH_OFFSET) * 10_000_000))
+    return round((unix + FILETIME_EPOCH_OFFSET) * 10_000_000)
 
 
 def nt_hash(password: str) -> bytes:
@@ -116,8 +116,16 @@ class WindowsState:
     # ------------------------------------------------------------------------------------------
     # construction
     # ------------------------------------------------------------------------------------------
-    def __init__(self, *, vm_id: str, computer_name: str, admin_username: str, nt_hash_: bytes,
-                 image: SourceImage, arm: ArmCallbacks | None) -> None:
+    def __init__(
+        self,
+        *,
+        vm_id: str,
+        computer_name: str,
+        admin_username: str,
+        nt_hash_: bytes,
+        image: SourceImage,
+        arm: ArmCallbacks | None,
+    ) -> None:
         self.vm_id = vm_id.lower()
         self.name = vm_id.rstrip("/").split("/")[-1]
         self.computer_name = computer_name
@@ -152,7 +160,9 @@ class WindowsState:
         self.public_address: str | None = None
         self.boot_time = self._now()
         self.powered = True
-        self.reboot_requested = False  # set by shutdown.exe /r from a module; see take_reboot_request
+        self.power_request: tuple[str, float] | None = None  # see request_power / take_power_request
+        self.listener_reset_at_boot = False  # sysprep generalize: the next boot has no listener
+        self.winrm_service_config: dict[str, str] = {"Auth\\Basic": "false", "AllowUnencrypted": "false"}
         self.faults = FaultPlan()
         self._frameworks: list[dict[str, Any]] = []  # seed-time only: framework AppX packages
         self.sysprep_runs = 0
@@ -195,7 +205,8 @@ class WindowsState:
             "ProgramFiles(x86)": "C:\\Program Files (x86)",
             "ProgramW6432": "C:\\Program Files",
             "PSModulePath": (
-                f"{profile}\\Documents\\WindowsPowerShell\\Modules;C:\\Program Files\\WindowsPowerShell\\Modules;"
+                f"{profile}\\Documents\\WindowsPowerShell\\Modules;"
+                "C:\\Program Files\\WindowsPowerShell\\Modules;"
                 "C:\\Windows\\system32\\WindowsPowerShell\\v1.0\\Modules"
             ),
             "PUBLIC": "C:\\Users\\Public",
@@ -242,7 +253,8 @@ class WindowsState:
         build, ubr = parts[0], int(parts[1])
         if build != entry["build"]:
             raise NotModelled(
-                f"image {img.sku} version {img.exact_version}: build {build} is not the SKU's build {entry['build']}"
+                f"image {img.sku} version {img.exact_version}: build {build} "
+                f"is not the SKU's build {entry['build']}"
             )
         binfo = catalog["builds"][build]
         self.build, self.ubr, self.display_version = build, ubr, binfo["display_version"]
@@ -267,8 +279,12 @@ class WindowsState:
         self.fs.write(f"{self.user_profile}\\NTUSER.DAT", b"regf")
         # Every provisioned package is registered for the admin at first logon (same version).
         self.appx_user[self.admin_username] = [
-            self._user_pkg(p["name"], p["version"], p["publisher_id"]) for p in self.appx_provisioned
-        ] + [self._user_pkg(f["name"], f["version"], f["publisher_id"], framework=True) for f in self._frameworks]
+            dict(self._user_pkg(p["name"], p["version"], p["publisher_id"]), non_removable=p["non_removable"])
+            for p in self.appx_provisioned
+        ] + [
+            self._user_pkg(f["name"], f["version"], f["publisher_id"], framework=True)
+            for f in self._frameworks
+        ]
         self.boot_time = self._now()
 
     def _apply_layer(self, layer: dict[str, Any], fields: dict[str, str]) -> None:
@@ -343,8 +359,9 @@ class WindowsState:
     # AppX helpers
     # ------------------------------------------------------------------------------------------
     @staticmethod
-    def _user_pkg(name: str, version: str, publisher_id: str, *, framework: bool = False,
-                  arch: str = "x64") -> dict[str, Any]:
+    def _user_pkg(
+        name: str, version: str, publisher_id: str, *, framework: bool = False, arch: str = "x64"
+    ) -> dict[str, Any]:
         return {
             "name": name,
             "version": version,
@@ -370,7 +387,7 @@ class WindowsState:
         out = []
         for user, pkgs in sorted(self.appx_user.items()):
             for pkg in pkgs:
-                if pkg.get("framework"):
+                if pkg.get("framework") or pkg.get("non_removable"):
                     continue
                 if (pkg["name"].lower(), pkg["version"]) not in provisioned:
                     out.append((user, self.package_full_name(pkg)))
@@ -385,8 +402,11 @@ class WindowsState:
 
     def set_image_state(self, state: str) -> None:
         self.registry.set_value(IMAGE_STATE_KEY, "ImageState", "REG_SZ", state)
-        self.fs.write(r"C:\Windows\Setup\State\State.ini",
-                      f"[State]\r\nImageState={state}\r\n".encode(), make_parents=True)
+        self.fs.write(
+            r"C:\Windows\Setup\State\State.ini",
+            f"[State]\r\nImageState={state}\r\n".encode(),
+            make_parents=True,
+        )
 
     def time_zone(self) -> str:
         value = self.registry.get_value(TZ_KEY, "TimeZoneKeyName")
@@ -415,7 +435,10 @@ class WindowsState:
         """What a (re)boot does to the state."""
         self.boot_time = max(self._now(), self.boot_time + 1.0)  # strictly later than the last boot
         self.powered = True
-        self.reboot_requested = False
+        self.power_request = None
+        if self.listener_reset_at_boot:
+            self.listener = None
+            self.listener_reset_at_boot = False
         # Pending operations complete.
         self.registry.delete_key(CBS_REBOOT_KEY)
         self.registry.delete_key(WU_REBOOT_KEY)
@@ -444,9 +467,6 @@ class WindowsState:
                 svc.state = "started"
             elif svc.state == "paused":
                 svc.state = "stopped"
-        bl = self.bitlocker.get("C:")
-        if bl and bl.get("volume_status") == "DecryptionInProgress":
-            bl.update(volume_status="FullyDecrypted", encryption_percentage=0, protection_status="Off")
 
     def reboot(self) -> None:
         self._boot()
@@ -462,11 +482,21 @@ class WindowsState:
         if self._arm is not None:
             self._arm.guest_shutdown(self.vm_id)
 
-    def take_reboot_request(self) -> bool:
-        """True once after a module asked for a reboot (``shutdown.exe /r``); the transport then
-        drops connections for the simulated downtime and calls reboot()."""
-        requested, self.reboot_requested = self.reboot_requested, False
-        return requested
+    def request_power(self, action: str, delay: float = 0.0) -> None:
+        """A module or script asked Windows to reboot or shut down after ``delay`` seconds
+        (``shutdown.exe /r|/s /t N``, ``sysprep /shutdown``). Nothing happens inside the module: the
+        answer must reach the controller first. The transport collects it with take_power_request()."""
+        if action not in ("reboot", "shutdown"):
+            raise ValueError(action)
+        self.power_request = (action, float(delay))
+
+    def take_power_request(self) -> tuple[str, float] | None:
+        """("reboot" | "shutdown", delay seconds) once after a module or run command requested it,
+        else None. The transport calls this after delivering each module/run-command answer: a
+        reboot takes the listener down for the downtime and then calls reboot(); a shutdown calls
+        shutdown() (-> ArmCallbacks.guest_shutdown) after the (scaled) delay."""
+        request, self.power_request = self.power_request, None
+        return request
 
     # ------------------------------------------------------------------------------------------
     # WinRM listener and certificates
@@ -493,13 +523,28 @@ class WindowsState:
     # ------------------------------------------------------------------------------------------
     # Ansible modules, raw scripts, run commands
     # ------------------------------------------------------------------------------------------
-    def run_module(self, module: str, args: dict[str, Any], *, check_mode: bool, diff: bool,
-                   module_path: str, internal: dict[str, Any] | None = None) -> dict[str, Any]:
+    def run_module(
+        self,
+        module: str,
+        args: dict[str, Any],
+        *,
+        check_mode: bool,
+        diff: bool,
+        module_path: str,
+        internal: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         from sandbox.windows import modules
 
         self.module_invocations += 1
-        return modules.run(self, module, args, check_mode=check_mode, diff=diff,
-                           module_path=module_path, internal=internal or {})
+        return modules.run(
+            self,
+            module,
+            args,
+            check_mode=check_mode,
+            diff=diff,
+            module_path=module_path,
+            internal=internal or {},
+        )
 
     def write_async_result(self, async_dir: str, jid: str, result: dict[str, Any]) -> str:
         d = self.path(async_dir)
@@ -579,13 +624,19 @@ class WindowsState:
             elif reason == "windows_update":
                 self.registry.create(WU_REBOOT_KEY)
             elif reason == "file_rename":
-                self.registry.set_value(SESSION_MANAGER_KEY, "PendingFileRenameOperations", "REG_MULTI_SZ",
-                                        ["\\??\\C:\\Windows\\Temp\\pending.tmp", ""])
+                self.registry.set_value(
+                    SESSION_MANAGER_KEY,
+                    "PendingFileRenameOperations",
+                    "REG_MULTI_SZ",
+                    ["\\??\\C:\\Windows\\Temp\\pending.tmp", ""],
+                )
             elif reason == "computer_rename":
                 self.registry.set_value(COMPUTER_NAME_KEY, "ComputerName", "REG_SZ", self.computer_name + "X")
             else:
-                raise ValueError(f"pending_reboot reason {reason!r}: one of cbs, windows_update, file_rename, "
-                                 "computer_rename")
+                raise ValueError(
+                    f"pending_reboot reason {reason!r}: one of cbs, windows_update, file_rename, "
+                    "computer_rename"
+                )
         elif kind == "sysprep_fail":
             self.faults.sysprep_fail += int(spec.get("count", 1))
         else:
@@ -627,7 +678,9 @@ class WindowsState:
             "public_address": self.public_address,
             "boot_time": self.boot_time,
             "powered": self.powered,
-            "reboot_requested": self.reboot_requested,
+            "power_request": list(self.power_request) if self.power_request else None,
+            "listener_reset_at_boot": self.listener_reset_at_boot,
+            "winrm_service_config": self.winrm_service_config,
             "faults": asdict(self.faults),
             "sysprep_runs": self.sysprep_runs,
             "module_invocations": self.module_invocations,
@@ -665,7 +718,10 @@ class WindowsState:
         st.public_address = data.get("public_address")
         st.boot_time = data["boot_time"]
         st.powered = data["powered"]
-        st.reboot_requested = data.get("reboot_requested", False)
+        pr = data.get("power_request")
+        st.power_request = (pr[0], float(pr[1])) if pr else None
+        st.listener_reset_at_boot = data.get("listener_reset_at_boot", False)
+        st.winrm_service_config = dict(data.get("winrm_service_config", {}))
         st.faults = FaultPlan(**data["faults"])
         st.sysprep_runs = data["sysprep_runs"]
         st.module_invocations = data.get("module_invocations", 0)

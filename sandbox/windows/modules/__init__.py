@@ -85,11 +85,29 @@ def _load() -> None:
         importlib.import_module(f"sandbox.windows.modules.{name}")
 
 
-_MODULE_FILES = ("ping", "registry")
+_MODULE_FILES = (
+    "command",
+    "features",
+    "files",
+    "ping",
+    "powershell",
+    "registry",
+    "services",
+    "setup",
+    "timezone",
+)
 
 
-def run(state: WindowsState, module: str, args: dict[str, Any], *, check_mode: bool, diff: bool,
-        module_path: str, internal: dict[str, Any]) -> dict[str, Any]:
+def run(
+    state: WindowsState,
+    module: str,
+    args: dict[str, Any],
+    *,
+    check_mode: bool,
+    diff: bool,
+    module_path: str,
+    internal: dict[str, Any],
+) -> dict[str, Any]:
     """Validate and run one module; return its result as the module would print it."""
     _load()
     impl = _REGISTRY.get(module)

@@ -58,7 +58,10 @@ def _to_uint(value: Any) -> int:
     try:
         return int(s, 16) if s.lower().startswith("0x") else int(s)
     except ValueError:
-        raise ModuleFail(f'Cannot convert value "{s}" to type "System.UInt64". Error: "Input string was not in a correct format."') from None
+        raise ModuleFail(
+            f'Cannot convert value "{s}" to type "System.UInt64". '
+            'Error: "Input string was not in a correct format."'
+        ) from None
 
 
 def _convert(kind: str, data: Any, name: str | None) -> Any:
@@ -82,7 +85,10 @@ def _convert(kind: str, data: Any, name: str | None) -> Any:
             for b in data:
                 v = _to_uint(b) if isinstance(b, str) else int(b)
                 if not 0 <= v <= 255:
-                    raise ModuleFail(f'Cannot convert value "{b}" to type "System.Byte". Error: "Value was either too large or too small for an unsigned byte."')
+                    raise ModuleFail(
+                        f'Cannot convert value "{b}" to type "System.Byte". '
+                        'Error: "Value was either too large or too small for an unsigned byte."'
+                    )
                 out.append(v)
             return out
         raise ModuleFail(f"cannot convert binary data '{data}' to byte array")
@@ -95,7 +101,10 @@ def _convert(kind: str, data: Any, name: str | None) -> Any:
             data = _to_uint(data)
         elif isinstance(data, float):
             if data % 1 != 0:
-                raise ModuleFail(f"data '{data}' cannot be a decimal or float value with a remainder when type is dword or qword")
+                raise ModuleFail(
+                    f"data '{data}' cannot be a decimal or float value with a remainder "
+                    "when type is dword or qword"
+                )
             data = int(data)
         if kind == "REG_DWORD":
             if data > 0xFFFFFFFF:
@@ -161,10 +170,15 @@ def regedit(ctx: Ctx) -> None:
     if name == "":
         name = None
     if name is None and type_ != "string":
-        ctx.warn("the data type when name is not specified can only be 'string', the type has automatically been converted")
+        ctx.warn(
+            "the data type when name is not specified can only be 'string', "
+            "the type has automatically been converted"
+        )
         type_ = "string"
     if not _PS_PATH.match(path):
-        raise ModuleFail(f"path: {path} is not a valid powershell path, see module documentation for examples.")
+        raise ModuleFail(
+            f"path: {path} is not a valid powershell path, see module documentation for examples."
+        )
     kind = _KIND[type_]
     if state == "present":
         data = _convert(kind, data, name)
@@ -180,8 +194,10 @@ def regedit(ctx: Ctx) -> None:
             reg.unmount("ANSIBLE")
         if wp.key(norm) not in reg.hive_files:
             raise ModuleFail(
-                f"failed to load registry hive from '{hive_path}' to HKLM:\\ANSIBLE: Failed to load registry hive at "
-                f"{hive_path} (The system has attempted to load or restore a file into the registry, but the specified "
+                f"failed to load registry hive from '{hive_path}' to HKLM:\\ANSIBLE: "
+                f"Failed to load registry hive at "
+                f"{hive_path} (The system has attempted to load or restore a file into the registry, "
+                "but the specified "
                 "file is not in a registry file format, Win32ErrorCode 1017)"
             )
         reg.mount("ANSIBLE", wp.key(norm))
