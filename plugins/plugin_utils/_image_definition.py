@@ -42,6 +42,7 @@ RESERVED_TAG_KEYS = (
 )
 RESERVED_TAG_COUNT = len(RESERVED_TAG_KEYS)
 MAX_DEFINITION_TAGS = AZURE_MAX_TAGS - RESERVED_TAG_COUNT
+_SECRET_TAG_RE = re.compile(r"password|passwd|secret|token|credential")
 TAG_KEY_FORBIDDEN = set("<>%&\\?/")
 
 OS_DISK_TYPES = ("Standard_LRS", "StandardSSD_LRS", "Premium_LRS")
@@ -63,6 +64,7 @@ BUILD_ID_RE = re.compile(
 _NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _SKU_RE = re.compile(r"^win(?P<os>10|11)-(?P<release>[0-9]{2}h[0-9])-(?P<edition>[a-z0-9-]+?)(?P<g2>-g2)?$")
 _MARKETPLACE_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+_LENIENT_VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)$")
 _IMAGE_VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 _RG_RE = re.compile(r"^[-\w.()]{1,90}$")
 _GALLERY_RE = re.compile(r"^[A-Za-z0-9._]{1,80}$")
@@ -690,6 +692,10 @@ def _check_tags(c: _Checker, root: Mapping[str, Any]) -> dict[str, str]:
         if bad:
             c.error(field, f"tag names must not contain {' '.join(bad)} (Azure forbids < > % & \\ ? /)")
         low = key.lower()
+        if _SECRET_TAG_RE.search(low):
+            c.error(
+                field, "tags must not carry secrets: tags are readable by anyone who can read the resource"
+            )
         if low.startswith(RESERVED_TAG_PREFIX) or low in RESERVED_TAG_KEYS:
             c.error(field, f"is reserved for the build's own tags ({', '.join(RESERVED_TAG_KEYS)})")
         if low in lowered:
@@ -827,8 +833,12 @@ def date_image_version(moment: _dt.datetime | None = None) -> str:
 
 
 def parse_image_version(value: str) -> tuple[int, int, int]:
-    """Parse ``MAJOR.MINOR.PATCH`` into a tuple; raise ValueError on anything else."""
-    match = _IMAGE_VERSION_RE.match(value) if isinstance(value, str) else None
+    """Parse ``MAJOR.MINOR.PATCH`` into a tuple; raise ValueError on anything else.
+
+    Leading zeros are accepted here (Azure parses each part as an integer, and galleries written by
+    other tools may hold ``2026.0105.0930``); only our own explicit values must avoid them.
+    """
+    match = _LENIENT_VERSION_RE.match(value) if isinstance(value, str) else None
     if not match or any(int(p) > INT32_MAX for p in match.groups()):
         raise ValueError(f"not a gallery image version (MAJOR.MINOR.PATCH, int32 parts): {value!r}")
     major, minor, patch = (int(p) for p in match.groups())

@@ -440,6 +440,7 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("tag-forbidden-chars", {"tags": {"a<b%c": "x"}}, ["tags.a<b%c"], "% <"),
     ("tag-value-long", {"tags": {"note": "v" * 257}}, ["tags.note"], "at most 256"),
     ("tag-key-long", {"tags": {"k" * 513: "v"}}, ["tags." + "k" * 40 + "..."], "at most 512"),
+    ("tag-secret", {"tags": {"AdminPassword": "x"}}, ["tags.AdminPassword"], "must not carry secrets"),
     ("tag-value-list", {"tags": {"note": ["a"]}}, ["tags.note"], "must be strings"),
     ("tag-duplicate-case", {"tags": {"Env": "a", "env": "b"}}, ["tags.env"], "case-insensitive"),
     ("tags-too-many", {"tags": {f"t{i}": "v" for i in range(46)}}, ["tags"], "at most 45"),
@@ -654,15 +655,19 @@ def test_date_versions_sort_like_build_times() -> None:
         (["1.9.0", "1.10.0", "1.2.7"], "1.10.1"),
         ([{"name": "2.0.3"}, {"name": "2.0.12"}], "2.0.13"),
         (["2026.1127.2130", "1.0.0"], "2026.1127.2131"),
+        # Written by another tool with leading zeros: Azure compares the parts as integers.
+        (["2026.0105.0930", "2026.105.931"], "2026.105.932"),
     ],
 )
 def test_next_image_version(existing: Any, expected: str) -> None:
     assert idef.next_image_version(existing) == expected
 
 
-@pytest.mark.parametrize("existing", [["1.0"], ["01.0.0"], [{"name": "x"}], [f"1.0.{idef.INT32_MAX}"]])
+@pytest.mark.parametrize(
+    "existing", [["1.0"], ["1.0.0.0"], [{"name": "x"}], [f"1.0.{idef.INT32_MAX}"], [None]]
+)
 def test_next_image_version_refuses(existing: list[Any]) -> None:
-    with pytest.raises(ValueError, match=r"1\.0|x|int32"):
+    with pytest.raises(ValueError, match=r"1\.0|x|int32|None"):
         idef.next_image_version(existing)
 
 
