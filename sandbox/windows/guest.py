@@ -78,6 +78,12 @@ class Guest(Protocol):
     def power_off(self) -> None:
         """ARM stopped or deallocated the VM (no guest-side effect beyond being off)."""
 
+    def take_power_request(self) -> tuple[str, float] | None:
+        """("reboot" | "shutdown", delay seconds) once after a module, raw script or run command asked
+        Windows to restart or shut down (shutdown.exe /r|/s, sysprep /reboot|/shutdown), else None.
+        The transport calls it after delivering each answer (Receive / run command): a reboot takes
+        the listener down for the downtime and then calls reboot(); a shutdown calls shutdown()."""
+
     def shutdown(self) -> None:
         """Guest-initiated shutdown (e.g. sysprep /shutdown): calls ArmCallbacks.guest_shutdown,
         which makes ARM call GuestHost.vm_power(vm_id, "stopped") (the listener is then stopped)."""

@@ -82,6 +82,26 @@ class Vm:
     def count_module(self, module: str) -> None:
         self.modules[module] = self.modules.get(module, 0) + 1
 
+    def after_answer(self) -> None:
+        """An answer went out: apply a restart or shutdown the guest asked for while producing it."""
+        request = self.guest.take_power_request()
+        if request is None:
+            return
+        action, _delay = request  # the delay is scaled down to RebootTiming.delay
+        if action == "reboot":
+            self.request_reboot()
+        elif action == "shutdown":
+            timer = threading.Timer(self.host.reboot_timing.delay, self._shut_down)
+            timer.daemon = True
+            timer.start()
+
+    def _shut_down(self) -> None:
+        with self.lock:
+            if self.power == "running" and self.host.vms.get(self.guest.vm_id) is self:
+                # -> ArmCallbacks.guest_shutdown -> GuestHost.vm_power(stopped) stops the listener.
+                self.guest.shutdown()
+                self.host.save()
+
     def request_reboot(self) -> None:
         """shutdown.exe /r: go down shortly after answering, come back after the downtime."""
         downtime = self.host.reboot_timing.downtime
@@ -260,6 +280,7 @@ class WindowsGuestHost:
             self.record_unmodelled(vm.name, f"run command: {exc}")
             raise
         vm.reconcile()
+        vm.after_answer()
         self.save()
         return result
 

@@ -267,6 +267,7 @@ class WsmanService:
         if outcome.reboot:
             outcome.reboot = False
             self.vm.request_reboot()
+        self.vm.after_answer()
         return _envelope(ACTION_SHELL + "ReceiveResponse", message_id, answer)
 
     def _signal(self, message_id: str, shell: Shell, body: ET.Element) -> bytes:

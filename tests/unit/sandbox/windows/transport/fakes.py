@@ -93,6 +93,12 @@ class FakeGuest:
         self.reboots += 1
         self.boot += 10_000_000 * 60
 
+    power_request: tuple[str, float] | None = None
+
+    def take_power_request(self) -> tuple[str, float] | None:
+        request, self.power_request = self.power_request, None
+        return request
+
     def power_on(self) -> None:
         self.boot += 10_000_000 * 3600
 
@@ -127,6 +133,10 @@ class FakeGuest:
         if module == "ansible.windows.win_copy":
             return self._win_copy(args, check_mode)
         if module == "ansible.windows.win_shell":
+            if args.get("_raw_params") == "shutdown /s /t 0":
+                self.power_request = ("shutdown", 0.0)
+            if args.get("_raw_params") == "shutdown /r /t 5":
+                self.power_request = ("reboot", 5.0)
             return {"changed": True, "rc": 0, "stdout": "", "stderr": "", "cmd": args.get("_raw_params")}
         raise NotModelled(f"module {module}")
 

@@ -378,3 +378,27 @@ def test_new_listener_certificate_rebinds(winrm_target, tmp_path):
 def test_unknown_fault_kind_goes_to_the_guest(winrm_target):
     with winrm_target.host.lock, pytest.raises(ValueError, match="unknown fault kind"):
         winrm_target.host.inject_fault({"target": "winrm", "vm": "vm-test", "kind": "bitlocker_on"})
+
+
+def test_guest_requested_shutdown_reaches_arm_after_the_answer(winrm_target):
+    stdout, _, rc = run_module_via(
+        winrm_target.protocol(),
+        module_stdin("ansible.windows.win_shell", {"_raw_params": "shutdown /s /t 0"}),
+    )
+    assert rc == 0 and json.loads(stdout)["changed"] is True
+    # The real guest forwards shutdown() to ArmCallbacks.guest_shutdown; the fake only records it.
+    _wait_until(lambda: ("shutdown", None) in winrm_target.guest.calls, timeout=5)
+
+
+def test_guest_requested_reboot_takes_the_listener_down(winrm_target):
+    before = _boot_time(winrm_target)
+    protocol = winrm_target.protocol()
+    shell = protocol.open_shell()
+    stdin = module_stdin("ansible.windows.win_shell", {"_raw_params": "shutdown /r /t 5"})
+    command = protocol.run_command(shell, "powershell", bootstrap_args(), console_mode_stdin=False)
+    protocol.send_command_input(shell, command, stdin, end=True)
+    assert protocol.get_command_output(shell, command)[2] == 0
+    _wait_until(lambda: _refuses(winrm_target), timeout=5)
+    _wait_until(lambda: not _refuses(winrm_target), timeout=10)
+    assert winrm_target.guest.reboots == 1
+    assert _boot_time(winrm_target) != before
