@@ -139,15 +139,16 @@ def write_atomic(path: str, data: Mapping[str, Any], mode: int = 0o600) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: str, create_dir: bool) -> Iterator[None]:
-    """Hold an exclusive lock on ``<path>.lock`` for a read-modify-write of the ledger."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        if not create_dir:
-            # Nothing to lock (check mode before the directory exists): nobody can write either.
-            yield
-            return
-        os.makedirs(directory, exist_ok=True)
+def locked(path: str, write: bool) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` for a read-modify-write of the ledger.
+
+    With ``write`` false (check mode) nothing is locked or created: a reader needs no lock because
+    writers replace the file atomically.
+    """
+    if not write:
+        yield
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(f"{path}.lock", "a", encoding="utf-8") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:

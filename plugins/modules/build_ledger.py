@@ -155,7 +155,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         if existing is None:
             module.fail_json(msg="resource_type: is required to record a new resource")
 
-    with _ledger.locked(path, create_dir=not module.check_mode):
+    with _ledger.locked(path, write=not module.check_mode):
         try:
             current = _ledger.load(path)
         except _ledger.LedgerError as exc:

@@ -85,6 +85,10 @@ def test_record_in_check_mode_writes_nothing(ledger: Any, ledger_path: Path) -> 
     assert result["changed"] is True
     assert result["ledger"]["resources"][0]["id"] == VM_ID
     assert ledger_path.read_text() == before
+    # Not even the lock file is created in check mode.
+    (ledger_path.parent / "ledger.json.lock").unlink()
+    ledger(check_mode=True, phase="x", event="start")
+    assert sorted(os.listdir(ledger_path.parent)) == ["ledger.json"]
 
 
 def test_remove_then_remove_again(ledger: Any, ledger_path: Path) -> None:
@@ -209,7 +213,7 @@ def test_parallel_writers_lose_nothing(ledger_path: Path) -> None:
     """Threads doing read-modify-write under the lock keep every record."""
 
     def record(i: int) -> None:
-        with _ledger.locked(str(ledger_path), create_dir=True):
+        with _ledger.locked(str(ledger_path), write=True):
             data = _ledger.load(str(ledger_path)) or _ledger.empty_ledger("b")
             _ledger.apply_resource(data, f"{VM_ID}-{i}", VM_TYPE, "recorded", None, _ledger.utc_now())
             _ledger.write_atomic(str(ledger_path), data)
