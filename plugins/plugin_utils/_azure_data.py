@@ -242,9 +242,10 @@ VM_SIZE_PATTERN = re.compile(
 )
 
 # VM size families that support Trusted Launch (Gen2, Secure Boot, vTPM), as regular
-# expressions on the full size name. Taken from the Trusted Launch "supported VM sizes"
-# documentation; documented, not exhaustive. A size that is not matched is refused for a
-# TrustedLaunch build: add its family here once you have checked it in Azure's docs.
+# expressions on the full size name: a conservative subset of the families listed on Azure's
+# "Trusted Launch for Azure virtual machines" page (written down from that page, not fetched at
+# run time). Not exhaustive on purpose: a size that is not matched is refused for a TrustedLaunch
+# build with an error naming build_vm.size; add its family here once you have checked the page.
 TRUSTED_LAUNCH_SIZE_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Bs, Bms, Bls (B-series v1)", re.compile(r"^Standard_B[0-9]+(m|l)?s$")),
     ("Bsv2, Basv2 (B-series v2, x64)", re.compile(r"^Standard_B[0-9]+a?(l|m)?s_v2$")),

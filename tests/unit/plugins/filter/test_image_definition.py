@@ -620,6 +620,36 @@ def test_normalize_raises_with_every_error() -> None:
     assert str(info.value).splitlines()[1:] == info.value.errors
 
 
+@pytest.mark.parametrize(
+    ("size", "capable"),
+    [
+        ("Standard_D4s_v5", True),
+        ("Standard_D4ds_v5", True),
+        ("Standard_D4as_v5", True),
+        ("Standard_D2ls_v5", True),
+        ("Standard_D4s_v3", True),
+        ("Standard_D8s_v4", True),
+        ("Standard_D4alds_v6", True),
+        ("Standard_E8ads_v5", True),
+        ("Standard_F8s_v2", True),
+        ("Standard_B2ms", True),
+        ("Standard_B2als_v2", True),
+        ("Standard_L8s_v3", True),
+        ("Standard_NC4as_T4_v3", True),
+        ("Standard_NV6ads_A10_v5", True),
+        ("Standard_A2_v2", False),
+        ("Standard_D2_v2", False),
+        ("Standard_DS2_v2", False),
+        ("Standard_F4", False),
+        ("Standard_M64ms", False),
+        ("Standard_D4ps_v5", False),  # Arm64: the Windows client images here are x64
+    ],
+)
+def test_trusted_launch_families(size: str, capable: bool) -> None:
+    assert idef.VM_SIZE_PATTERN.match(size), size
+    assert (idef.trusted_launch_family(size) is not None) is capable
+
+
 # -- versions -----------------------------------------------------------------------------------
 
 
