@@ -117,30 +117,6 @@ _REFUSED_KEYS = {
     "platform image and capture straight to the gallery",
 }
 
-DEFAULTS_DOC = {
-    "description": "''",
-    "source.publisher": SOURCE_PUBLISHER,
-    "source.version": "latest",
-    "build_vm.size": "Standard_D4s_v5",
-    "build_vm.os_disk_size_gb": "128",
-    "build_vm.os_disk_type": "Premium_LRS",
-    "build_vm.resource_group": "null (the build creates and deletes rg-avdbuild-<build id>)",
-    "network.mode": "temporary",
-    "network.address_prefix": "10.250.0.0/24 (temporary mode only)",
-    "network.existing_subnet_id": "null",
-    "gallery.image_definition.hyper_v_generation": "V2",
-    "gallery.image_definition.security_type": "TrustedLaunch",
-    "gallery.version.strategy": "date",
-    "gallery.version.value": "null",
-    "gallery.target_regions": "[{name: <location>, replica_count: 1, storage_account_type: Standard_LRS}]",
-    "gallery.target_regions[].replica_count": "1",
-    "gallery.target_regions[].storage_account_type": "Standard_LRS",
-    "gallery.exclude_from_latest": "false",
-    "gallery.end_of_life_date": "null",
-    "windows.time_zone": "UTC",
-    "tags": "{}",
-}
-
 
 class ImageDefinitionError(ValueError):
     """Raised with every validation error when a definition is not valid."""
