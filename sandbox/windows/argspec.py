@@ -20,6 +20,7 @@ fragments only describe attributes), which a unit test asserts.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -101,9 +102,28 @@ def build_spec(
     fqcn: str, style: str, *, extra_options: dict[str, dict[str, Any]] | None = None, **constraints: Any
 ) -> ModuleSpec:
     """A module's spec: documented options plus undocumented internal ones from its .ps1."""
-    options = dict(documented_options(fqcn))
+    options = {k: dict(v) for k, v in documented_options(fqcn).items()}
+    # Choice order in messages follows the module's own $spec (the docs sometimes sort them).
+    for name, order in ps1_choice_order(fqcn).items():
+        documented = {str(c).lower() for c in options.get(name, {}).get("choices") or []}
+        if name in options and {c.lower() for c in order} == documented:
+            options[name]["choices"] = order
     options.update(extra_options or {})
     return ModuleSpec(fqcn=fqcn, style=style, options=options, **constraints)
+
+
+@cache
+def ps1_choice_order(fqcn: str) -> dict[str, list[str]]:
+    """Top-level ``name = @{ ... choices = 'a', 'b' ... }`` entries of the module's PowerShell spec."""
+    ps1 = doc_file(fqcn).with_suffix(".ps1")
+    if not ps1.exists():
+        return {}
+    out: dict[str, list[str]] = {}
+    for m in re.finditer(r"^\s*(\w+) = @\{[^\n]*?choices = (?:@\()?([^;}\)\n]+)", ps1.read_text(), re.M):
+        out[m.group(1)] = re.findall(r"[\"']([^\"']+)[\"']", m.group(2))
+    for m in re.finditer(r"^\s*(\w+) = @\{\n(?:[^\n]*\n){0,4}?\s*choices = ([^\n]+)", ps1.read_text(), re.M):
+        out.setdefault(m.group(1), re.findall(r"[\"']([^\"']+)[\"']", m.group(2)))
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ on this state. Every call arrives with World.lock held; nothing here blocks or s
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import time
@@ -229,7 +230,7 @@ class WindowsState:
     # ------------------------------------------------------------------------------------------
     def seed(self) -> None:
         """Populate the state from images/ for self.image (NotModelled for an unknown image)."""
-        catalog = yaml.safe_load((IMAGES_DIR / "skus.yaml").read_text())
+        catalog = _image_data("skus")
         img = self.image
         entry = next(
             (
@@ -271,7 +272,7 @@ class WindowsState:
             "vm_guid": str(uuid.UUID(hashlib.md5(self.vm_id.encode()).hexdigest())),  # noqa: S324 - an id, not security
         }
         for layer_name in entry["layers"]:
-            layer = yaml.safe_load((IMAGES_DIR / f"{layer_name}.yaml").read_text()) or {}
+            layer = _image_data(layer_name)
             self._apply_layer(layer, fields)
         # The admin's profile (created by Azure provisioning / first logon).
         for sub in ("AppData\\Local\\Temp", "AppData\\Roaming", "Desktop", "Documents"):
@@ -733,6 +734,10 @@ class WindowsState:
         d.pop("nt_hash")
         if d["listener"]:
             d["listener"] = {k: v for k, v in d["listener"].items() if k != "key_pem"}
+        d["certificates"] = {
+            t: {k: v for k, v in c.items() if k not in ("key_pem", "pem", "der_b64")}
+            for t, c in self.certificates.items()
+        }
         d["registry"] = {
             "HKLM": self.registry.hklm.flat(""),
             "HKU": self.registry.hku.flat(""),
@@ -745,6 +750,16 @@ class WindowsState:
         d["boot_time_filetime"] = self.boot_time_filetime()
         d["appx_not_provisioned"] = [list(x) for x in self.appx_not_provisioned()]
         return d
+
+
+@functools.cache
+def _image_data_cached(name: str) -> Any:
+    return yaml.safe_load((IMAGES_DIR / f"{name}.yaml").read_text()) or {}
+
+
+def _image_data(name: str) -> Any:
+    """A parsed file of images/ (parsed once per process; callers get their own copy)."""
+    return copy.deepcopy(_image_data_cached(name))
 
 
 def _bump_version(version: str) -> str:
