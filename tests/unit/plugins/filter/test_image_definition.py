@@ -918,3 +918,28 @@ def test_filter_wrappers() -> None:
         filt.build_context({"name": "win11-24h2-avd"}, "win11-24h2-avd-20261127213005-3fa2")
     with pytest.raises(AnsibleFilterError, match="build_context"):
         filt.build_context(filt.normalize_image_definition(BASE, TODAY), "nope")
+
+
+def test_readme_format_block_shows_the_defaults() -> None:
+    """images/README.md's format block is valid and every optional value in it is the default."""
+    text = (REPO_ROOT / "images" / "README.md").read_text()
+    block = text.split("## Format", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    shown = yaml.safe_load(block)
+    assert idef.validate_image_definition(shown, TODAY) == []
+    gallery = shown["gallery"]
+    required_only = {
+        "name": shown["name"],
+        "source": {"offer": shown["source"]["offer"], "sku": shown["source"]["sku"]},
+        "location": shown["location"],
+        "gallery": {
+            "resource_group": gallery["resource_group"],
+            "name": gallery["name"],
+            "image_definition": {
+                k: gallery["image_definition"][k] for k in ("name", "publisher", "offer", "sku")
+            },
+        },
+    }
+    assert idef.normalize_image_definition(required_only, TODAY) == idef.normalize_image_definition(
+        shown, TODAY
+    )
+    assert idef.normalize_image_definition(shown, TODAY) == shown
