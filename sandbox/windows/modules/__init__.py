@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.guest_api import NotModelled
 from sandbox.windows.argspec import ArgumentError, CheckModeSkip, ModuleSpec, validate
+from sandbox.windows.modules import _winpath as wp
 
 if TYPE_CHECKING:
     from sandbox.windows.state import WindowsState
@@ -115,7 +116,15 @@ def run(
         raise NotModelled(f"module {module} is not simulated by the sandbox (script {module_path})")
     module_name = internal.get("_ansible_module_name") or module
     try:
-        params = validate(impl.spec, args, module_name=module_name, check_mode=check_mode, expand=state.path)
+        env = state.env()
+        # type=path only expands %VARS% (Environment.ExpandEnvironmentVariables); modules normalise later.
+        params = validate(
+            impl.spec,
+            args,
+            module_name=module_name,
+            check_mode=check_mode,
+            expand=lambda v: wp.expand_env(v, env),
+        )
     except CheckModeSkip as skip:
         return {"changed": False, "skipped": True, "msg": str(skip)}
     except ArgumentError as err:
