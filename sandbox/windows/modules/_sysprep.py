@@ -6,8 +6,10 @@ provisioned (AppxSysprep.dll SysprepGeneralizeValidate, 0x80073cf2), BitLocker o
 (BdeSysprep.dll ValidateBitLockerState, 0x80310039), then an injected generic failure. A failed run
 leaves ImageState unchanged and writes real-looking lines to
 C:\\Windows\\System32\\Sysprep\\Panther\\setupact.log and setuperr.log; a successful run sets
-ImageState to IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE, writes Sysprep_succeeded.tag, wipes the WinRM
-listener configuration and, with /shutdown, stops the VM.
+ImageState to IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE, writes Sysprep_succeeded.tag, resets the WinRM
+listener configuration for the next boot (the running WinRM service keeps answering until the guest
+goes down, which is what lets callers poll ImageState after /quit) and, with /shutdown, asks for a
+power-off once its answer is out (WindowsState.request_power).
 
 [Unc] sysprep.exe's exit code is not a reliable failure signal (AIB and Packer poll ImageState and
 read the Panther logs instead); the simulation exits 0 after a validation failure too, so the product

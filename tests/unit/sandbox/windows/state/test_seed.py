@@ -140,3 +140,27 @@ def test_reboot_clears_pending_and_moves_boot_time(guest, clock):
 def test_unknown_fault_kind(guest):
     with pytest.raises(ValueError, match="unknown Windows fault kind 'nope'"):
         guest.inject_fault({"kind": "nope"})
+
+
+def test_implements_the_guest_protocol(guest):
+    from sandbox.windows import guest as guest_api
+    from sandbox.windows import state
+
+    members = [n for n in vars(guest_api.Guest) if not n.startswith("_")]
+    assert members, "Guest protocol has no members?"
+    for name in members:
+        assert hasattr(guest, name), name
+    for attr in ("name", "vm_id", "computer_name", "admin_username", "nt_hash"):
+        assert getattr(guest, attr)
+    assert guest.name == "vm-build-1" and guest.vm_id == guest.vm_id.lower()
+    assert callable(state.create_guest) and callable(state.load_guest)
+
+
+def test_clear_faults_disarms_sysprep_fail(guest, run):
+    guest.inject_fault({"kind": "sysprep_fail", "count": 2})
+    guest.clear_faults()
+    run(
+        "win_command",
+        {"_raw_params": r"C:\Windows\System32\Sysprep\sysprep.exe /generalize /oobe /quit /mode:vm"},
+    )
+    assert guest.image_state() == "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
