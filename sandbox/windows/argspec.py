@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,8 @@ class ModuleSpec:
     required_together: tuple[tuple[str, ...], ...] = ()
     required_if: tuple[tuple[Any, ...], ...] = ()
     required_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # setup.ps1 adds every unknown non-underscore key to its spec as type raw before validating.
+    accept_unknown: bool = False
 
 
 def doc_file(fqcn: str) -> Path:
@@ -398,6 +400,9 @@ def validate(
 
     Returns the parameters with defaults filled and types converted. Raises ArgumentError with the
     module's failure message, or CheckModeSkip when Ansible.Basic would skip the module."""
+    if spec.accept_unknown:
+        extra = {k: {"type": "raw"} for k in args if not k.startswith("_") and k not in spec.options}
+        spec = replace(spec, options={**spec.options, **extra})
     if spec.style == "basic":
         return _Validator(module_name, expand).check(
             spec.options, args, root=True, spec=spec, check_mode=check_mode

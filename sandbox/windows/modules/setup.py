@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sandbox.windows.argspec import build_spec
 from sandbox.windows.modules import Ctx, register
 
-SPEC = build_spec("ansible.windows.setup", "basic", supports_check_mode=True)
+SPEC = build_spec("ansible.windows.setup", "basic", supports_check_mode=True, accept_unknown=True)
 
 GROUPS = {
     "min": ["date_time", "distribution", "dns", "env", "local", "platform", "powershell_version", "user"],

@@ -166,3 +166,9 @@ def test_no_fragment_adds_options():
         fragments = doc.get("extends_documentation_fragment") or []
         fragments = [fragments] if isinstance(fragments, str) else fragments
         assert all("action_common_attributes" in f for f in fragments), (fqcn, fragments)
+
+
+def test_setup_accepts_unknown_options_like_setup_ps1(run):
+    # setup.ps1 turns every unknown (non-underscore) key into a raw option before validating.
+    assert run("setup", {"gather_subset": ["!all"], "whatever": 1})["ansible_facts"]["module_setup"] is True
+    assert "Unsupported parameters" in run("setup", {"_private": 1})["msg"]
