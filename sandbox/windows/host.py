@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, VmSpec
+from sandbox.windows.faults import WinrmFaults
 from sandbox.windows.guest import WINRM_HTTPS_PORT, Guest
 from sandbox.windows.ntlm_auth import NtlmAccount
 from sandbox.windows.wsman import Listener, WsmanService
@@ -25,7 +26,6 @@ from sandbox.windows.wsman import Listener, WsmanService
 log = logging.getLogger(__name__)
 
 STATE_FILE = "windows-guests.json"
-WINRM_FAULT_KINDS = ("drop_connection", "operation_timeout", "slow_reboot")
 
 
 @dataclass
@@ -46,8 +46,7 @@ class Vm:
     power: str = "running"
     listener: Listener | None = None
     rebooting: bool = False
-    faults: dict[str, int] = field(default_factory=dict)
-    slow_reboot_seconds: float | None = None
+    faults: WinrmFaults = field(default_factory=WinrmFaults)
     modules: dict[str, int] = field(default_factory=dict)
     service: WsmanService = field(init=False)
 
@@ -105,8 +104,8 @@ class Vm:
     def request_reboot(self) -> None:
         """shutdown.exe /r: go down shortly after answering, come back after the downtime."""
         downtime = self.host.reboot_timing.downtime
-        if self.take_fault(("slow_reboot",)) == "slow_reboot":
-            downtime = self.slow_reboot_seconds or 10.0
+        if self.faults.take("slow_reboot"):
+            downtime = self.faults.slow_reboot_seconds
         timer = threading.Timer(self.host.reboot_timing.delay, self._go_down, args=(downtime,))
         timer.daemon = True
         timer.start()
@@ -132,15 +131,6 @@ class Vm:
                 self.guest.reboot()
             self.host.save()
             self.reconcile()
-
-    # --- faults --------------------------------------------------------------------------------------
-    def take_fault(self, kinds: tuple[str, ...]) -> str | None:
-        """Consume one armed fault of the given kinds, if any."""
-        for kind in kinds:
-            if self.faults.get(kind, 0) > 0:
-                self.faults[kind] -= 1
-                return kind
-        return None
 
     # --- listener ------------------------------------------------------------------------------------
     def reconcile(self) -> None:
@@ -184,7 +174,7 @@ class Vm:
             "listening": self.listener is not None,
             "port": self.listener.port if self.listener else None,
             "rebooting": self.rebooting,
-            "faults": {k: v for k, v in self.faults.items() if v},
+            "faults": self.faults.dump(),
             "module_invocations": dict(self.modules),
         }
 
@@ -272,6 +262,15 @@ class WindowsGuestHost:
     def image_state(self, vm_id: str) -> str:
         return self._vm(vm_id).guest.image_state()
 
+    def set_image_state(self, vm_id: str, value: str) -> None:
+        """Control endpoint shortcut (POST /_sandbox/guests/<vm>/image-state), test use only."""
+        vm = self._vm(vm_id)
+        setter = getattr(vm.guest, "set_image_state", None)
+        if setter is None:
+            raise NotModelled("this guest cannot set ImageState directly")
+        setter(value)
+        self.save()
+
     def run_command(self, vm_id: str, script: str, parameters: list[dict]) -> RunCommandResult:
         vm = self._vm(vm_id)
         try:
@@ -288,16 +287,10 @@ class WindowsGuestHost:
         if spec.get("target") != "winrm":
             raise ValueError(f"not a Windows fault: target {spec.get('target')!r}")
         vm = self._vm_by_name(str(spec.get("vm", "")))
-        kind = spec.get("kind")
-        count = int(spec.get("count", 1))
-        if count < 1:
-            raise ValueError("count must be >= 1")
-        if kind in WINRM_FAULT_KINDS:
-            vm.faults[kind] = vm.faults.get(kind, 0) + count
-            if kind == "slow_reboot":
-                vm.slow_reboot_seconds = float(spec.get("seconds", 10))
-            return
-        vm.guest.inject_fault(spec)
+        if WinrmFaults.owns(spec):
+            vm.faults.arm(spec)
+        else:
+            vm.guest.inject_fault(spec)
 
     def clear_faults(self) -> None:
         """DELETE /_sandbox/faults: disarm every WinRM fault (the guest's own faults too, if it can)."""
@@ -330,6 +323,7 @@ class WindowsGuestHost:
         """Process shutdown: stop listening (state stays on disk)."""
         for vm in self.vms.values():
             vm.stop_listener()
+        self.save()
 
     def listener_port(self, vm_name: str) -> int | None:
         vm = self._vm_by_name(vm_name)

@@ -203,6 +203,7 @@ class WsmanService:
         if cmdline.console_mode_stdin:
             # No stdin will come (Ansible sets console mode exactly when it sends none): run now.
             command.outcome = run_command(self.vm, cmdline, b"")
+            self.vm.host.save()
         answer = (
             f"<rsp:CommandResponse><rsp:CommandId>{command.command_id}</rsp:CommandId></rsp:CommandResponse>"
         )
@@ -230,6 +231,7 @@ class WsmanService:
         command.stdin += base64.b64decode(stream.text or "")
         if (stream.get("End") or "").lower() == "true":
             command.outcome = run_command(self.vm, command.cmdline, bytes(command.stdin))
+            self.vm.host.save()
         return _envelope(ACTION_SHELL + "SendResponse", message_id, "<rsp:SendResponse/>")
 
     def _receive(self, message_id: str, shell: Shell, body: ET.Element) -> bytes:
@@ -237,7 +239,7 @@ class WsmanService:
         if desired is None:
             raise WsmanFault(2150858817, "w:InvalidMessage", "Receive without rsp:DesiredStream.")
         command = self._find_command(shell, desired.get("CommandId", ""))
-        fault = self.vm.take_fault(("drop_connection", "operation_timeout"))
+        fault = self.vm.faults.take("drop_connection", "operation_timeout")
         if fault == "drop_connection":
             raise DropConnection()
         if fault == "operation_timeout" or command.outcome is None:

@@ -45,7 +45,7 @@ def test_win_reboot_survives_a_connection_dropped_mid_command(build_vm: BuildVm)
     result = build_vm.play("reboot.yml")
     assert result.rc == 0, result.explain()
     assert result.task("Reboot")["rebooted"] is True
-    assert build_vm.host.vms[build_vm.vm_id].faults["drop_connection"] == 0
+    assert build_vm.host.vms[build_vm.vm_id].faults.remaining("drop_connection") == 0
 
 
 def test_slow_reboot_is_waited_for(build_vm: BuildVm):
@@ -101,4 +101,4 @@ def test_operation_timeouts_are_retried_by_the_client(build_vm: BuildVm):
     result = build_vm.play("one_task.yml")
     assert result.rc == 0, result.explain()
     assert result.task("Set fSelftestFault")["changed"] is True
-    assert build_vm.host.vms[build_vm.vm_id].faults["operation_timeout"] == 0
+    assert build_vm.host.vms[build_vm.vm_id].faults.remaining("operation_timeout") == 0

@@ -239,7 +239,7 @@ def test_operation_timeout_fault_then_output(winrm_target):
         protocol._raw_get_command_output(shell, command)
     # pywinrm (like Ansible) re-issues Receive after an OperationTimeout and then gets the output.
     assert protocol.get_command_output(shell, command) == (b"AVDBUILD01\r\n", b"", 0)
-    assert winrm_target.vm.faults["operation_timeout"] == 0
+    assert winrm_target.vm.faults.remaining("operation_timeout") == 0
 
 
 def test_dropped_connection_mid_command(winrm_target):
