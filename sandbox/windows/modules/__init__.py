@@ -29,6 +29,12 @@ class ModuleFail(Exception):
         self.extra = extra
 
 
+class Unhandled(Exception):
+    """An error the module does not catch (ErrorActionPreference Stop): module_wrapper.ps1 reports
+    {"failed": true, "msg": "Unhandled exception while executing module: <error>", "exception": ...}
+    and nothing the module had put in its result."""
+
+
 @dataclass
 class Ctx:
     """What a module implementation gets: the state, its validated params and the run flags."""
@@ -132,6 +138,12 @@ def run(
     ctx = Ctx(state, params, check_mode, diff, module_name, internal)
     try:
         impl.main(ctx)
+    except Unhandled as err:
+        return {
+            "failed": True,
+            "msg": f"Unhandled exception while executing module: {err}",
+            "exception": f"{err}\r\nScriptStackTrace:\r\nat <ScriptBlock>, <No file>: line 1",
+        }
     except ModuleFail as fail:
         ctx.result.update(fail.extra)
         ctx.result["failed"] = True

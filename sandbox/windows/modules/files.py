@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.windows.argspec import build_spec
-from sandbox.windows.modules import Ctx, ModuleFail, register
+from sandbox.windows.modules import Ctx, ModuleFail, Unhandled, register
 from sandbox.windows.modules import _winpath as wp
 from sandbox.windows.modules._fs import Entry
 
@@ -51,8 +51,8 @@ def _check_mode(ctx: Ctx) -> bool:
     return bool(ctx.internal.get("_ansible_check_mode", ctx.check_mode))
 
 
-def _missing_parent(path: str) -> ModuleFail:
-    return ModuleFail(f"Could not find a part of the path '{path}'.")
+def _missing_parent(path: str) -> Unhandled:
+    return Unhandled(f"Could not find a part of the path '{path}'.")
 
 
 # ----------------------------------------------------------------------------------------------

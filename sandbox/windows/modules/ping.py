@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.windows.argspec import build_spec
-from sandbox.windows.modules import Ctx, ModuleFail, register
+from sandbox.windows.modules import Ctx, Unhandled, register
 
 SPEC = build_spec("ansible.windows.win_ping", "basic", supports_check_mode=True)
 
@@ -13,5 +13,5 @@ def main(ctx: Ctx) -> None:
     data = ctx.params["data"]
     if data == "crash":
         # `throw "boom"` inside the module: the exec wrapper reports the unhandled exception.
-        raise ModuleFail("Unhandled exception while executing module: boom")
+        raise Unhandled("boom")
     ctx.result["ping"] = data

@@ -14,7 +14,7 @@ from typing import Any
 
 from sandbox.guest_api import NotModelled
 from sandbox.windows.argspec import build_spec
-from sandbox.windows.modules import Ctx, ModuleFail, register
+from sandbox.windows.modules import Ctx, ModuleFail, Unhandled, register
 from sandbox.windows.modules import _winpath as wp
 from sandbox.windows.state import Service
 
@@ -99,8 +99,8 @@ def _stop(ctx: Ctx, svc: Service, force: bool) -> None:
     running_deps = [
         d for d in depended_by(ctx, svc) if ctx.state.services[d.lower()].state in ("started", "paused")
     ]
-    if running_deps and not force:
-        raise ModuleFail(
+    if running_deps and not force and not ctx.check_mode:
+        raise Unhandled(
             f"Cannot stop service '{svc.display_name} ({svc.name})' because it has dependent services. "
             "It can only "
             "be stopped if the Force flag is set."
@@ -113,14 +113,14 @@ def _stop(ctx: Ctx, svc: Service, force: bool) -> None:
 
 def _start(ctx: Ctx, svc: Service) -> None:
     """Start-Service: a disabled service cannot start; dependencies start first."""
+    if ctx.check_mode:
+        return  # Start-Service -WhatIf
     if svc.start_mode == "disabled":
-        raise ModuleFail(
+        raise Unhandled(
             f"Service '{svc.display_name} ({svc.name})' cannot be started due to the following error: "
             "Cannot start "
             f"service {svc.name} on computer '.'."
         )
-    if ctx.check_mode:
-        return
     for dep in svc.dependencies:
         dsvc = ctx.state.services.get(dep.lower())
         if dsvc and dsvc.state != "started":

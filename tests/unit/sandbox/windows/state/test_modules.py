@@ -300,3 +300,18 @@ def test_win_powershell_creates_and_unknown(run):
     assert run("win_powershell", {"path": r"C:\missing.ps1", "remote_src": True})["msg"] == (
         r"Could not find or access 'C:\missing.ps1' on Windows host"
     )
+
+
+def test_unhandled_errors_look_like_module_wrapper_output(run, guest):
+    crash = run("win_ping", {"data": "crash"})
+    assert set(crash) == {"failed", "msg", "exception"}
+    assert crash["msg"] == "Unhandled exception while executing module: boom"
+    touch = run("win_file", {"path": r"C:\NoSuchDir\x.txt", "state": "touch"})
+    assert (
+        touch["msg"] == "Unhandled exception while executing module: "
+        r"Could not find a part of the path 'C:\NoSuchDir\x.txt'."
+    )
+    # Start-Service -WhatIf does not fail in check mode, even for a disabled service
+    guest.services["spooler"].start_mode = "disabled"
+    guest.services["spooler"].state = "stopped"
+    assert run("win_service", {"name": "Spooler", "state": "started"}, check=True)["changed"] is True
