@@ -238,5 +238,6 @@ def _vm_guid(st: Any) -> str:
 def _caption(st: Any) -> str:
     """Win32_OperatingSystem.Caption: 'Microsoft Windows 11 Enterprise multi-session'."""
     family = "11" if int(st.build or 0) >= 22000 else "10"
-    edition = "Enterprise multi-session" if st.edition_id == "ServerRdsh" else "Enterprise"
+    names = {"ServerRdsh": "Enterprise multi-session", "Professional": "Pro"}
+    edition = names.get(st.edition_id, st.edition_id)
     return f"Microsoft Windows {family} {edition}"

@@ -164,3 +164,15 @@ def test_clear_faults_disarms_sysprep_fail(guest, run):
         {"_raw_params": r"C:\Windows\System32\Sysprep\sysprep.exe /generalize /oobe /quit /mode:vm"},
     )
     assert guest.image_state() == "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+
+
+def test_every_arm_marketplace_image_is_modelled(clock, arm):
+    """Whatever the ARM emulator lets a VM be created from, the Windows side can seed."""
+    from sandbox.arm.catalog import MARKETPLACE
+
+    for sku in MARKETPLACE:
+        for version in (sku.versions[0], sku.versions[-1]):
+            g = create_guest(spec(SourceImage(sku.publisher, sku.offer, sku.sku, version)), arm)
+            assert g.build == version.split(".")[0], (sku.sku, version)
+            multi = "-avd" in sku.sku
+            assert g.product_type == (3 if multi else 1), sku.sku
