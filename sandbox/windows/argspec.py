@@ -125,6 +125,10 @@ def ps1_choice_order(fqcn: str) -> dict[str, list[str]]:
         out[m.group(1)] = re.findall(r"[\"']([^\"']+)[\"']", m.group(2))
     for m in re.finditer(r"^\s*(\w+) = @\{\n(?:[^\n]*\n){0,4}?\s*choices = ([^\n]+)", ps1.read_text(), re.M):
         out.setdefault(m.group(1), re.findall(r"[\"']([^\"']+)[\"']", m.group(2)))
+    # Legacy: Get-AnsibleParam ... "name" ... -ValidateSet "a", "b"
+    legacy = r"Get-AnsibleParam\b[^\n]*?[\"'](\w+)[\"'][^\n]*?-validateset\s+([^\n]+)"
+    for m in re.finditer(legacy, ps1.read_text(), re.I):
+        out.setdefault(m.group(1), re.findall(r"[\"']([^\"']+)[\"']", m.group(2).split(" -")[0]))
     return out
 
 

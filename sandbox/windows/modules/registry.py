@@ -34,7 +34,13 @@ _KIND_NAME = {
 }
 
 REGEDIT = build_spec("ansible.windows.win_regedit", "basic", supports_check_mode=True)
-REG_STAT = build_spec("ansible.windows.win_reg_stat", "legacy")
+# The docs list an alias `property` that win_reg_stat.ps1 never reads (Get-AnsibleParam aliases
+# "entry", "value"): the real module ignores it, so the simulation does too.
+REG_STAT = build_spec(
+    "ansible.windows.win_reg_stat",
+    "legacy",
+    extra_options={"name": {"type": "str", "aliases": ["entry", "value"]}},
+)
 
 
 def _hex_bytes(text: str) -> list[int]:

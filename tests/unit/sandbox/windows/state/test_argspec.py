@@ -172,3 +172,15 @@ def test_setup_accepts_unknown_options_like_setup_ps1(run):
     # setup.ps1 turns every unknown (non-underscore) key into a raw option before validating.
     assert run("setup", {"gather_subset": ["!all"], "whatever": 1})["ansible_facts"]["module_setup"] is True
     assert "Unsupported parameters" in run("setup", {"_private": 1})["msg"]
+
+
+def test_legacy_choice_order_and_undocumented_alias(run, guest):
+    # async_status.ps1: -ValidateSet "status", "cleanup" (the docs sort them)
+    bad = run("async_status", {"jid": "1", "mode": "poll", "_async_dir": "C:\\x"})
+    assert bad["msg"] == "Get-AnsibleParam: Argument mode needs to be one of status,cleanup but was poll."
+    # win_reg_stat.ps1 never reads the documented alias `property`: the whole key comes back
+    result = run(
+        "win_reg_stat",
+        {"path": r"HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\State", "property": "ImageState"},
+    )
+    assert "properties" in result and "value" not in result
