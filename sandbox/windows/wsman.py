@@ -297,7 +297,6 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.acceptor: NtlmAcceptor | None = None
         self.authenticated_user: str | None = None
-        self.busy = False
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.client_address[0], format % args)
@@ -331,13 +330,6 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def do_POST(self) -> None:
-        self.busy = True
-        try:
-            self._post()
-        finally:
-            self.busy = False
-
-    def _post(self) -> None:
         body = self._read_body()
         if body is None:
             self._reply(413)
@@ -412,7 +404,7 @@ class Listener:
         self._context = _tls_context(cert_pem, key_pem)
         der = ssl.PEM_cert_to_DER_cert(cert_pem)
         self._cbt = channel_binding_app_data(der)
-        self._connections: set[tuple[socket.socket, _Handler | None]] = set()
+        self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()
         self._sock = socket.create_server((address, port), reuse_port=False)
         self.port = self._sock.getsockname()[1]
@@ -434,7 +426,7 @@ class Listener:
             threading.Thread(target=self._serve, args=(conn, peer), daemon=True).start()
 
     def _serve(self, conn: socket.socket, peer: tuple[str, int]) -> None:
-        entry: tuple[socket.socket, _Handler | None] = (conn, None)
+        served = conn
         try:
             if self.closing or not self.vm.connection_allowed(peer[0], self.port):
                 conn.close()
@@ -446,17 +438,19 @@ class Listener:
                 log.info("WinRM %s: TLS handshake with %s failed: %s", self.vm.name, peer[0], exc)
                 conn.close()
                 return
-            entry = (tls, None)
+            served = tls
             with self._conn_lock:
-                self._connections.add(entry)
+                self._connections.add(tls)
+            if self.closing:  # stop() ran during the handshake
+                return
             _Handler(tls, peer, self)  # type: ignore[arg-type] - serves until the client goes away
         except OSError:
             pass
         finally:
             with self._conn_lock:
-                self._connections.discard(entry)
+                self._connections.discard(served)
             with contextlib.suppress(OSError):
-                entry[0].close()
+                served.close()
 
     def stop(self) -> None:
         """Stop listening now; idle connections are cut, a busy one after its answer (never blocks)."""
@@ -467,7 +461,7 @@ class Listener:
             self._sock.close()
         with self._conn_lock:
             connections = list(self._connections)
-        for sock, _ in connections:
+        for sock in connections:
             # Reads end (an idle connection closes); a busy one still writes its answer over TLS.
             _shutdown(sock, socket.SHUT_RD)
 
