@@ -82,7 +82,10 @@ def handle(arm: Arm, req: Request) -> Response:
     if low == ["requests"] and m == "GET":
         return Response(200, {"requests": arm.request_log})
     if low == ["unmodelled"] and m == "GET":
-        return Response(200, {"unmodelled": arm.unmodelled})
+        guest_side = [
+            {"source": "guest", **entry} for entry in getattr(arm.guests, "unmodelled", None) or []
+        ]
+        return Response(200, {"unmodelled": arm.unmodelled + guest_side})
     if low == ["faults"]:
         if m == "POST":
             fault = arm.add_fault(_json(req))
@@ -90,6 +93,9 @@ def handle(arm: Arm, req: Request) -> Response:
             return Response(201, fault)
         if m == "DELETE":
             arm.faults.clear()
+            clear = getattr(arm.guests, "clear_faults", None) if arm.guests else None
+            if clear is not None:
+                clear()
             arm.save()
             return Response(200, {"faults": []})
         if m == "GET":

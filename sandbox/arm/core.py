@@ -123,6 +123,7 @@ class Arm:
         vm_address_pool: str = "127.0.0.0/24",
         latency: Callable[[str], float] | None = None,
         probe_bind: bool = True,
+        auto_complete_s: float = 3.0,
     ):
         self.world = world
         self.lock = world.lock
@@ -132,6 +133,7 @@ class Arm:
         self.pool = ipaddress.ip_network(vm_address_pool, strict=False)
         self.latency = latency
         self.probe_bind = probe_bind
+        self.auto_complete_s = auto_complete_s
         self.types: dict[str, TypeSpec] = {}
         self.resources: dict[str, dict[str, Any]] = {}
         self.internal: dict[str, dict[str, Any]] = {}
@@ -205,11 +207,15 @@ class Arm:
     def reset(self) -> None:
         """Empty everything (guests included)."""
         if self.guests:
-            for lid, res in list(self.resources.items()):
-                if res.get("type") == "Microsoft.Compute/virtualMachines" and self.internal.get(lid, {}).get(
-                    "guest_created"
-                ):
-                    self.guests.vm_deleted(lid)
+            guest_reset = getattr(self.guests, "reset", None)
+            if guest_reset is not None:
+                guest_reset()
+            else:
+                for lid, res in list(self.resources.items()):
+                    if res.get("type") == "Microsoft.Compute/virtualMachines" and self.internal.get(lid, {}).get(
+                        "guest_created"
+                    ):
+                        self.guests.vm_deleted(lid)
         self.resources.clear()
         self.internal.clear()
         self.ops.clear()
@@ -374,6 +380,7 @@ class Arm:
             "polls_left": self.lro_polls,
             "ready_at": time.time() + delay,
             "started": utcnow(),
+            "started_ts": time.time(),
             "provider": provider,
             "location": location,
             "api_version": req.api_version,
@@ -413,12 +420,31 @@ class Arm:
         """One poll (or GET of the resource): count down and complete when due."""
         if op["status"] != "InProgress":
             return
-        if op["polls_left"] > 0:
+        if op["polls_left"] > 0 and not self._settled(op):
             op["polls_left"] -= 1
             return
         if time.time() < op["ready_at"]:
             return
         self.complete(op)
+
+    def _settled(self, op: dict[str, Any]) -> bool:
+        """An operation nobody polls still finishes, like in Azure, after a short while."""
+        return time.time() >= op.get("started_ts", 0) + self.auto_complete_s and time.time() >= op["ready_at"]
+
+    def tick(self) -> None:
+        """Finish unpolled operations whose time has come; forget old finished ones."""
+        changed = False
+        for op in list(self.ops.values()):
+            if op["status"] == "InProgress" and self._settled(op):
+                self.complete(op)
+                changed = True
+        if len(self.ops) > 2000:
+            done = sorted((o for o in self.ops.values() if o["status"] != "InProgress"),
+                          key=lambda o: o.get("started_ts", 0))
+            for o in done[: len(self.ops) - 1000]:
+                self.ops.pop(o["id"], None)
+        if changed:
+            self.save()
 
     def complete(self, op: dict[str, Any]) -> None:
         """Apply the operation's effect (or its injected failure)."""
@@ -528,7 +554,11 @@ class Arm:
         """A resource as ARM returns it (internal bookkeeping stripped)."""
         if res is None:
             return None
-        return json.loads(json.dumps(res))
+        out = json.loads(json.dumps(res))
+        spec = self.types.get(out.get("type", "").lower())
+        if spec is not None and hasattr(spec.handler, "render"):
+            out = spec.handler.render(self, out)
+        return out
 
     # ----------------------------------------------------------------------------------------------
     # request log
@@ -581,6 +611,8 @@ class Arm:
         """Answer one request (called with the world lock held)."""
         req.segments = [s for s in req.path.split("/") if s]
         try:
+            if req.segments[:1] != ["_sandbox"]:
+                self.tick()
             resp = self._dispatch(req)
             self.log(req, resp.status)
             return resp

@@ -1,7 +1,982 @@
-"""placeholder"""
+"""Microsoft.Compute: virtual machines (2024-07-01) and managed disks (2023-04-02, 2017-03-30).
+
+A VM's OS disk is created implicitly with the VM, as Azure does. Power state and the generalized
+flag are kept in the emulator's internal metadata and shown through the instance view. Guest
+behaviour (seeding Windows, run command, ImageState) belongs to the GuestHost (sandbox.windows);
+without it, guest-dependent requests answer 501 instead of being faked.
+"""
 
 from __future__ import annotations
 
+import base64
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
 
-def specs(arm):
-    return []
+from sandbox.arm import catalog, validate
+from sandbox.arm.core import TypeSpec, utcnow
+from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.guest_api import NotModelled, SourceImage, VmSpec
+
+if TYPE_CHECKING:
+    from sandbox.arm.core import Arm, Request, Response
+
+API = "2024-07-01"
+VM = "Microsoft.Compute/virtualMachines"
+DISK = "Microsoft.Compute/disks"
+NIC = "Microsoft.Network/networkInterfaces"
+PIP = "Microsoft.Network/publicIPAddresses"
+
+STORAGE_TYPES = ["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS", "Premium_ZRS",
+                 "StandardSSD_ZRS", "PremiumV2_LRS"]
+OS_DISK_TYPES = ["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS"]
+LICENSE_TYPES = ["Windows_Client", "Windows_Server", "RHEL_BYOS", "SLES_BYOS", "RHEL_BASE", "SLES_SAP",
+                 "SLES_HPC", "None"]
+DISALLOWED_PASSWORDS = {"abc@123", "iloveyou!", "p@$$w0rd", "p@ssw0rd", "p@ssword123", "pa$$word",
+                        "pass@word1", "password!", "password1", "password22"}
+DISALLOWED_USERS = {"administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1",
+                    "1", "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest",
+                    "john", "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2",
+                    "test3", "user4", "user5"}
+IMAGE_STATE_READY = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+
+POWER_DISPLAY = {
+    "running": "VM running",
+    "stopped": "VM stopped",
+    "deallocated": "VM deallocated",
+    "starting": "VM starting",
+    "stopping": "VM stopping",
+    "deallocating": "VM deallocating",
+}
+
+
+def specs(arm: Arm) -> list[TypeSpec]:
+    vm_methods: dict[str, str | None] = {
+        "GET": None,
+        "PUT": f"compute/{API}/VirtualMachine",
+        "PATCH": f"compute/{API}/VirtualMachineUpdate",
+        "DELETE": None,
+        "LIST": None,
+        "POST:poweroff": None,
+        "POST:deallocate": None,
+        "POST:start": None,
+        "POST:restart": None,
+        "POST:generalize": None,
+        "POST:runcommand": f"compute/{API}/RunCommandInput",
+        "GET:instanceview": None,
+    }
+    disk_methods: dict[str, str | None] = {"GET": None, "DELETE": None, "LIST": None}
+    return [
+        TypeSpec(VM, {API: vm_methods}, VmHandler()),
+        TypeSpec(DISK, {"2023-04-02": disk_methods, "2017-03-30": disk_methods, API: disk_methods},
+                 DiskHandler(), put_lro=True),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------
+# validation helpers
+def check_password(pw: Any, windows: bool) -> None:
+    """Azure's admin password rule (Windows: 12-123 characters, 3 of 4 classes, not a banned one)."""
+    lo, hi = (12, 123) if windows else (6, 72)
+    msg = (
+        f"The supplied password must be between {lo}-{hi} characters long and must satisfy at least 3 of password "
+        "complexity requirements from the following:\r\n1) Contains an uppercase character\r\n2) Contains a "
+        "lowercase character\r\n3) Contains a numeric digit\r\n4) Contains a special character\r\n5) Control "
+        "characters are not allowed"
+    )
+    if not isinstance(pw, str) or not lo <= len(pw) <= hi or any(ord(c) < 32 for c in pw):
+        raise ArmError(400, "InvalidParameter", msg, target="adminPassword")
+    classes = sum(
+        [
+            any(c.isupper() for c in pw),
+            any(c.islower() for c in pw),
+            any(c.isdigit() for c in pw),
+            any(not c.isalnum() for c in pw),
+        ]
+    )
+    if classes < 3:
+        raise ArmError(400, "InvalidParameter", msg, target="adminPassword")
+    if pw.lower() in DISALLOWED_PASSWORDS:
+        raise ArmError(400, "InvalidParameter", "The supplied password is not allowed.", target="adminPassword")
+
+
+def check_computer_name(name: Any) -> None:
+    if not isinstance(name, str) or not 1 <= len(name) <= 15 or name.isdigit() or not re.match(
+        r"^[A-Za-z0-9][A-Za-z0-9-]*$", name
+    ):
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            "Windows computer name cannot be more than 15 characters long, be entirely numeric, or contain the "
+            "following characters: ` ~ ! @ # $ % ^ & * ( ) = + _ [ ] { } \\ | ; : . ' \" , < > / ?.",
+            target="computerName",
+        )
+
+
+def _not_allowed(message: str) -> ArmError:
+    return ArmError(409, "OperationNotAllowed", message)
+
+
+def power_of(arm: Arm, vm: dict[str, Any]) -> str:
+    return arm.internal.get(vm["id"].lower(), {}).get("power", "running")
+
+
+def sync_dynamic_pips(arm: Arm, vm: dict[str, Any]) -> None:
+    """Dynamic public IPs get an address while their VM is allocated (running or stopped)."""
+    allocated = power_of(arm, vm) != "deallocated"
+    for nic_ref in vm["properties"].get("networkProfile", {}).get("networkInterfaces", []):
+        nic = arm.get(nic_ref.get("id"))
+        if not nic:
+            continue
+        for ipc in nic["properties"]["ipConfigurations"]:
+            pip = arm.get((ipc["properties"].get("publicIPAddress") or {}).get("id"))
+            if not pip or pip["properties"]["publicIPAllocationMethod"] != "Dynamic":
+                continue
+            meta = arm.meta(pip["id"])
+            if allocated and not meta.get("address"):
+                meta["address"] = arm.allocate_address()
+            elif not allocated:
+                meta.pop("address", None)
+
+
+# --------------------------------------------------------------------------------------------------
+class VmHandler:
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        body = req.body
+        if existing is not None and arm.internal.get(existing["id"].lower(), {}).get("generalized"):
+            raise _not_allowed(
+                f"Operation 'Update VM' is not allowed on VM '{existing['name']}' since the VM is generalized."
+            )
+        name = rid.rsplit("/", 1)[-1]
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9_]$|^[A-Za-z0-9]$", name):
+            raise ArmError(400, "InvalidParameter", f"Virtual machine name '{name}' is invalid.", target="name")
+        location = arm.check_location(body.get("location"))
+        if existing is not None and existing["location"] != location:
+            raise ArmError(
+                409,
+                "PropertyChangeNotAllowed",
+                "Changing property 'location' is not allowed.",
+                target="location",
+            )
+        props = body.get("properties") or {}
+        for key in ("availabilitySet", "virtualMachineScaleSet", "proximityPlacementGroup", "host", "hostGroup",
+                    "capacityReservation", "applicationProfile", "scheduledEventsPolicy", "scheduledEventsProfile"):
+            if props.get(key):
+                raise Unmodelled(f"virtual machine property properties.{key} is not modelled")
+        if body.get("plan"):
+            raise Unmodelled("marketplace plan on a virtual machine is not modelled")
+        if body.get("identity") and (body["identity"].get("type") or "None") != "None":
+            raise Unmodelled("managed identity on a virtual machine is not modelled")
+        if body.get("extendedLocation"):
+            raise Unmodelled("extendedLocation is not modelled")
+        size = validate.require(props, "hardwareProfile.vmSize")
+        size_entry = catalog.VM_SIZE_BY_LOWER.get(str(size).lower())
+        if size_entry is None:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The value {size} provided for the VM size is not valid. The valid sizes in the current region "
+                f"are: {', '.join(s.name for s in catalog.VM_SIZES)}.",
+                target="vmSize",
+            )
+        if validate.get(props, "hardwareProfile.vmSizeProperties"):
+            raise Unmodelled("hardwareProfile.vmSizeProperties is not modelled")
+
+        storage = props.get("storageProfile") or {}
+        os_disk = storage.get("osDisk") or {}
+        old_storage = existing["properties"]["storageProfile"] if existing else None
+        if storage.get("dataDisks"):
+            raise Unmodelled("data disks are not modelled")
+        if os_disk.get("diffDiskSettings"):
+            raise Unmodelled("ephemeral OS disks are not modelled")
+        if validate.get(os_disk, "managedDisk.diskEncryptionSet") or validate.get(
+            os_disk, "managedDisk.securityProfile"
+        ) or os_disk.get("encryptionSettings"):
+            raise Unmodelled("OS disk encryption settings are not modelled")
+        if os_disk.get("vhd") or os_disk.get("image"):
+            raise Unmodelled("unmanaged (VHD) OS disks are not modelled")
+        if existing is None:
+            create_option = validate.require(os_disk, "createOption")
+        else:
+            create_option = os_disk.get("createOption") or old_storage["osDisk"]["createOption"]
+        create_option = validate.enum({"c": create_option}, "c", ["FromImage", "Attach", "Empty"])
+        if create_option != "FromImage":
+            raise Unmodelled(f"osDisk.createOption '{create_option}' is not modelled (only FromImage)")
+        image_ref = storage.get("imageReference")
+        if existing is None:
+            if not image_ref:
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    "Required parameter 'imageReference' is missing (null).",
+                    target="imageReference",
+                )
+            image, exact = self._resolve_image(image_ref)
+        else:
+            old_ref = old_storage["imageReference"]
+            if image_ref:
+                for k in ("publisher", "offer", "sku"):
+                    if str(image_ref.get(k, old_ref[k])).lower() != old_ref[k].lower():
+                        raise ArmError(
+                            409,
+                            "PropertyChangeNotAllowed",
+                            f"Changing property 'imageReference.{k}' is not allowed.",
+                            target=f"imageReference.{k}",
+                        )
+            image = catalog.find_sku(old_ref["publisher"], old_ref["offer"], old_ref["sku"])
+            exact = old_ref["exactVersion"]
+            assert image is not None
+        os_type = validate.enum(os_disk, "osType", ["Windows", "Linux"]) or image.os_type
+        if os_type != image.os_type:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The osType '{os_type}' does not match the image's operating system '{image.os_type}'.",
+                target="osDisk.osType",
+            )
+        windows = os_type == "Windows"
+        storage_type = validate.enum(os_disk, "managedDisk.storageAccountType", OS_DISK_TYPES)
+        if storage_type is None:
+            storage_type = (
+                old_storage["osDisk"]["managedDisk"]["storageAccountType"]
+                if existing
+                else ("Premium_LRS" if size_entry.premium_io else "Standard_LRS")
+            )
+        if storage_type.startswith("Premium") and not size_entry.premium_io:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"Requested operation cannot be performed because storage account type '{storage_type}' is not "
+                f"supported for VM size '{size_entry.name}'.",
+                target="storageAccountType",
+            )
+        caching = validate.enum(os_disk, "caching", ["None", "ReadOnly", "ReadWrite"]) or "ReadWrite"
+        disk_gb = os_disk.get("diskSizeGB")
+        if disk_gb is None:
+            disk_gb = old_storage["osDisk"].get("diskSizeGB") if existing else image.os_disk_gb
+        if not isinstance(disk_gb, int) or disk_gb < image.os_disk_gb or disk_gb > 4095:
+            raise ArmError(
+                400,
+                "ResizeDiskError",
+                f"The specified disk size {disk_gb} GB is smaller than the size of the corresponding disk in the "
+                f"VM image: {image.os_disk_gb} GB. This is not allowed. Please choose equal or greater size or do "
+                "not specify an explicit size."
+                if isinstance(disk_gb, int) and disk_gb < image.os_disk_gb
+                else f"Disk size {disk_gb} GB is invalid (at most 4095 GB for an OS disk).",
+                target="osDisk.diskSizeGB",
+            )
+        if existing is not None and disk_gb < (old_storage["osDisk"].get("diskSizeGB") or 0):
+            raise ArmError(
+                409,
+                "PropertyChangeNotAllowed",
+                "Disk size can only be increased.",
+                target="osDisk.diskSizeGB",
+            )
+        delete_option = validate.enum(os_disk, "deleteOption", ["Delete", "Detach"]) or (
+            old_storage["osDisk"].get("deleteOption", "Detach") if existing else "Detach"
+        )
+        disk_name = os_disk.get("name") or (
+            old_storage["osDisk"]["name"] if existing else f"{name}_OsDisk_1_{uuid.uuid4().hex}"
+        )
+        if existing is not None and disk_name != old_storage["osDisk"]["name"]:
+            raise Unmodelled("OS disk swap (a different osDisk.name on update) is not modelled")
+        disk_id = (
+            old_storage["osDisk"]["managedDisk"]["id"]
+            if existing
+            else f"{arm.rg_id(arm.rg_of(rid))}/providers/Microsoft.Compute/disks/{disk_name}"
+        )
+        if existing is None and arm.get(disk_id) is not None:
+            raise ArmError(
+                409,
+                "ConflictingUserInput",
+                f"Disk {disk_name} already exists in resource group {arm.rg_of(rid).upper()}. Only CreateOption.Attach "
+                "is supported.",
+                target="/disks/" + disk_name,
+            )
+
+        # securityProfile / Trusted Launch
+        sec = props.get("securityProfile") or {}
+        sec_type = validate.enum(sec, "securityType", ["TrustedLaunch", "ConfidentialVM"])
+        if sec_type == "ConfidentialVM":
+            raise Unmodelled("Confidential VMs are not modelled")
+        uefi = sec.get("uefiSettings") or {}
+        if sec.get("encryptionAtHost"):
+            raise Unmodelled("encryptionAtHost is not modelled")
+        if sec_type == "TrustedLaunch":
+            if not uefi:
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    "securityProfile.uefiSettings must be specified when securityType is TrustedLaunch.",
+                    target="securityProfile.uefiSettings",
+                )
+            if image.hyper_v_generation != "V2" or not size_entry.gen2:
+                raise ArmError(
+                    400,
+                    "BadRequest",
+                    f"The VM size '{size_entry.name}' or the image '{image.publisher}:{image.offer}:{image.sku}' "
+                    "does not support Trusted Launch: Trusted Launch requires a Generation 2 image and size.",
+                    target="securityProfile.securityType",
+                )
+            if image.security_feature == "Standard":
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    f"The image '{image.publisher}:{image.offer}:{image.sku}' does not support security type "
+                    "TrustedLaunch.",
+                    target="securityProfile.securityType",
+                )
+        elif uefi.get("secureBootEnabled") or uefi.get("vTpmEnabled"):
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "Use of secureBootEnabled and vTpmEnabled requires securityType to be set to TrustedLaunch or "
+                "ConfidentialVM.",
+                target="securityProfile.uefiSettings",
+            )
+        if image.hyper_v_generation == "V2" and not size_entry.gen2:
+            raise ArmError(
+                400,
+                "BadRequest",
+                f"The selected VM size '{size_entry.name}' cannot boot Hypervisor Generation '2'.",
+                target="vmSize",
+            )
+        if existing is not None:
+            old_sec = existing["properties"].get("securityProfile", {}).get("securityType")
+            if (old_sec or None) != (sec_type or None) and (sec or old_sec):
+                if not (sec == {} and old_sec):
+                    raise ArmError(
+                        409,
+                        "PropertyChangeNotAllowed",
+                        "Changing property 'securityProfile.securityType' is not allowed.",
+                        target="securityProfile.securityType",
+                    )
+                sec_type = old_sec
+                uefi = existing["properties"]["securityProfile"].get("uefiSettings", {})
+
+        license_type = validate.enum(props, "licenseType", LICENSE_TYPES)
+        if license_type in ("Windows_Client", "Windows_Server") and not windows:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"License type {license_type} is only valid for Windows images.",
+                target="licenseType",
+            )
+        if license_type == "Windows_Client" and image.offer.lower() not in ("windows-11", "windows-10",
+                                                                              "office-365"):
+            raise ArmError(400, "InvalidParameter", "License type Windows_Client requires a Windows client image.",
+                           target="licenseType")
+
+        # osProfile
+        osp = props.get("osProfile") or {}
+        password = None
+        if existing is None:
+            computer = validate.require(osp, "computerName")
+            user = validate.require(osp, "adminUsername")
+            if windows:
+                check_computer_name(computer)
+                if str(user).lower() in DISALLOWED_USERS or len(str(user)) > 20 or str(user).endswith("."):
+                    raise ArmError(400, "InvalidParameter", "The Admin Username specified is not allowed.",
+                                   target="adminUsername")
+                password = osp.get("adminPassword")
+                if password is None:
+                    raise ArmError(
+                        400,
+                        "InvalidParameter",
+                        "Required parameter 'adminPassword' is missing (null).",
+                        target="adminPassword",
+                    )
+                check_password(password, True)
+            else:
+                raise Unmodelled("Linux virtual machines are not modelled")
+            if osp.get("linuxConfiguration"):
+                raise ArmError(400, "InvalidParameter", "linuxConfiguration is not valid for a Windows image.")
+            if osp.get("secrets"):
+                raise Unmodelled("osProfile.secrets (Key Vault certificates) is not modelled")
+            wc = osp.get("windowsConfiguration") or {}
+            if wc.get("winRM") and wc["winRM"].get("listeners"):
+                raise Unmodelled("osProfile.windowsConfiguration.winRM listeners are not modelled (use run command)")
+            if wc.get("additionalUnattendContent"):
+                raise Unmodelled("additionalUnattendContent is not modelled")
+            if osp.get("customData"):
+                raise Unmodelled("osProfile.customData is not modelled")
+            patch = wc.get("patchSettings") or {}
+            os_profile = {
+                "computerName": computer,
+                "adminUsername": user,
+                "windowsConfiguration": {
+                    "provisionVMAgent": wc.get("provisionVMAgent", True),
+                    "enableAutomaticUpdates": wc.get("enableAutomaticUpdates", True),
+                    "patchSettings": {
+                        "patchMode": validate.enum(patch, "patchMode", ["Manual", "AutomaticByOS",
+                                                                        "AutomaticByPlatform"]) or "AutomaticByOS",
+                        "assessmentMode": validate.enum(patch, "assessmentMode",
+                                                        ["ImageDefault", "AutomaticByPlatform"]) or "ImageDefault",
+                        "enableHotpatching": bool(patch.get("enableHotpatching", False)),
+                    },
+                    "enableVMAgentPlatformUpdates": bool(wc.get("enableVMAgentPlatformUpdates", False)),
+                },
+                "secrets": [],
+                "allowExtensionOperations": osp.get("allowExtensionOperations", True),
+                "requireGuestProvisionSignal": True,
+            }
+            if wc.get("timeZone"):
+                os_profile["windowsConfiguration"]["timeZone"] = wc["timeZone"]
+        else:
+            os_profile = existing["properties"]["osProfile"]
+            for key in ("computerName", "adminUsername"):
+                if osp.get(key) is not None and str(osp[key]) != str(os_profile[key]):
+                    raise ArmError(
+                        409,
+                        "PropertyChangeNotAllowed",
+                        f"Changing property '{key}' is not allowed.",
+                        target=key,
+                    )
+            if osp.get("adminPassword") is not None:
+                # ARM ignores a repeated password on update; it never changes the guest's password.
+                check_password(osp["adminPassword"], windows)
+
+        # networkProfile
+        net = props.get("networkProfile") or {}
+        if net.get("networkInterfaceConfigurations"):
+            raise Unmodelled("networkProfile.networkInterfaceConfigurations (VM-managed NICs) is not modelled")
+        refs = net.get("networkInterfaces") or []
+        if not refs:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "At least one network interface is required for a virtual machine.",
+                target="networkProfile.networkInterfaces",
+            )
+        out_refs = []
+        primaries = 0
+        for i, ref in enumerate(refs):
+            nic = arm.ref(ref, NIC, rid, f"properties.networkProfile.networkInterfaces[{i}]")
+            if nic["location"] != location:
+                raise ArmError(
+                    400,
+                    "NicInDifferentLocation",
+                    f"The network interface {nic['id']} is in location '{nic['location']}', not in the VM's "
+                    f"location '{location}'.",
+                )
+            from sandbox.arm.types_network import vm_using_nic
+
+            user_vm = vm_using_nic(arm, nic["id"])
+            if user_vm is not None and user_vm["id"].lower() != rid.lower():
+                raise ArmError(
+                    400,
+                    "NicInUse",
+                    f"Network Interface {nic['id']} is used by existing resource {user_vm['id']}. In order to use "
+                    "this network interface, first delete or modify the existing resource.",
+                )
+            rp = ref.get("properties") or {}
+            primary = bool(rp.get("primary", len(refs) == 1))
+            primaries += primary
+            entry: dict[str, Any] = {"id": nic["id"], "properties": {"primary": primary}}
+            dopt = validate.enum(rp, "deleteOption", ["Delete", "Detach"])
+            if dopt:
+                entry["properties"]["deleteOption"] = dopt
+            out_refs.append(entry)
+        if len(refs) > 1 and primaries != 1:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "Exactly one network interface must be primary when a VM has more than one.",
+                target="networkProfile.networkInterfaces",
+            )
+        if len(refs) > 1:
+            raise Unmodelled("virtual machines with more than one NIC are not modelled")
+
+        diag = props.get("diagnosticsProfile") or {}
+        boot = diag.get("bootDiagnostics") or {}
+        if boot.get("storageUri"):
+            raise Unmodelled("boot diagnostics to a storage account are not modelled (use managed boot diagnostics)")
+        priority = validate.enum(props, "priority", ["Regular", "Low", "Spot"])
+        if priority in ("Low", "Spot"):
+            raise Unmodelled("Spot/Low priority virtual machines are not modelled")
+        if body.get("zones"):
+            zones = [str(z) for z in body["zones"]]
+            if len(zones) != 1 or zones[0] not in ("1", "2", "3"):
+                raise ArmError(400, "InvalidParameter", "A virtual machine can be placed in exactly one zone (1-3).",
+                               target="zones")
+        add_caps = props.get("additionalCapabilities") or {}
+        if add_caps.get("ultraSSDEnabled") or add_caps.get("hibernationEnabled"):
+            raise Unmodelled("additionalCapabilities ultraSSD/hibernation are not modelled")
+        user_data = props.get("userData")
+        if user_data is not None:
+            try:
+                base64.b64decode(user_data, validate=True)
+            except ValueError as exc:
+                raise ArmError(400, "InvalidParameter", "userData must be base64 encoded.", target="userData") from exc
+
+        vm_id = existing["properties"]["vmId"] if existing else str(uuid.uuid4())
+        res: dict[str, Any] = {
+            "id": existing["id"] if existing else rid,
+            "name": existing["name"] if existing else name,
+            "type": VM,
+            "location": location,
+        }
+        tags = body.get("tags")
+        if tags is not None:
+            from sandbox.arm.types_resources import _tags
+
+            res["tags"] = _tags(tags)
+        if body.get("zones"):
+            res["zones"] = [str(z) for z in body["zones"]]
+        p: dict[str, Any] = {
+            "vmId": vm_id,
+            "hardwareProfile": {"vmSize": size_entry.name},
+            "storageProfile": {
+                "imageReference": {
+                    "publisher": (image_ref or old_storage["imageReference"]).get("publisher", image.publisher),
+                    "offer": (image_ref or old_storage["imageReference"]).get("offer", image.offer),
+                    "sku": (image_ref or old_storage["imageReference"]).get("sku", image.sku),
+                    "version": (image_ref or old_storage["imageReference"]).get("version", "latest"),
+                    "exactVersion": exact,
+                },
+                "osDisk": {
+                    "osType": os_type,
+                    "name": disk_name,
+                    "createOption": "FromImage",
+                    "caching": caching,
+                    "writeAcceleratorEnabled": False,
+                    "managedDisk": {"storageAccountType": storage_type, "id": disk_id},
+                    "deleteOption": delete_option,
+                    "diskSizeGB": disk_gb,
+                },
+                "dataDisks": [],
+                "diskControllerType": "SCSI",
+            },
+            "osProfile": os_profile,
+            "networkProfile": {"networkInterfaces": out_refs},
+            "provisioningState": "Creating",
+            "timeCreated": existing["properties"]["timeCreated"] if existing else utcnow(),
+        }
+        if add_caps:
+            p["additionalCapabilities"] = {k: v for k, v in add_caps.items() if v is not None}
+        if sec_type:
+            p["securityProfile"] = {
+                "uefiSettings": {
+                    "secureBootEnabled": bool(uefi.get("secureBootEnabled", False)),
+                    "vTpmEnabled": bool(uefi.get("vTpmEnabled", False)),
+                },
+                "securityType": sec_type,
+            }
+        if license_type and license_type != "None":
+            p["licenseType"] = license_type
+        if boot:
+            p["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": bool(boot.get("enabled", False))}}
+        if priority:
+            p["priority"] = priority
+        if user_data is not None:
+            arm.meta(res["id"])["userData"] = user_data
+        res["properties"] = p
+        meta = arm.meta(res["id"])
+        meta.setdefault("power", "creating" if existing is None else power_of(arm, existing))
+        meta["hyperVGeneration"] = image.hyper_v_generation
+        if existing is None:
+            # The disk exists as soon as the VM is accepted (Azure shows it while the VM provisions).
+            disk = {
+                "id": disk_id,
+                "name": disk_name,
+                "type": DISK,
+                "location": location,
+                "managedBy": res["id"],
+                "sku": {"name": storage_type, "tier": storage_type.split("_")[0].replace("StandardSSD", "Standard")},
+                "properties": {
+                    "osType": os_type,
+                    "hyperVGeneration": image.hyper_v_generation,
+                    "supportsHibernation": True,
+                    "supportedCapabilities": {"diskControllerTypes": "SCSI, NVMe", "acceleratedNetwork": True,
+                                              "architecture": "x64"},
+                    "creationData": {
+                        "createOption": "FromImage",
+                        "imageReference": {
+                            "id": f"/Subscriptions/{arm.sub}/Providers/Microsoft.Compute/Locations/{location}"
+                            f"/Publishers/{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}"
+                            f"/Skus/{image.sku}/Versions/{exact}"
+                        },
+                    },
+                    "diskSizeGB": disk_gb,
+                    "diskIOPSReadWrite": 500,
+                    "diskMBpsReadWrite": 100,
+                    "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+                    "networkAccessPolicy": "AllowAll",
+                    "publicNetworkAccess": "Enabled",
+                    "timeCreated": utcnow(),
+                    "provisioningState": "Succeeded",
+                    "diskState": "Attached",
+                    "diskSizeBytes": disk_gb * 1024**3,
+                    "uniqueId": str(uuid.uuid4()),
+                    "tier": "P10" if storage_type.startswith("Premium") else None,
+                },
+            }
+            if sec_type:
+                disk["properties"]["securityProfile"] = {"securityType": sec_type}
+            if disk["properties"]["tier"] is None:
+                del disk["properties"]["tier"]
+            arm.store(disk)
+            if password is not None:
+                arm._volatile[res["id"].lower()] = {"password": password}
+        else:
+            disk = arm.get(disk_id)
+            if disk is not None:
+                disk["properties"]["diskSizeGB"] = disk_gb
+                disk["properties"]["diskSizeBytes"] = disk_gb * 1024**3
+                disk["sku"]["name"] = storage_type
+        return res
+
+    @staticmethod
+    def _resolve_image(ref: dict[str, Any]) -> tuple[catalog.MarketplaceSku, str]:
+        if ref.get("id") or ref.get("sharedGalleryImageId") or ref.get("communityGalleryImageId"):
+            raise Unmodelled("custom/gallery image references are not modelled (marketplace images only)")
+        for k in ("publisher", "offer", "sku", "version"):
+            if not ref.get(k):
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    f"Required parameter 'imageReference.{k}' is missing (null).",
+                    target=f"imageReference.{k}",
+                )
+        entry = catalog.find_sku(ref["publisher"], ref["offer"], ref["sku"])
+        exact = catalog.resolve_version(entry, ref["version"]) if entry else None
+        if entry is None or exact is None:
+            raise ArmError(
+                404,
+                "PlatformImageNotFound",
+                f"The platform image '{ref['publisher']}:{ref['offer']}:{ref['sku']}:{ref['version']}' is not "
+                "available. Verify that all fields in the storage profile are correct. For more details about "
+                "storage profile information, please refer to https://aka.ms/storageprofile",
+                target="imageReference",
+            )
+        return entry, exact
+
+    def after_store(self, arm: Arm, req: Request, res: dict[str, Any], existing: dict[str, Any] | None) -> None:
+        sync_dynamic_pips(arm, res)
+
+    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
+        body = req.body or {}
+        if set(body) - {"tags"}:
+            raise Unmodelled("PATCH of a virtual machine beyond tags is not modelled")
+        from sandbox.arm.types_resources import _tags
+
+        existing["tags"] = _tags(body.get("tags") or {})
+        return existing
+
+    # ---- lifecycle hooks ------------------------------------------------------------------------
+    def on_provisioned(self, arm: Arm, res: dict[str, Any], created: bool) -> None:
+        lid = res["id"].lower()
+        meta = arm.meta(lid)
+        if not created:
+            return
+        secret = arm._volatile.pop(lid, None)
+        if secret is None:
+            res["properties"]["provisioningState"] = "Failed"
+            meta["power"] = "stopped"
+            meta["provisioning_error"] = "OSProvisioningInternalError"
+            return
+        meta["power"] = "running"
+        sync_dynamic_pips(arm, res)
+        if arm.guests is not None:
+            ref = res["properties"]["storageProfile"]["imageReference"]
+            sec = res["properties"].get("securityProfile") or {}
+            spec = VmSpec(
+                vm_id=lid,
+                computer_name=res["properties"]["osProfile"]["computerName"],
+                admin_username=res["properties"]["osProfile"]["adminUsername"],
+                admin_password=secret["password"],
+                image=SourceImage(ref["publisher"], ref["offer"], ref["sku"], ref["exactVersion"]),
+                security_type=sec.get("securityType"),
+                secure_boot=bool(sec.get("uefiSettings", {}).get("secureBootEnabled")),
+                vtpm=bool(sec.get("uefiSettings", {}).get("vTpmEnabled")),
+            )
+            arm.guests.vm_created(spec)
+            meta["guest_created"] = True
+            arm.guests.vm_address(lid, arm.vm_public_address(lid))
+            arm.guests.vm_power(lid, "running")
+
+    def on_failed(self, arm: Arm, res: dict[str, Any]) -> None:
+        arm._volatile.pop(res["id"].lower(), None)
+        arm.meta(res["id"])["power"] = "stopped"
+
+    def on_deleted(self, arm: Arm, res: dict[str, Any]) -> None:
+        lid = res["id"].lower()
+        meta = arm.internal.get(lid, {})
+        if arm.guests is not None and meta.get("guest_created"):
+            arm.guests.vm_deleted(lid)
+        arm._volatile.pop(lid, None)
+        arm.image_state_override.pop(lid, None)
+        os_disk = res["properties"]["storageProfile"]["osDisk"]
+        disk = arm.get(os_disk["managedDisk"]["id"])
+        if disk is not None:
+            if os_disk.get("deleteOption") == "Delete":
+                arm.remove(disk["id"])
+            else:
+                disk.pop("managedBy", None)
+                disk["properties"]["diskState"] = "Unattached"
+        nic_refs = res["properties"]["networkProfile"]["networkInterfaces"]
+        # Release dynamic public IPs of its NICs, then detach (or delete) the NICs.
+        meta["power"] = "deallocated"
+        res_copy = dict(res)
+        sync_dynamic_pips(arm, res_copy)
+        arm.remove(lid)
+        for ref in nic_refs:
+            nic = arm.get(ref["id"])
+            if nic is None:
+                continue
+            arm.internal.get(nic["id"].lower(), {}).pop("mac", None)
+            nic["properties"].pop("macAddress", None)
+            if ref.get("properties", {}).get("deleteOption") == "Delete":
+                from sandbox.arm.lro_effects import delete_resource
+
+                delete_resource(arm, nic["id"])
+
+    def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
+        return None
+
+    # ---- rendering -----------------------------------------------------------------------------
+    def instance_view(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
+        meta = arm.internal.get(res["id"].lower(), {})
+        power = meta.get("power", "running")
+        ps = res["properties"]["provisioningState"]
+        statuses = [
+            {
+                "code": f"ProvisioningState/{ps.lower()}",
+                "level": "Info" if ps != "Failed" else "Error",
+                "displayStatus": f"Provisioning {ps.lower()}",
+                "time": res["properties"]["timeCreated"],
+            }
+        ]
+        if meta.get("generalized"):
+            statuses.append({"code": "OSState/generalized", "level": "Info", "displayStatus": "VM generalized"})
+        shown = {"creating": "starting"}.get(power, power)
+        statuses.append({"code": f"PowerState/{shown}", "level": "Info",
+                         "displayStatus": POWER_DISPLAY.get(shown, f"VM {shown}")})
+        osd = res["properties"]["storageProfile"]["osDisk"]
+        view: dict[str, Any] = {
+            "computerName": res["properties"]["osProfile"]["computerName"],
+            "osName": "Windows 11 Enterprise multi-session" if "avd" in res["properties"]["storageProfile"][
+                "imageReference"]["sku"].lower() else "Windows",
+            "osVersion": res["properties"]["storageProfile"]["imageReference"]["exactVersion"].rsplit(".", 1)[0],
+            "hyperVGeneration": meta.get("hyperVGeneration", "V2"),
+            "disks": [
+                {
+                    "name": osd["name"],
+                    "statuses": [
+                        {
+                            "code": "ProvisioningState/succeeded",
+                            "level": "Info",
+                            "displayStatus": "Provisioning succeeded",
+                            "time": res["properties"]["timeCreated"],
+                        }
+                    ],
+                }
+            ],
+            "statuses": statuses,
+        }
+        if power == "running":
+            view["vmAgent"] = {
+                "vmAgentVersion": "2.7.41491.1102",
+                "statuses": [
+                    {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready",
+                     "message": "GuestAgent is running and processing the extensions.", "time": utcnow()}
+                ],
+            }
+        return view
+
+    def get(self, arm: Arm, req: Request, res: dict[str, Any]) -> dict[str, Any]:
+        out = arm.render(res)
+        assert out is not None
+        expand = (req.query.get("$expand") or "").lower()
+        if expand == "instanceview":
+            out["properties"]["instanceView"] = self.instance_view(arm, res)
+        elif expand == "userdata":
+            ud = arm.internal.get(res["id"].lower(), {}).get("userData")
+            if ud is not None:
+                out["properties"]["userData"] = ud
+        elif expand:
+            raise Unmodelled(f"$expand={req.query.get('$expand')} on virtual machines is not modelled")
+        return out
+
+    # ---- actions -------------------------------------------------------------------------------
+    @property
+    def actions(self) -> dict[str, Any]:
+        return {
+            "poweroff": self._power_action("powerOff", "stopping"),
+            "deallocate": self._power_action("deallocate", "deallocating"),
+            "start": self._power_action("start", "starting"),
+            "restart": self._power_action("restart", "running"),
+            "generalize": self._generalize,
+            "runcommand": self._run_command,
+            "instanceview": self._instance_view_route,
+        }
+
+    def _instance_view_route(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
+        from sandbox.arm.core import Response
+
+        if req.method != "GET":
+            raise Unmodelled(f"{req.method} instanceView is not modelled")
+        return Response(200, self.instance_view(arm, res))
+
+    def _busy(self, arm: Arm, res: dict[str, Any], op: str) -> None:
+        if arm.pending_op_for(res["id"]):
+            raise ArmError(
+                409,
+                "OperationNotAllowed",
+                f"Operation '{op}' is not allowed on VM '{res['name']}' since the VM is marked for deletion or "
+                "another operation is in progress.",
+            )
+        if res["properties"]["provisioningState"] == "Failed" and op != "delete":
+            raise _not_allowed(
+                f"Operation '{op}' is not allowed on VM '{res['name']}' since its provisioning failed."
+            )
+
+    def _power_action(self, op_name: str, transitional: str) -> Any:
+        def run(arm: Arm, req: Request, res: dict[str, Any]) -> Response:
+            from sandbox.arm.core import Response
+
+            if req.method != "POST":
+                raise Unmodelled(f"{req.method} {op_name} is not modelled")
+            self._busy(arm, res, op_name)
+            meta = arm.meta(res["id"])
+            if meta.get("generalized") and op_name in ("start", "restart"):
+                raise _not_allowed(
+                    f"Operation '{op_name}' is not allowed on VM '{res['name']}' since the VM is generalized."
+                )
+            if op_name == "restart" and meta.get("power") != "running":
+                raise _not_allowed(
+                    f"Operation 'restart' is not allowed on VM '{res['name']}' since the VM is not running."
+                )
+            if req.query.get("skipShutdown") not in (None, "true", "false", "True", "False"):
+                raise ArmError(400, "InvalidParameter", "skipShutdown must be true or false.")
+            meta["previous_power"] = meta.get("power")
+            meta["power"] = transitional
+            _opid, headers = arm.start_op(req, "Microsoft.Compute", res["location"], "action", res["id"],
+                                          action=op_name)
+            return Response(202, None, headers)
+
+        return run
+
+    def complete_action(self, arm: Arm, res: dict[str, Any], action: str, args: dict[str, Any]) -> Any:
+        lid = res["id"].lower()
+        meta = arm.meta(lid)
+        if action == "runCommand":
+            meta["power"] = meta.get("previous_power") or "running"
+            return args.get("output")
+        new = {"powerOff": "stopped", "deallocate": "deallocated", "start": "running", "restart": "running"}[action]
+        meta["power"] = new
+        sync_dynamic_pips(arm, res)
+        if arm.guests is not None and meta.get("guest_created"):
+            if action == "restart":
+                arm.guests.vm_power(lid, "stopped")
+            arm.guests.vm_address(lid, arm.vm_public_address(lid))
+            arm.guests.vm_power(lid, new)
+        return None
+
+    def fail_action(self, arm: Arm, res: dict[str, Any], action: str, args: dict[str, Any]) -> None:
+        meta = arm.meta(res["id"])
+        meta["power"] = meta.get("previous_power") or meta.get("power")
+
+    def _image_state(self, arm: Arm, lid: str) -> str:
+        override = arm.image_state_override.get(lid)
+        if override:
+            return override
+        if arm.guests is not None and arm.internal.get(lid, {}).get("guest_created"):
+            return arm.guests.image_state(lid)
+        # No guest side: the VM is exactly as deployed, and a deployed image is IMAGE_STATE_COMPLETE.
+        return "IMAGE_STATE_COMPLETE"
+
+    def _generalize(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
+        from sandbox.arm.core import Response
+
+        if req.method != "POST":
+            raise Unmodelled(f"{req.method} generalize is not modelled")
+        self._busy(arm, res, "generalize")
+        lid = res["id"].lower()
+        meta = arm.meta(lid)
+        if meta.get("power") not in ("stopped", "deallocated"):
+            raise _not_allowed(
+                f"Operation 'generalize' is not allowed on VM '{res['name']}' since the VM is running. Please "
+                "stop or deallocate the VM and try again."
+            )
+        state = self._image_state(arm, lid)
+        if state != IMAGE_STATE_READY:
+            raise _not_allowed(
+                f"Operation 'generalize' is not allowed on VM '{res['name']}': the guest OS has not been "
+                f"generalized with Sysprep (ImageState is {state}, expected {IMAGE_STATE_READY}). Run "
+                "'sysprep /generalize /oobe /mode:vm /shutdown' in the VM first."
+            )
+        meta["generalized"] = True
+        return Response(200)
+
+    def _run_command(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
+        from sandbox.arm.core import Response
+
+        if req.method != "POST":
+            raise Unmodelled(f"{req.method} runCommand is not modelled")
+        body = req.body
+        if not isinstance(body, dict):
+            raise ArmError(400, "InvalidRequestContent", "The request content was invalid: a JSON object is required.")
+        validate.check_members(body, f"compute/{API}/RunCommandInput", "RunCommandInput")
+        command = validate.require(body, "commandId")
+        self._busy(arm, res, "runCommand")
+        lid = res["id"].lower()
+        meta = arm.meta(lid)
+        if meta.get("power") != "running" or meta.get("generalized"):
+            raise ArmError(409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run).")
+        if command != "RunPowerShellScript":
+            if command in ("RunShellScript", "IPConfig", "EnableRemotePS", "EnableAdminAccount", "ResetRDPCert",
+                           "SetRDPPort", "DisableNLA", "RDPSettings", "DisableWindowsUpdate", "EnableWindowsUpdate"):
+                raise Unmodelled(f"run command '{command}' is not modelled (RunPowerShellScript only)")
+            raise ArmError(400, "InvalidParameter", f"Command '{command}' is not a valid command id.",
+                           target="commandId")
+        script = body.get("script")
+        if not isinstance(script, list) or not script or not all(isinstance(s, str) for s in script):
+            raise ArmError(400, "InvalidParameter", "The script must be a non-empty list of lines.", target="script")
+        params = body.get("parameters") or []
+        for p in params:
+            if not isinstance(p, dict) or not p.get("name") or "value" not in p:
+                raise ArmError(400, "InvalidParameter", "Each parameter needs a name and a value.",
+                               target="parameters")
+        if arm.guests is None or not meta.get("guest_created"):
+            raise NotModelled(
+                "run command needs the sandbox's Windows side (sandbox.windows.host), which is not installed; "
+                "the sandbox never fakes a script's effect"
+            )
+        result = arm.guests.run_command(lid, "\n".join(script), params)
+        output = {
+            "value": [
+                {
+                    "code": "ComponentStatus/StdOut/succeeded",
+                    "level": "Info",
+                    "displayStatus": "Provisioning succeeded",
+                    "message": result.stdout,
+                },
+                {
+                    "code": "ComponentStatus/StdErr/succeeded",
+                    "level": "Info",
+                    "displayStatus": "Provisioning succeeded",
+                    "message": result.stderr,
+                },
+            ]
+        }
+        meta["previous_power"] = meta.get("power")
+        _opid, headers = arm.start_op(req, "Microsoft.Compute", res["location"], "action", res["id"],
+                                      action="runCommand", args={"output": output})
+        return Response(202, None, headers)
+
+
+class DiskHandler:
+    def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
+        return res
+
+    def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
+        if res.get("managedBy"):
+            raise ArmError(
+                409,
+                "OperationNotAllowed",
+                f"Disk {res['name']} is attached to VM {res['managedBy']}.",
+            )
+
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        raise Unmodelled("creating or updating managed disks directly is not modelled")

@@ -1,7 +1,541 @@
-"""placeholder"""
+"""Microsoft.Compute galleries (2019-07-01 / 2022-03-03 as GenericRestClient sends them; 2019-03-01
+for the _info modules' GETs), image definitions (2022-03-03, 2023-07-03) and image versions
+(2023-07-03, from a generalized VM)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
 
-def specs(arm):
-    return []
+from sandbox.arm import validate
+from sandbox.arm.core import TypeSpec, utcnow
+from sandbox.arm.errors import ArmError, Unmodelled
+
+if TYPE_CHECKING:
+    from sandbox.arm.core import Arm, Request
+
+GALLERY = "Microsoft.Compute/galleries"
+IMAGE = "Microsoft.Compute/galleries/images"
+VERSION = "Microsoft.Compute/galleries/images/versions"
+VM = "Microsoft.Compute/virtualMachines"
+
+GALLERY_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._]{0,78}[A-Za-z0-9])?$")
+IMAGE_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,78}[A-Za-z0-9])?$")
+VERSION_NAME = re.compile(r"^\d+\.\d+\.\d+$")
+SECURITY_TYPES = ["Standard", "TrustedLaunch", "TrustedLaunchSupported", "ConfidentialVM",
+                  "ConfidentialVMSupported", "TrustedLaunchAndConfidentialVmSupported"]
+REPLICA_STORAGE = ["Standard_LRS", "Standard_ZRS", "Premium_LRS"]
+
+
+def specs(arm: Arm) -> list[TypeSpec]:
+    def m(schema: str | None, patch: str | None = None, extra: dict[str, str | None] | None = None
+          ) -> dict[str, str | None]:
+        out: dict[str, str | None] = {"GET": None, "DELETE": None, "LIST": None}
+        if schema:
+            out["PUT"] = schema
+        if patch:
+            out["PATCH"] = patch
+        out.update(extra or {})
+        return out
+
+    return [
+        TypeSpec(
+            GALLERY,
+            {
+                "2019-07-01": m("compute/2019-07-01/Gallery", "compute/2019-07-01/Gallery"),
+                "2022-03-03": m("compute/2022-03-03/Gallery", "compute/2022-03-03/Gallery"),
+                "2019-03-01": {"GET": None, "LIST": None},
+            },
+            GalleryHandler(),
+        ),
+        TypeSpec(
+            IMAGE,
+            {
+                "2022-03-03": m("compute/2022-03-03/GalleryImage", "compute/2022-03-03/GalleryImage"),
+                "2023-07-03": m("compute/2023-07-03/GalleryImage"),
+                "2019-03-01": {"GET": None, "LIST": None},
+            },
+            ImageHandler(),
+            tracked=False,
+        ),
+        TypeSpec(
+            VERSION,
+            {
+                "2023-07-03": m(
+                    "compute/2023-07-03/GalleryImageVersion", "compute/2023-07-03/GalleryImageVersionUpdate"
+                ),
+                "2019-03-01": {"GET": None, "LIST": None},
+            },
+            VersionHandler(),
+            tracked=False,
+        ),
+    ]
+
+
+def _props(body: dict[str, Any]) -> dict[str, Any]:
+    p = body.get("properties")
+    return p if isinstance(p, dict) else {}
+
+
+def _tags(body: dict[str, Any]) -> dict[str, str] | None:
+    from sandbox.arm.types_resources import _tags as check
+
+    return check(body["tags"]) if body.get("tags") is not None else None
+
+
+def _immutable(existing: dict[str, Any] | None, new: dict[str, Any], keys: list[str]) -> None:
+    if existing is None:
+        return
+    for key in keys:
+        old = validate.get(existing, key)
+        val = validate.get(new, key)
+        if isinstance(old, str) and isinstance(val, str):
+            same = old.lower() == val.lower()
+        else:
+            same = old == val
+        if not same:
+            raise ArmError(
+                409,
+                "PropertyChangeNotAllowed",
+                f"Changing property '{key.rsplit('.', 1)[-1]}' is not allowed.",
+                target=key,
+            )
+
+
+def _date(value: Any, field: str) -> str:
+    try:
+        d = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ArmError(400, "InvalidParameter", f"The value '{value}' of {field} is not a valid date.",
+                       target=field) from exc
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=dt.UTC)
+    if d < dt.datetime.now(dt.UTC):
+        raise ArmError(400, "InvalidParameter", f"The {field} '{value}' must be in the future.", target=field)
+    return d.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+class GalleryHandler:
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        body = req.body
+        name = rid.rsplit("/", 1)[-1]
+        if not GALLERY_NAME.match(name):
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The gallery name '{name}' is invalid. It may contain only letters, digits, periods and "
+                "underscores, be at most 80 characters, and cannot begin or end with a period or underscore.",
+                target="galleryName",
+            )
+        location = arm.check_location(body.get("location"))
+        if existing is not None and existing["location"] != location:
+            raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'location' is not allowed.",
+                           target="location")
+        props = _props(body)
+        for key in ("sharingProfile", "softDeletePolicy", "sharingStatus"):
+            if props.get(key):
+                raise Unmodelled(f"gallery property {key} is not modelled")
+        res: dict[str, Any] = {
+            "id": existing["id"] if existing else rid,
+            "name": existing["name"] if existing else name,
+            "type": GALLERY,
+            "location": location,
+            "properties": {
+                "identifier": {"uniqueName": f"{arm.sub[:8].upper()}-{name.upper()}"},
+                "provisioningState": "Creating",
+            },
+        }
+        if props.get("description") is not None:
+            res["properties"]["description"] = str(props["description"])
+        tags = _tags(body)
+        if tags is not None:
+            res["tags"] = tags
+        return res
+
+    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
+        body = req.body
+        props = _props(body)
+        if body.get("tags") is not None:
+            existing["tags"] = _tags(body) or {}
+        if props.get("description") is not None:
+            existing["properties"]["description"] = str(props["description"])
+        return existing
+
+    def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
+        if arm.children(res["id"]):
+            raise ArmError(
+                409,
+                "CannotDeleteResource",
+                "Can not delete resource before nested resources are deleted.",
+                target=res["id"],
+            )
+
+
+class ImageHandler:
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        body = req.body
+        name = rid.rsplit("/", 1)[-1]
+        if not IMAGE_NAME.match(name):
+            raise ArmError(400, "InvalidParameter", f"The gallery image name '{name}' is invalid.",
+                           target="galleryImageName")
+        gallery = arm.get(rid.rsplit("/", 2)[0])
+        assert gallery is not None
+        location = arm.check_location(body.get("location"))
+        if location != gallery["location"]:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The gallery image location '{location}' must be the gallery's location '{gallery['location']}'.",
+                target="location",
+            )
+        props = _props(body)
+        os_type = validate.enum(props, "osType", ["Windows", "Linux"])
+        os_state = validate.enum(props, "osState", ["Generalized", "Specialized"])
+        if os_type is None:
+            raise ArmError(400, "InvalidParameter", "Required parameter 'osType' is missing (null).", target="osType")
+        if os_state is None:
+            raise ArmError(400, "InvalidParameter", "Required parameter 'osState' is missing (null).",
+                           target="osState")
+        ident = props.get("identifier") or {}
+        for k in ("publisher", "offer", "sku"):
+            v = ident.get(k)
+            if not v:
+                raise ArmError(400, "InvalidParameter", f"Required parameter 'identifier.{k}' is missing (null).",
+                               target=f"identifier.{k}")
+            if len(str(v)) > 128:
+                raise ArmError(400, "InvalidParameter", f"identifier.{k} is longer than 128 characters.",
+                               target=f"identifier.{k}")
+        for sibling in arm.children(gallery["id"]):
+            if sibling["name"].lower() == name.lower():
+                continue
+            sid = sibling["properties"]["identifier"]
+            if all(str(sid[k]).lower() == str(ident[k]).lower() for k in ("publisher", "offer", "sku")):
+                raise ArmError(
+                    409,
+                    "GalleryImageDefinitionIdentifierAlreadyExists",
+                    f"Gallery image definition '{sibling['name']}' already uses the identifier "
+                    f"{ident['publisher']}/{ident['offer']}/{ident['sku']} in this gallery.",
+                )
+        gen = validate.enum(props, "hyperVGeneration", ["V1", "V2"]) or "V1"
+        arch = validate.enum(props, "architecture", ["x64", "Arm64"]) or "x64"
+        features = []
+        names = set()
+        for f in props.get("features") or []:
+            fname, fval = f.get("name"), f.get("value")
+            if not fname or fval is None:
+                raise ArmError(400, "InvalidParameter", "Each gallery image feature needs a name and a value.",
+                               target="features")
+            if fname.lower() in names:
+                raise ArmError(400, "InvalidParameter", f"Feature '{fname}' is specified more than once.",
+                               target="features")
+            names.add(fname.lower())
+            if fname == "SecurityType":
+                fval = validate.enum({"v": fval}, "v", SECURITY_TYPES)
+                if fval != "Standard" and gen != "V2":
+                    raise ArmError(
+                        400,
+                        "InvalidParameter",
+                        f"The security type '{fval}' is only supported for HyperVGeneration V2 images.",
+                        target="features",
+                    )
+                if fval.startswith("Confidential"):
+                    raise Unmodelled("confidential VM gallery images are not modelled")
+            elif fname not in ("IsAcceleratedNetworkSupported", "DiskControllerTypes", "IsHibernateSupported"):
+                raise ArmError(400, "InvalidParameter", f"The feature '{fname}' is not supported.",
+                               target="features")
+            features.append({"name": fname, "value": str(fval)})
+        if props.get("purchasePlan") or props.get("disallowed"):
+            raise Unmodelled("gallery image purchasePlan/disallowed are not modelled")
+        p: dict[str, Any] = {
+            "osType": os_type,
+            "osState": os_state,
+            "identifier": {k: ident[k] for k in ("publisher", "offer", "sku")},
+            "hyperVGeneration": gen,
+            "architecture": arch,
+            "provisioningState": "Creating",
+        }
+        if features:
+            p["features"] = features
+        for key in ("description", "eula", "privacyStatementUri", "releaseNoteUri"):
+            if props.get(key) is not None:
+                p[key] = str(props[key])
+        if props.get("endOfLifeDate"):
+            p["endOfLifeDate"] = _date(props["endOfLifeDate"], "endOfLifeDate")
+        if props.get("recommended"):
+            p["recommended"] = props["recommended"]
+        res: dict[str, Any] = {
+            "id": existing["id"] if existing else rid,
+            "name": existing["name"] if existing else name,
+            "type": IMAGE,
+            "location": location,
+            "properties": p,
+        }
+        tags = _tags(body)
+        if tags is not None:
+            res["tags"] = tags
+        _immutable(existing, res, ["properties.osType", "properties.osState", "properties.hyperVGeneration",
+                                   "properties.identifier.publisher", "properties.identifier.offer",
+                                   "properties.identifier.sku", "properties.architecture"])
+        if existing is not None and _security_type(existing) != _security_type(res):
+            raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'features' is not allowed.",
+                           target="properties.features")
+        return res
+
+    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
+        raise Unmodelled("PATCH of a gallery image definition is not modelled")
+
+    def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
+        if arm.children(res["id"]):
+            raise ArmError(
+                409,
+                "CannotDeleteResource",
+                "Can not delete resource before nested resources are deleted.",
+                target=res["id"],
+            )
+
+
+def _security_type(image: dict[str, Any]) -> str:
+    for f in image["properties"].get("features") or []:
+        if f["name"] == "SecurityType":
+            return f["value"]
+    return "Standard"
+
+
+def _check_regions(arm: Arm, regions: Any, location: str, default_count: int, default_sa: str) -> list[dict[str, Any]]:
+    out = []
+    seen = set()
+    for i, r in enumerate(regions or []):
+        name = r.get("name")
+        loc = arm.check_location(name, target=f"publishingProfile.targetRegions[{i}].name")
+        if loc in seen:
+            raise ArmError(400, "InvalidParameter", f"Target region '{name}' is specified more than once.",
+                           target="publishingProfile.targetRegions")
+        seen.add(loc)
+        count = r.get("regionalReplicaCount", default_count)
+        if not isinstance(count, int) or not 1 <= count <= 100:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The regional replica count {count} of region '{name}' must be an integer from 1 to 100.",
+                target=f"publishingProfile.targetRegions[{i}].regionalReplicaCount",
+            )
+        sa = validate.enum(r, "storageAccountType", REPLICA_STORAGE) or default_sa
+        if r.get("encryption") or r.get("confidentialVMEncryptionType"):
+            raise Unmodelled("target region encryption is not modelled")
+        entry: dict[str, Any] = {
+            "name": arm_location_display(loc),
+            "regionalReplicaCount": count,
+            "storageAccountType": sa,
+        }
+        if r.get("excludeFromLatest") is not None:
+            entry["excludeFromLatest"] = bool(r["excludeFromLatest"])
+        out.append(entry)
+    if not out:
+        out = [{"name": arm_location_display(location), "regionalReplicaCount": default_count,
+                "storageAccountType": default_sa}]
+    if location not in seen and regions:
+        raise ArmError(
+            400,
+            "InvalidParameter",
+            f"The target regions of a gallery image version must include its location '{location}'.",
+            target="publishingProfile.targetRegions",
+        )
+    return out
+
+
+def arm_location_display(loc: str) -> str:
+    from sandbox.arm.catalog import LOCATIONS
+
+    return LOCATIONS.get(loc, loc)
+
+
+class VersionHandler:
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        body = req.body
+        name = rid.rsplit("/", 1)[-1]
+        if not VERSION_NAME.match(name) or any(int(p) > 2**31 - 1 for p in name.split(".")):
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The gallery image version name '{name}' is invalid. It must follow the format "
+                "<MajorVersion>.<MinorVersion>.<Patch> with 32-bit integers.",
+                target="galleryImageVersionName",
+            )
+        image = arm.get(rid.rsplit("/", 2)[0])
+        assert image is not None
+        location = arm.check_location(body.get("location"))
+        if location != image["location"]:
+            raise ArmError(400, "InvalidParameter",
+                           f"The gallery image version location '{location}' must be the gallery's location "
+                           f"'{image['location']}'.", target="location")
+        props = _props(body)
+        pub = props.get("publishingProfile") or {}
+        storage = props.get("storageProfile") or {}
+        if existing is not None:
+            # A full PUT on an existing version may change only the publishing profile and tags.
+            old_src = existing["properties"]["storageProfile"]["source"]
+            src = storage.get("source") or {}
+            if src and str(src.get("virtualMachineId", old_src.get("virtualMachineId"))).lower() != str(
+                old_src.get("virtualMachineId")
+            ).lower():
+                raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'source' is not allowed.",
+                               target="properties.storageProfile.source")
+            res = dict(existing)
+            res["properties"] = dict(existing["properties"])
+            self._apply_publishing(arm, res, pub, location)
+            if body.get("tags") is not None:
+                res["tags"] = _tags(body) or {}
+            return res
+        src = storage.get("source") or {}
+        if storage.get("osDiskImage") or storage.get("dataDiskImages"):
+            raise Unmodelled("gallery image versions from disks/snapshots are not modelled (source VM only)")
+        if src.get("id") and not src.get("virtualMachineId"):
+            raise Unmodelled("gallery image versions from a managed image or another version are not modelled")
+        vm_id = src.get("virtualMachineId")
+        if not vm_id:
+            raise ArmError(400, "InvalidParameter", "Required parameter 'storageProfile.source' is missing (null).",
+                           target="properties.storageProfile.source")
+        vm = arm.get(vm_id)
+        if vm is None or vm["type"] != VM:
+            raise ArmError(
+                404,
+                "NotFound",
+                f"The entity was not found in this Azure location. Source virtual machine '{vm_id}' not found.",
+                target="properties.storageProfile.source.virtualMachineId",
+            )
+        if vm["location"] != location:
+            raise ArmError(400, "InvalidParameter",
+                           f"The source virtual machine '{vm_id}' must be in the image version's location "
+                           f"'{location}'.", target="properties.storageProfile.source.virtualMachineId")
+        meta = arm.internal.get(vm["id"].lower(), {})
+        if not meta.get("generalized"):
+            raise ArmError(
+                409,
+                "OperationNotAllowed",
+                f"The source virtual machine '{vm['id']}' must be generalized to create a gallery image version "
+                "for a gallery image definition with osState 'Generalized'. Generalize the VM and try again.",
+                target="properties.storageProfile.source.virtualMachineId",
+            )
+        if image["properties"]["osState"] != "Generalized":
+            raise Unmodelled("specialized gallery images are not modelled")
+        os_disk = vm["properties"]["storageProfile"]["osDisk"]
+        if os_disk["osType"] != image["properties"]["osType"]:
+            raise ArmError(400, "InvalidParameter",
+                           f"The OS type '{os_disk['osType']}' of the source does not match the gallery image's "
+                           f"OS type '{image['properties']['osType']}'.", target="properties.storageProfile")
+        vm_gen = meta.get("hyperVGeneration", "V2")
+        if vm_gen != image["properties"]["hyperVGeneration"]:
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The HyperVGeneration '{vm_gen}' of the source virtual machine does not match the HyperVGeneration "
+                f"'{image['properties']['hyperVGeneration']}' of the gallery image definition.",
+                target="properties.storageProfile.source.virtualMachineId",
+            )
+        vm_sec = (vm["properties"].get("securityProfile") or {}).get("securityType") or "Standard"
+        img_sec = _security_type(image)
+        compatible = {
+            "Standard": {"Standard", "TrustedLaunchSupported", "TrustedLaunchAndConfidentialVmSupported"},
+            "TrustedLaunch": {"TrustedLaunch", "TrustedLaunchSupported", "TrustedLaunchAndConfidentialVmSupported"},
+        }
+        if img_sec not in compatible.get(vm_sec, set()):
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The security type '{vm_sec}' of the source virtual machine is not compatible with the security "
+                f"type '{img_sec}' of the gallery image definition '{image['name']}'. Use an image definition "
+                f"with feature SecurityType={vm_sec}.",
+                target="properties.storageProfile.source.virtualMachineId",
+            )
+        res: dict[str, Any] = {
+            "id": rid,
+            "name": name,
+            "type": VERSION,
+            "location": location,
+            "properties": {
+                "publishingProfile": {},
+                "storageProfile": {
+                    "source": {"virtualMachineId": vm["id"]},
+                    "osDiskImage": {"sizeInGB": os_disk.get("diskSizeGB", 127), "hostCaching": "ReadWrite",
+                                    "source": {}},
+                },
+                "safetyProfile": {"allowDeletionOfReplicatedLocations": True, "reportedForPolicyViolation": False},
+                "provisioningState": "Creating",
+            },
+        }
+        if props.get("safetyProfile", {}).get("allowDeletionOfReplicatedLocations") is not None:
+            res["properties"]["safetyProfile"]["allowDeletionOfReplicatedLocations"] = bool(
+                props["safetyProfile"]["allowDeletionOfReplicatedLocations"]
+            )
+        if props.get("securityProfile"):
+            raise Unmodelled("gallery image version securityProfile is not modelled")
+        self._apply_publishing(arm, res, pub, location)
+        tags = _tags(body)
+        if tags is not None:
+            res["tags"] = tags
+        return res
+
+    @staticmethod
+    def _apply_publishing(arm: Arm, res: dict[str, Any], pub: dict[str, Any], location: str) -> None:
+        old = res["properties"].get("publishingProfile") or {}
+        count = pub.get("replicaCount", old.get("replicaCount", 1))
+        if not isinstance(count, int) or not 1 <= count <= 100:
+            raise ArmError(400, "InvalidParameter", f"The replica count {count} must be an integer from 1 to 100.",
+                           target="publishingProfile.replicaCount")
+        sa = validate.enum(pub, "storageAccountType", REPLICA_STORAGE) or old.get("storageAccountType", "Standard_LRS")
+        if pub.get("replicationMode") not in (None, "Full"):
+            raise Unmodelled("shallow replication is not modelled")
+        if pub.get("targetExtendedLocations"):
+            raise Unmodelled("targetExtendedLocations are not modelled")
+        regions = pub.get("targetRegions")
+        out = {
+            "targetRegions": _check_regions(arm, regions, location, count, sa)
+            if regions is not None or not old
+            else old["targetRegions"],
+            "replicaCount": count,
+            "excludeFromLatest": bool(pub.get("excludeFromLatest", old.get("excludeFromLatest", False))),
+            "publishedDate": old.get("publishedDate") or utcnow(),
+            "storageAccountType": sa,
+        }
+        eol = pub.get("endOfLifeDate")
+        if eol:
+            out["endOfLifeDate"] = _date(eol, "publishingProfile.endOfLifeDate")
+        elif old.get("endOfLifeDate"):
+            out["endOfLifeDate"] = old["endOfLifeDate"]
+        res["properties"]["publishingProfile"] = out
+
+    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
+        body = req.body
+        props = _props(body)
+        if props.get("storageProfile") and props["storageProfile"].get("source"):
+            src = props["storageProfile"]["source"]
+            old = existing["properties"]["storageProfile"]["source"]
+            if str(src.get("virtualMachineId", old.get("virtualMachineId"))).lower() != str(
+                old.get("virtualMachineId")
+            ).lower():
+                raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'source' is not allowed.",
+                               target="properties.storageProfile.source")
+        self._apply_publishing(arm, existing, props.get("publishingProfile") or {}, existing["location"])
+        if body.get("tags") is not None:
+            existing["tags"] = _tags(body) or {}
+        return existing
+
+    def get(self, arm: Arm, req: Request, res: dict[str, Any]) -> dict[str, Any]:
+        out = arm.render(res)
+        assert out is not None
+        expand = (req.query.get("$expand") or "").lower()
+        if expand == "replicationstatus":
+            regions = out["properties"]["publishingProfile"]["targetRegions"]
+            done = out["properties"]["provisioningState"] == "Succeeded"
+            out["properties"]["replicationStatus"] = {
+                "aggregatedState": "Completed" if done else "InProgress",
+                "summary": [
+                    {"region": r["name"], "state": "Completed" if done else "Replicating",
+                     "details": "", "progress": 100 if done else 0}
+                    for r in regions
+                ],
+            }
+        elif expand:
+            raise Unmodelled(f"$expand={req.query.get('$expand')} on gallery image versions is not modelled")
+        return out
