@@ -61,6 +61,16 @@ REBOOT_FEATURES = {
     "appserverclient",
 }
 
+SERVICES_KEY = r"HKLM\SYSTEM\CurrentControlSet\Services"
+# start_mode -> (Start, DelayedAutostart)
+_START_VALUES = {"auto": (2, 0), "delayed": (2, 1), "manual": (3, 0), "disabled": (4, 0)}
+_START_MODES = {v: k for k, v in _START_VALUES.items()}
+
+
+def _dw(value: Any) -> int:
+    return int(value.data) if value is not None else 0
+
+
 FILETIME_EPOCH_OFFSET = 11644473600  # seconds between 1601-01-01 and 1970-01-01
 
 
@@ -91,6 +101,7 @@ class Service:
     service_type: str = "win32_own_process"
     error_control: str = "normal"
     can_pause_and_continue: bool = False
+    synced: list[int] | None = None  # [Start, DelayedAutostart] last written to the registry
 
     @classmethod
     def from_seed(cls, d: dict[str, Any]) -> Service:
@@ -287,6 +298,7 @@ class WindowsState:
             for f in self._frameworks
         ]
         self.boot_time = self._now()
+        self.sync_services()
 
     def _apply_layer(self, layer: dict[str, Any], fields: dict[str, str]) -> None:
         def fmt(v: Any) -> Any:
@@ -355,6 +367,31 @@ class WindowsState:
         upd = layer.get("updates", {})
         self.updates_installed.extend(copy.deepcopy(upd.get("installed", [])))
         self.updates_available.extend(copy.deepcopy(upd.get("available", [])))
+
+    # ------------------------------------------------------------------------------------------
+    # services <-> HKLM\SYSTEM\CurrentControlSet\Services\<name>
+    # ------------------------------------------------------------------------------------------
+    def sync_services(self) -> None:
+        """Keep each service's registry key (Start, DelayedAutostart, DisplayName, ImagePath,
+        ObjectName) and the SCM view consistent. A Start/DelayedAutostart written through the
+        registry (as optimisation scripts do) wins over the service record; otherwise the record
+        is written."""
+        for svc in self.services.values():
+            key = self.registry.create(f"{SERVICES_KEY}\\{svc.name}")
+            reg_start = key.get("Start")
+            if svc.synced is not None and reg_start is not None:
+                in_registry = [int(reg_start.data), _dw(key.get("DelayedAutostart"))]
+                if in_registry != svc.synced:  # changed through the registry since the last sync
+                    svc.start_mode = _START_MODES.get(tuple(in_registry), svc.start_mode)
+            start, delayed = _START_VALUES[svc.start_mode]
+            key.set("Start", "REG_DWORD", start)
+            if delayed or key.get("DelayedAutostart") is not None:
+                key.set("DelayedAutostart", "REG_DWORD", delayed)
+            key.set("DisplayName", "REG_SZ", svc.display_name)
+            key.set("ImagePath", "REG_EXPAND_SZ", svc.path)
+            if svc.service_type not in ("kernel_driver", "file_system_driver"):
+                key.set("ObjectName", "REG_SZ", svc.username)
+            svc.synced = [start, delayed]
 
     # ------------------------------------------------------------------------------------------
     # AppX helpers
@@ -537,15 +574,19 @@ class WindowsState:
         from sandbox.windows import modules
 
         self.module_invocations += 1
-        return modules.run(
-            self,
-            module,
-            args,
-            check_mode=check_mode,
-            diff=diff,
-            module_path=module_path,
-            internal=internal or {},
-        )
+        self.sync_services()
+        try:
+            return modules.run(
+                self,
+                module,
+                args,
+                check_mode=check_mode,
+                diff=diff,
+                module_path=module_path,
+                internal=internal or {},
+            )
+        finally:
+            self.sync_services()
 
     def write_async_result(self, async_dir: str, jid: str, result: dict[str, Any]) -> str:
         d = self.path(async_dir)
@@ -562,7 +603,10 @@ class WindowsState:
     def run_command(self, script: str, parameters: list[dict]) -> RunCommandResult:
         from sandbox.windows import scripts
 
-        return scripts.run_command(self, script, parameters)
+        try:
+            return scripts.run_command(self, script, parameters)
+        finally:
+            self.sync_services()
 
     # ------------------------------------------------------------------------------------------
     # files (action-plugin transfers)

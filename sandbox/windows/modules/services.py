@@ -149,6 +149,7 @@ def service(ctx: Ctx) -> None:
             _stop(ctx, svc, p["force_dependent_services"])
             if not ctx.check_mode:
                 del ctx.state.services[svc.name.lower()]
+                ctx.state.registry.delete_key(f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{svc.name}")
             ctx.result["changed"] = True
         ctx.diff["after"] = ""
     else:

@@ -315,3 +315,17 @@ def test_unhandled_errors_look_like_module_wrapper_output(run, guest):
     guest.services["spooler"].start_mode = "disabled"
     guest.services["spooler"].state = "stopped"
     assert run("win_service", {"name": "Spooler", "state": "started"}, check=True)["changed"] is True
+
+
+def test_service_registry_stays_consistent(run, guest):
+    key = r"HKLM:\SYSTEM\CurrentControlSet\Services\DiagTrack"
+    assert run("win_reg_stat", {"path": key, "name": "Start"})["value"] == 2
+    # VDOT-style: disable through the registry; the SCM view follows
+    assert run("win_regedit", {"path": key, "name": "Start", "data": 4, "type": "dword"})["changed"] is True
+    assert run("win_service_info", {"name": "DiagTrack"})["services"][0]["start_mode"] == "disabled"
+    # and the other way round
+    run("win_service", {"name": "DiagTrack", "start_mode": "delayed"})
+    assert run("win_reg_stat", {"path": key, "name": "Start"})["value"] == 2
+    assert run("win_reg_stat", {"path": key, "name": "DelayedAutostart"})["value"] == 1
+    run("win_service", {"name": "DiagTrack", "state": "absent", "force_dependent_services": True})
+    assert run("win_reg_stat", {"path": key})["exists"] is False
