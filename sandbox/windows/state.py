@@ -634,7 +634,8 @@ class WindowsState:
         """Windows-side faults:
         - user_appx {package?: "Microsoft.Copilot", version?, user?}: the package is installed
           for a user in a version that is not provisioned (as after a Store update);
-        - bitlocker_on: C: FullyEncrypted, protection On (automatic device encryption);
+        - bitlocker_on {protection?: "On"}: C: FullyEncrypted; protection "Off" is Windows 11's
+          automatic device encryption waiting for activation, which sysprep refuses as well;
         - bitlocker_encrypting: C: EncryptionInProgress (50 %), protection Off;
         - pending_reboot {reason?: cbs|windows_update|file_rename|computer_rename}: a reboot
           indicator from windows-image-facts 6.2 is set;
@@ -651,9 +652,12 @@ class WindowsState:
             pkgs[:] = [p for p in pkgs if p["name"].lower() != name.lower()]
             pkgs.append(self._user_pkg(prov["name"] if prov else name, version, publisher))
         elif kind == "bitlocker_on":
+            protection = str(spec.get("protection", "On"))
+            if protection not in ("On", "Off"):
+                raise ValueError(f"bitlocker_on protection {protection!r}: On or Off")
             self.bitlocker["C:"] = {
                 "volume_status": "FullyEncrypted",
-                "protection_status": "On",
+                "protection_status": protection,
                 "encryption_percentage": 100,
             }
         elif kind == "bitlocker_encrypting":

@@ -142,9 +142,16 @@ def test_user_appx_for_unprovisioned_package(run, guest):
     )
 
 
-@pytest.mark.parametrize("kind", ["bitlocker_on", "bitlocker_encrypting"])
-def test_bitlocker_blocks_sysprep(run, guest, kind):
-    guest.inject_fault({"kind": kind})
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "bitlocker_on"},
+        {"kind": "bitlocker_on", "protection": "Off"},
+        {"kind": "bitlocker_encrypting"},
+    ],
+)
+def test_bitlocker_blocks_sysprep(run, guest, fault):
+    guest.inject_fault(fault)
     _act, err = _failed_run(run, guest)
     assert (
         "BitLocker-Sysprep: BitLocker is on for the OS volume. Turn BitLocker off to run Sysprep. (0x80310039)"  # noqa: E501 - message text
