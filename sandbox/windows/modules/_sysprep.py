@@ -103,10 +103,21 @@ def parse_sysprep_args(args: list[str]) -> tuple[set[str], str | None]:
 def sysprep(state: WindowsState, args: list[str]) -> ProcessResult:
     """Run sysprep.exe with ``args`` (already split)."""
     log = _Log(state)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(state._now()))
     log.line("Info", "", "========================================================")
-    log.line("Info", "", "===          Beginning of a new sysprep run        ===")
+    log.line("Info", "", "===          Beginning of a new sysprep run          ===")
     log.line("Info", "", "========================================================")
-    log.line("Info", "0x0f004d", "WinMain:Parsing command line arguments...")
+    log.line("Info", "0x0f004d", f"The time is now {stamp}")
+    log.line("Info", "0x0f004e", "Initialized SysPrep log at C:\\Windows\\System32\\Sysprep\\Panther")
+    log.line("Info", "0x0f0054", "ValidatePrivileges:User has required privileges to sysprep machine")
+    if state.fs.exists(SUCCEEDED_TAG):
+        log.line("Info", "0x0f007e", f"FCreateTagFile:Tag file {SUCCEEDED_TAG} already exists, deleting it")
+    else:
+        log.line(
+            "Info",
+            "0x0f007e",
+            f"FCreateTagFile:Tag file {SUCCEEDED_TAG} does not already exist, no need to delete anything",
+        )
     try:
         switches, unattend = parse_sysprep_args(args)
     except ValueError as exc:
@@ -125,10 +136,11 @@ def sysprep(state: WindowsState, args: list[str]) -> ProcessResult:
         raise NotModelled("sysprep without /quit or /shutdown is not simulated")
     state.sysprep_runs += 1
     state.fs.remove(SUCCEEDED_TAG)
-    log.line("Info", "0x0f004e", "WinMain:Processing command line arguments...")
-    log.line("Info", "0x0f0054", "ValidateUser:User has required privileges to sysprep machine")
+    for arg in args:
+        option = arg[1:].split(":", 1)[0].upper()
+        log.line("Info", "0x0f005f", f"ParseCommands:Found supported command line option '{option}'")
     if "mode:vm" in switches:
-        log.line("Info", "", "SysprepSession::Execute: Sysprep mode is VM")
+        log.line("Info", "0x0f00b7", "WinMain:Sysprep mode [vm]; was specified")
     hr = _validate(state, log)
     if hr is None:
         state.set_image_state("IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE")
@@ -155,10 +167,12 @@ def sysprep(state: WindowsState, args: list[str]) -> ProcessResult:
         log.line("Info", "0x0f0052", "WinMain:Shutting down..." if action else "WinMain:Quitting...")
         log.flush()
         return ProcessResult(after=action)
+    # Validation failures stop before generalize runs; an action failing during generalize is "processing".
+    phase = "processing" if hr == "0x80070005" else "pre-validate"
     log.line(
         "Error",
-        "0x0f00d8",
-        f"WinMain:Hit failure while pre-validate sysprep generalize internal providers; hr = {hr}",
+        "0x0f00a8" if phase == "processing" else "0x0f00d8",
+        f"WinMain:Hit failure while {phase} sysprep generalize internal providers; hr = {hr}",
     )
     log.flush()
     return ProcessResult()

@@ -22,7 +22,9 @@ def test_success_quit(run, guest, arm):
     assert guest.image_state() == "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
     assert guest.fs.is_file(TAG)
     text = log(guest, SETUPACT)
-    assert "SYSPRP SysprepSession::Execute: Sysprep mode is VM" in text
+    assert "SYSPRP ===          Beginning of a new sysprep run          ===" in text
+    assert ", Info       [0x0f00b7] SYSPRP WinMain:Sysprep mode [vm]; was specified" in text
+    assert "SYSPRP ParseCommands:Found supported command line option 'GENERALIZE'" in text
     assert (
         "Updating image state from [IMAGE_STATE_COMPLETE] --> [IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE]" in text
     )
