@@ -148,8 +148,7 @@ class Vm:
             current.stop()
             self.listener = current = None
         if wanted and current is None and config is not None and self.address is not None:
-            port = self.host.port_override if self.host.port_override is not None else config.port
-            self.listener = self._bind(self.address, port, config.cert_pem, config.key_pem)
+            self.listener = self._bind(self.address, config.port, config.cert_pem, config.key_pem)
 
     def _bind(self, address: str, port: int, cert_pem: str, key_pem: str) -> Listener:
         # A just-closed socket on the same address may linger for a moment after a reboot.
@@ -182,15 +181,13 @@ class Vm:
 class WindowsGuestHost:
     """guest_api.GuestHost for the ARM emulator; every public method runs with World.lock held."""
 
-    def __init__(self, world: Any, arm: ArmCallbacks, *, port_override: int | None = None) -> None:
+    def __init__(self, world: Any, arm: ArmCallbacks) -> None:
         self.world = world
         self.arm = arm
         self.lock = world.lock
         self.vms: dict[str, Vm] = {}
         self.unmodelled: list[dict[str, str]] = []
         self.reboot_timing = RebootTiming()
-        # Tests only: bind another port than 5986 (e.g. 0); the product always uses 5986.
-        self.port_override = port_override
         self._load()
 
     # --- persistence ---------------------------------------------------------------------------------

@@ -54,6 +54,7 @@ ACTION_SHELL = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/"
 SIGNAL_TERMINATE = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/terminate"
 SIGNAL_CTRL_C = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/ctrl_c"
 STATE_DONE = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"
+STATE_RUNNING = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Running"
 # WS-Man fault codes Windows uses (winerror.h ERROR_WSMAN_*).
 CODE_OPERATION_TIMEOUT = 2150858793
 CODE_SHELL_NOT_FOUND = 2150858843
@@ -61,6 +62,7 @@ CODE_ACTION_NOT_SUPPORTED = 2150858775
 CODE_INVALID_COMMAND = 2150858792
 IDLE_TIMEOUT_S = 120  # Windows' HTTP keep-alive idle timeout
 MAX_ENVELOPE = 512 * 1024  # MaxEnvelopeSizekb 500 (Windows default), rounded up
+DEFAULT_MAX_ENVELOPE = 153600  # what a client asks for when it does not say (pywinrm's value)
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Command:
     cmdline: CommandLine
     stdin: bytearray = field(default_factory=bytearray)
     outcome: Outcome | None = None
+    sent: dict[str, int] = field(default_factory=lambda: {"stdout": 0, "stderr": 0})
 
 
 @dataclass
@@ -133,6 +136,10 @@ class WsmanService:
         message_id = (header.findtext("a:MessageID", "", NS) or "").strip()
         resource = (header.findtext("w:ResourceURI", "", NS) or "").strip()
         self.relates_to = message_id
+        try:
+            self.max_envelope = int(header.findtext("w:MaxEnvelopeSize", "", NS) or DEFAULT_MAX_ENVELOPE)
+        except ValueError:
+            self.max_envelope = DEFAULT_MAX_ENVELOPE
         if resource != SHELL_URI:
             self.vm.record_unmodelled(f"WS-Man resource {resource or '<none>'} ({action})")
             raise WsmanFault(
@@ -254,14 +261,30 @@ class WsmanService:
             )
         outcome = command.outcome
         cid = command.command_id
+        # Like Windows, output larger than the client's MaxEnvelopeSize comes in several Receive
+        # answers (CommandState Running) before the last one (Done, with the exit code).
+        budget = max((self.max_envelope - 4096) * 3 // 4, 4096)
         streams = ""
+        done = True
         for name, text in (("stdout", outcome.stdout), ("stderr", outcome.stderr)):
-            if text:
-                streams += (
-                    f'<rsp:Stream Name="{name}" CommandId="{cid}">{base64.b64encode(text.encode()).decode()}'
-                )
-                streams += "</rsp:Stream>"
-            streams += f'<rsp:Stream Name="{name}" CommandId="{cid}" End="true"></rsp:Stream>'
+            data = text.encode()
+            start = command.sent[name]
+            chunk = data[start : start + budget] if done else b""
+            budget -= len(chunk)
+            command.sent[name] = start + len(chunk)
+            finished = command.sent[name] >= len(data)
+            if chunk:
+                encoded = base64.b64encode(chunk).decode()
+                streams += f'<rsp:Stream Name="{name}" CommandId="{cid}">{encoded}</rsp:Stream>'
+            if finished and done:
+                streams += f'<rsp:Stream Name="{name}" CommandId="{cid}" End="true"></rsp:Stream>'
+            done = done and finished
+        if not done:
+            answer = (
+                f'<rsp:ReceiveResponse>{streams}<rsp:CommandState CommandId="{cid}" State="{STATE_RUNNING}"/>'
+                "</rsp:ReceiveResponse>"
+            )
+            return _envelope(ACTION_SHELL + "ReceiveResponse", message_id, answer)
         answer = (
             f'<rsp:ReceiveResponse>{streams}<rsp:CommandState CommandId="{cid}" State="{STATE_DONE}">'
             f"<rsp:ExitCode>{outcome.rc}</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>"

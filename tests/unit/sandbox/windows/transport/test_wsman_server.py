@@ -402,3 +402,23 @@ def test_guest_requested_reboot_takes_the_listener_down(winrm_target):
     _wait_until(lambda: not _refuses(winrm_target), timeout=10)
     assert winrm_target.guest.reboots == 1
     assert _boot_time(winrm_target) != before
+
+
+def test_large_output_comes_in_several_receives(winrm_target):
+    from ansible.executor.powershell import module_manifest
+
+    payload = bytes(range(256)) * 2000  # 512000 bytes -> ~683 KB of base64 on stdout
+    winrm_target.guest.files[r"c:\data\big.bin"] = payload
+    script, stdin = module_manifest._bootstrap_powershell_script(
+        "winrm_fetch_file.ps1", {"Path": r"C:\data\big.bin", "BufferSize": 524288, "Offset": 0}
+    )
+    protocol = winrm_target.protocol()
+    shell = protocol.open_shell()
+    command = protocol.run_command(shell, "powershell", encoded(script), console_mode_stdin=False)
+    protocol.send_command_input(shell, command, stdin, end=True)
+    first_out, _, first_rc, first_done = protocol._raw_get_command_output(shell, command)
+    assert first_done is False and first_rc == -1
+    assert 0 < len(first_out) < 153600
+    rest_out, _, rc = protocol.get_command_output(shell, command)
+    assert rc == 0
+    assert base64.b64decode((first_out + rest_out).strip()) == payload
