@@ -29,7 +29,7 @@ from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, Sourc
 from sandbox.windows.guest import WINRM_HTTPS_PORT, WinRMListener
 from sandbox.windows.modules import _winpath as wp
 from sandbox.windows.modules._fs import FileSystem
-from sandbox.windows.modules._registry import Registry
+from sandbox.windows.modules._registry import Registry, RegKey
 
 IMAGES_DIR = Path(__file__).resolve().parent / "images"
 
@@ -315,8 +315,6 @@ class WindowsState:
                 data = int(data)
             if "hive_file" in r:
                 hkey = wp.key(self.path(r["hive_file"]))
-                from sandbox.windows.modules._registry import RegKey
-
                 root = self.registry.hive_files.setdefault(hkey, RegKey("ANSIBLE"))
                 key = root.ensure([p for p in r["path"].split("\\") if p])
             else:
