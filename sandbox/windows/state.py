@@ -626,7 +626,14 @@ class WindowsState:
     # ------------------------------------------------------------------------------------------
     # faults
     # ------------------------------------------------------------------------------------------
-    FAULT_KINDS = ("user_appx", "bitlocker_on", "bitlocker_encrypting", "pending_reboot", "sysprep_fail")
+    FAULT_KINDS = (
+        "user_appx",
+        "bitlocker_on",
+        "bitlocker_encrypting",
+        "pending_reboot",
+        "agent_stopped",
+        "sysprep_fail",
+    )
 
     def inject_fault(self, spec: dict[str, Any]) -> None:
         """Windows-side faults:
@@ -637,6 +644,8 @@ class WindowsState:
         - bitlocker_encrypting: C: EncryptionInProgress (50 %), protection Off;
         - pending_reboot {reason?: cbs|windows_update|file_rename|computer_rename}: a reboot
           indicator from windows-image-facts 6.2 is set;
+        - agent_stopped {services?: [WindowsAzureGuestAgent, RdAgent]}: the Azure VM agent
+          services are stopped (start mode unchanged; the next boot starts them again);
         - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error).
         """
         kind = spec.get("kind")
@@ -684,6 +693,13 @@ class WindowsState:
                     f"pending_reboot reason {reason!r}: one of cbs, windows_update, file_rename, "
                     "computer_rename"
                 )
+        elif kind == "agent_stopped":
+            names = spec.get("services") or ["WindowsAzureGuestAgent", "RdAgent"]
+            for name in names:
+                svc = self.services.get(str(name).lower())
+                if svc is None:
+                    raise ValueError(f"agent_stopped: no service {name!r}")
+                svc.state = "stopped"
         elif kind == "sysprep_fail":
             self.faults.sysprep_fail += int(spec.get("count", 1))
         else:

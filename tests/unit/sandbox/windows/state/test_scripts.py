@@ -264,3 +264,11 @@ def test_stop_build_vm(run, guest):
         is None
     )
     assert guest.take_power_request() == ("shutdown", 10.0)
+
+
+def test_agent_stopped_fault_seen_by_preflight_and_fixed_by_win_service(run, guest):
+    guest.inject_fault({"kind": "agent_stopped"})
+    assert [s["status"] for s in preflight(run)["services"]] == ["Stopped", "Stopped"]
+    for name in ("WindowsAzureGuestAgent", "RdAgent"):
+        assert run("win_service", {"name": name, "state": "started"})["changed"] is True
+    assert [s["status"] for s in preflight(run)["services"]] == ["Running", "Running"]
