@@ -29,7 +29,9 @@ from typing import Any
 
 import ansible_collections
 
-COLLECTIONS_ROOT = Path(next(iter(ansible_collections.__path__)))
+# Every directory the ansible_collections namespace package spans (the venv's site-packages and,
+# when on sys.path, the repository's collections/ folder).
+COLLECTIONS_ROOTS = [Path(p) for p in ansible_collections.__path__]
 
 # Ansible.Basic passVars: the _ansible_* keys every module accepts.
 PASS_VARS = (
@@ -83,11 +85,12 @@ class ModuleSpec:
 def doc_file(fqcn: str) -> Path:
     """The documentation sidecar of an installed module (``.py`` or ``.yml``)."""
     namespace, collection, name = fqcn.split(".")
-    base = COLLECTIONS_ROOT / namespace / collection / "plugins" / "modules" / name
-    for ext in (".py", ".yml", ".yaml"):
-        if base.with_suffix(ext).exists():
-            return base.with_suffix(ext)
-    raise FileNotFoundError(f"no documentation for {fqcn} under {base.parent}")
+    for root in COLLECTIONS_ROOTS:
+        base = root / namespace / collection / "plugins" / "modules" / name
+        for ext in (".py", ".yml", ".yaml"):
+            if base.with_suffix(ext).exists():
+                return base.with_suffix(ext)
+    raise FileNotFoundError(f"no documentation for {fqcn} in {', '.join(map(str, COLLECTIONS_ROOTS))}")
 
 
 @cache
