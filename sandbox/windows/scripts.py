@@ -463,7 +463,8 @@ def run_raw(state: WindowsState, script: str) -> tuple[str, str, int]:
     body = script.strip()
     lowered = body.lower()
     if lowered in ("hostname", "hostname.exe", "$env:computername"):
-        return state.computer_name.upper() if "env" in lowered else state.computer_name, "", 0
+        name = state.computer_name.upper() if "env" in lowered else state.computer_name
+        return name + "\r\n", "", 0
     if lowered in ("whoami", "whoami.exe"):
         return f"{state.computer_name.lower()}\\{state.admin_username.lower()}\r\n", "", 0
     if (

@@ -329,3 +329,24 @@ def test_service_registry_stays_consistent(run, guest):
     assert run("win_reg_stat", {"path": key, "name": "DelayedAutostart"})["value"] == 1
     run("win_service", {"name": "DiagTrack", "state": "absent", "force_dependent_services": True})
     assert run("win_reg_stat", {"path": key})["exists"] is False
+
+
+def test_transfer_primitives_and_raw(guest):
+    from sandbox.guest_api import NotModelled
+
+    tmp = guest.mkdtemp(r"%TEMP%", "ansible-tmp-42")
+    assert tmp == TEMP + r"\ansible-tmp-42" and guest.fs.is_dir(tmp)
+    guest.put_file(tmp + r"\payload", b"\x00\x01")
+    assert guest.read_file(tmp.upper() + r"\PAYLOAD") == b"\x00\x01"
+    with pytest.raises(FileNotFoundError):
+        guest.put_file(r"C:\NoSuchDir\x", b"")
+    with pytest.raises(IsADirectoryError):
+        guest.read_file(tmp)
+    with pytest.raises(FileNotFoundError):
+        guest.read_file(tmp + r"\nope")
+    guest.remove_path(tmp)
+    guest.remove_path(tmp)  # missing paths are ignored
+    assert not guest.fs.exists(tmp)
+    assert guest.run_raw("hostname") == ("avdbuild01\r\n", "", 0)
+    with pytest.raises(NotModelled, match="raw script is not simulated: Get-Process"):
+        guest.run_raw("Get-Process")
