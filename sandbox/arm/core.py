@@ -461,6 +461,7 @@ class Arm:
             op["status"] = "Failed"
             op["fail"] = {"code": exc.code, "message": exc.message}
         op["ended"] = utcnow()
+        self.save()
 
     def op_status(self, req: Request, opid: str, kind: str) -> Response:
         op = self.ops.get(opid)
@@ -505,7 +506,10 @@ class Arm:
                 raise Unmodelled(
                     "winrm faults need the Windows side (sandbox.windows.host) which is not installed"
                 )
-            self.guests.inject_fault(spec)
+            try:
+                self.guests.inject_fault(spec)
+            except ValueError as exc:
+                raise ArmError(400, "InvalidFault", str(exc)) from exc
             return spec
         if target != "arm":
             raise ArmError(400, "InvalidFault", f"Unknown fault target '{target}' (arm | winrm).")

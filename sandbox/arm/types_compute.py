@@ -14,7 +14,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import catalog, validate
-from sandbox.arm.core import TypeSpec, utcnow
+from sandbox.arm.core import TypeSpec, new_mac, utcnow
 from sandbox.arm.errors import ArmError, Unmodelled
 from sandbox.guest_api import NotModelled, SourceImage, VmSpec
 
@@ -296,7 +296,8 @@ class VmHandler:
 
         # securityProfile / Trusted Launch
         sec = props.get("securityProfile") or {}
-        sec_type = validate.enum(sec, "securityType", ["TrustedLaunch", "ConfidentialVM"])
+        sec_type = validate.enum(sec, "securityType", ["TrustedLaunch", "ConfidentialVM"],
+                                 target="securityProfile.securityType")
         if sec_type == "ConfidentialVM":
             raise Unmodelled("Confidential VMs are not modelled")
         uefi = sec.get("uefiSettings") or {}
@@ -469,6 +470,7 @@ class VmHandler:
                     f"Network Interface {nic['id']} is used by existing resource {user_vm['id']}. In order to use "
                     "this network interface, first delete or modify the existing resource.",
                 )
+            arm.meta(nic["id"]).setdefault("mac", new_mac())
             rp = ref.get("properties") or {}
             primary = bool(rp.get("primary", len(refs) == 1))
             primaries += primary

@@ -94,7 +94,9 @@ def require(body: Any, path: str, code: str = "InvalidParameter") -> Any:
     return value
 
 
-def enum(body: Any, path: str, allowed: list[str] | tuple[str, ...], ci: bool = True) -> Any:
+def enum(
+    body: Any, path: str, allowed: list[str] | tuple[str, ...], ci: bool = True, target: str | None = None
+) -> Any:
     """The value at `path` if it is one of `allowed` (or absent); else 400 InvalidParameter."""
     value = get(body, path)
     if value is None:
@@ -106,7 +108,7 @@ def enum(body: Any, path: str, allowed: list[str] | tuple[str, ...], ci: bool = 
             "InvalidParameter",
             f"The value '{value}' of parameter '{path.rsplit('.', 1)[-1]}' is not allowed. "
             f"Allowed values are: {', '.join(allowed)}.",
-            target=path,
+            target=target or path,
         )
     # Return Azure's canonical casing.
     for a in allowed:
