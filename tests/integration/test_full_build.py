@@ -1,0 +1,195 @@
+"""The whole build end to end: `ansible-playbook build-golden.yml` against a fresh sandbox.
+
+Each test starts its own sandbox (own state dir, port and VM address pool), runs the real entry
+point unchanged, and then checks what is left in the ARM emulator, the build report, and the
+simulated Windows guest as the control endpoint showed it while the build ran (the sandbox forgets
+a guest when teardown deletes its VM; see guest_observer.py). Faults are injected from outside,
+through the control endpoint, when the guest reaches the right moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sandbox.testing import Sandbox
+from tests.integration.guest_observer import (
+    BuildRun,
+    GuestObserver,
+    build_resources,
+    image_versions,
+    run_playbook,
+)
+
+pytestmark = pytest.mark.integration
+
+GENERALIZED = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+POLICY_KEY = r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
+TOKEN_POLICY_KEY = r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System"
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox() as sb:
+        yield sb
+
+
+def _explain(run: BuildRun) -> str:
+    return (
+        f"rc={run.returncode}\n--- stdout (tail)\n{run.stdout[-6000:]}\n"
+        f"--- stderr (tail)\n{run.stderr[-3000:]}"
+    )
+
+
+def _registry_value(dump: dict[str, Any], key: str, name: str) -> Any:
+    """[type, data] of a value in the guest dump's flat HKLM view (key paths compared case-blind)."""
+    for path, values in dump["registry"]["HKLM"].items():
+        if path.lower() == key.lower():
+            return values.get(name)
+    return None
+
+
+def _the_guest(observer: GuestObserver) -> tuple[str, dict[str, Any]]:
+    assert len(observer.last) == 1, f"expected one build VM, saw {sorted(observer.last)}"
+    return next(iter(observer.last.items()))
+
+
+def _assert_nothing_left(sandbox: Sandbox, report: dict[str, Any]) -> None:
+    build_id = report["build_id"]
+    state = sandbox.state()
+    leftovers = [rid for rid in build_resources(state, build_id) if rid not in image_versions(state)]
+    assert leftovers == [], f"teardown left {leftovers}"
+    assert all(r.get("removed") for r in report["resources"]), report["resources"]
+    assert sandbox.unmodelled() == []
+
+
+def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox) -> None:
+    with GuestObserver(sandbox) as observer:
+        run = run_playbook(sandbox)
+    assert run.returncode == 0, _explain(run)
+    report = run.report()
+    assert report["result"] == "succeeded"
+
+    # ARM: the image version exists (and is the one reported); nothing of the build is left.
+    versions = image_versions(sandbox.state())
+    assert report["image_version_id"].lower() in versions, sorted(versions)
+    assert versions[report["image_version_id"].lower()]["properties"]["provisioningState"] == "Succeeded"
+    _assert_nothing_left(sandbox, report)
+
+    # Windows, as last seen before teardown deleted the VM: configured, generalized, shut down,
+    # and without the build's remote access.
+    vm, guest = _the_guest(observer)
+    assert guest["image_state"] == GENERALIZED
+    assert guest["time_zone"] == "W. Europe Standard Time"
+    assert _registry_value(guest, POLICY_KEY, "fEnableTimeZoneRedirection") == ["REG_DWORD", 1]
+    assert _registry_value(guest, TOKEN_POLICY_KEY, "LocalAccountTokenFilterPolicy") is None
+    assert guest["listener"] is None
+    assert guest["appx_not_provisioned"] == []
+    assert guest["winrm"]["power"] in ("stopped", "deallocated")
+    # The configuration's handler rebooted once: two distinct boot times were observed.
+    boot_times = {dump["boot_time_filetime"] for _, dump in observer.history[vm]}
+    assert len(boot_times) >= 2, "the configure phase did not reboot the VM"
+    modules = guest["winrm"]["module_invocations"]
+    for module in (
+        "ansible.windows.win_timezone",
+        "ansible.windows.win_regedit",
+        "ansible.windows.win_powershell",
+    ):
+        assert modules.get(module, 0) > 0, modules
+
+
+def test_user_only_appx_blocks_sysprep_naming_the_package_and_teardown_still_runs(sandbox: Sandbox) -> None:
+    with GuestObserver(sandbox) as observer:
+        # As soon as the VM exists: a package installed for the administrator in a version that
+        # is not provisioned (a Store update), what sysprep rejects with 0x80073cf2.
+        observer.when(
+            "user_appx",
+            lambda dump: True,
+            lambda sb, vm: sb.fault(target="winrm", vm=vm, kind="user_appx", package="Microsoft.Copilot"),
+        )
+        run = run_playbook(sandbox, "build-golden.yml", "-e", '{"windows_sysprep_remove_user_appx": false}')
+    assert run.returncode != 0, _explain(run)
+    vm, guest = _the_guest(observer)
+    assert observer.fired("user_appx") == [vm]
+    blocked = [full for _user, full in guest["appx_not_provisioned"]]
+    assert blocked and all(full.startswith("Microsoft.Copilot_") for full in blocked), blocked
+
+    report = run.report()
+    assert report["result"] == "failed"
+    assert report["failure"]["phase"] == "sysprep"
+    for full in blocked:
+        assert full in report["failure"]["message"]
+        assert full in run.stdout
+    assert "windows_sysprep_remove_user_appx" in report["failure"]["message"]
+    # Sysprep never ran, nothing was captured, and teardown removed everything.
+    assert guest["image_state"] == "IMAGE_STATE_COMPLETE"
+    assert image_versions(sandbox.state()) == {}
+    _assert_nothing_left(sandbox, report)
+
+
+def test_user_only_appx_is_removed_by_default(sandbox: Sandbox) -> None:
+    with GuestObserver(sandbox) as observer:
+        observer.when(
+            "user_appx",
+            lambda dump: True,
+            lambda sb, vm: sb.fault(target="winrm", vm=vm, kind="user_appx", package="Microsoft.Copilot"),
+        )
+        run = run_playbook(sandbox)
+    assert run.returncode == 0, _explain(run)
+    vm, guest = _the_guest(observer)
+    assert observer.fired("user_appx") == [vm]
+    seen_blocked = [
+        dump["appx_not_provisioned"] for _, dump in observer.history[vm] if dump["appx_not_provisioned"]
+    ]
+    assert seen_blocked, "the fault never showed in the guest"
+    assert guest["appx_not_provisioned"] == []
+    assert guest["image_state"] == GENERALIZED
+    assert "Remove AppX packages installed for a user but not provisioned" in run.stdout
+    _assert_nothing_left(sandbox, run.report())
+
+
+def test_dropped_connection_during_the_reboot_is_survived(sandbox: Sandbox) -> None:
+    with GuestObserver(sandbox, interval=0.2) as observer:
+        # A slow reboot, so the observer sees it; when it starts, the next WinRM operations fail
+        # with a dropped connection (after the guest comes back, while win_reboot polls).
+        observer.when(
+            "slow_reboot",
+            lambda dump: True,
+            lambda sb, vm: sb.fault(target="winrm", vm=vm, kind="slow_reboot", seconds=4),
+        )
+        observer.when(
+            "drop",
+            lambda dump: bool((dump.get("winrm") or {}).get("rebooting")),
+            lambda sb, vm: sb.fault(target="winrm", vm=vm, kind="drop_connection", count=2),
+        )
+        run = run_playbook(sandbox)
+    assert run.returncode == 0, _explain(run)
+    vm, guest = _the_guest(observer)
+    assert observer.fired("drop") == [vm], "the reboot was not observed"
+    assert guest["winrm"]["faults"] == {}, "the dropped connections were not all consumed"
+    assert guest["image_state"] == GENERALIZED
+    _assert_nothing_left(sandbox, run.report())
+
+
+def test_failed_sysprep_is_explained_from_its_logs(sandbox: Sandbox) -> None:
+    with GuestObserver(sandbox) as observer:
+        observer.when(
+            "sysprep_fail",
+            lambda dump: True,
+            lambda sb, vm: sb.fault(target="winrm", vm=vm, kind="sysprep_fail"),
+        )
+        run = run_playbook(sandbox)
+    assert run.returncode != 0, _explain(run)
+    report = run.report()
+    assert report["failure"]["phase"] == "sysprep"
+    assert report["failure"]["message"].startswith("Sysprep failed on ")
+    logs = run.report_path().parent / "sysprep"
+    assert (logs / "setupact.log").is_file(), sorted(p.name for p in run.report_path().parent.iterdir())
+    # The log line that shows the error is in the message, readable without opening the file.
+    assert "SYSPRP" in report["failure"]["message"]
+    _vm, guest = _the_guest(observer)
+    assert guest["image_state"] != GENERALIZED
+    assert image_versions(sandbox.state()) == {}
+    _assert_nothing_left(sandbox, report)
