@@ -468,10 +468,9 @@ class Arm:
         if op is None:
             raise ArmError(404, "NotFound", f"The operation '{opid}' was not found.")
         self.observe(op)
-        headers = {
-            "Retry-After-Ms": str(self.retry_after_ms),
-            "x-ms-retry-after-ms": str(self.retry_after_ms),
-        }
+        # With the latency model on, ask clients to poll less often while the operation runs.
+        wait = max(self.retry_after_ms, min(10_000, int((op["ready_at"] - time.time()) * 250)))
+        headers = {"Retry-After-Ms": str(wait), "x-ms-retry-after-ms": str(wait)}
         if kind == "status":
             doc: dict[str, Any] = {
                 "name": opid,

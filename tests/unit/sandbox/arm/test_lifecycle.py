@@ -497,3 +497,44 @@ def test_reset_empties_everything(emu: Emu) -> None:
     assert ("vm_deleted", ids["vm"].lower()) in emu.guest.calls
     state = emu.call("GET", "/_sandbox/state", token=None).body
     assert state["resources"] == {}
+
+
+# ------------------------------------------------------------------------------------------------
+# latency model and nested security rules
+def test_latency_model_holds_an_operation_until_its_time(emu_factory: Any) -> None:
+    import time
+
+    emu = emu_factory(latency=lambda key: 0.3 if "publicIPAddresses" in key else 0.0)
+    emu.put_rg()
+    rid = f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p1"
+    r = emu.call("PUT", rid, {"location": "westeurope"}, api=NET)
+    url = r.headers["Azure-AsyncOperation"]
+    assert [emu.call("GET", url).body["status"] for _ in range(3)] == ["InProgress"] * 3
+    assert int(emu.call("GET", url).headers["Retry-After-Ms"]) > 20  # poll less often meanwhile
+    time.sleep(0.35)
+    assert emu.call("GET", url).body["status"] == "Succeeded"
+
+
+def test_realistic_latency_draws_follow_the_model() -> None:
+    from sandbox.arm.latency import realistic
+
+    f = realistic(seed=7)
+    vm = sorted(f("put::virtualMachines") for _ in range(200))
+    subnet = sorted(f("put::subnets") for _ in range(200))
+    assert 60 < vm[100] < 300  # median 150 s
+    assert 1 < subnet[100] < 6  # median 3 s
+
+
+def test_security_rule_child_route(emu: Emu) -> None:
+    ids = emu.network()
+    rule = winrm_rule(source="127.0.0.9", priority=110)
+    r = emu.call("PUT", ids["nsg"] + "/securityRules/extra", rule, api=NET)
+    assert r.status == 201, r.body
+    emu.done(r)
+    nsg = emu.call("GET", ids["nsg"], api=NET).body
+    assert sorted(x["name"] for x in nsg["properties"]["securityRules"]) == ["extra", "winrm-100"]
+    clash = winrm_rule(priority=100)
+    r = emu.call("PUT", ids["nsg"] + "/securityRules/clash", clash, api=NET)
+    assert r.body["error"]["code"] == "SecurityRuleConflict"
+    emu.done(emu.call("DELETE", ids["nsg"] + "/securityRules/extra", api=NET))
+    assert emu.call("GET", ids["nsg"] + "/securityRules/extra", api=NET).status == 404
