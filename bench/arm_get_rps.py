@@ -19,12 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sandbox.testing import Sandbox  # noqa: E402 - after the path set-up above
+from sandbox.testing import Sandbox
 
 TARGET_RPS = 200
 
 
-def worker(sb: Sandbox, path: str, token: str, stop: float, counts: list[int], errors: list[str], i: int) -> None:
+def worker(
+    sb: Sandbox, path: str, token: str, stop: float, counts: list[int], errors: list[str], i: int
+) -> None:
     ctx = ssl.create_default_context(cafile=str(sb.ca))
     conn = http.client.HTTPSConnection("127.0.0.1", sb.info["port"], context=ctx, timeout=30)
     n = 0
@@ -67,8 +69,10 @@ def main() -> int:
         elapsed = time.monotonic() - start
         total = sum(counts)
         rps = total / elapsed
-        print(f"ARM GET: {total} requests in {elapsed:.2f} s from {args.threads} threads = {rps:.0f} req/s "
-              f"(target >= {TARGET_RPS}); errors: {len(errors)}")
+        print(
+            f"ARM GET: {total} requests in {elapsed:.2f} s from {args.threads} threads = {rps:.0f} req/s "
+            f"(target >= {TARGET_RPS}); errors: {len(errors)}"
+        )
         if errors:
             print("first error:", errors[0])
             return 1

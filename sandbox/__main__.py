@@ -58,9 +58,11 @@ def _is_our_server(pid: int | None) -> bool:
 def _ready(info: dict, ca: Path) -> bool:
     try:
         ctx = ssl.create_default_context(cafile=str(ca))
-        with socket.create_connection(("127.0.0.1", int(info["port"])), timeout=2) as raw:
-            with ctx.wrap_socket(raw, server_hostname="127.0.0.1"):
-                return True
+        with (
+            socket.create_connection(("127.0.0.1", int(info["port"])), timeout=2) as raw,
+            ctx.wrap_socket(raw, server_hostname="127.0.0.1"),
+        ):
+            return True
     except (OSError, KeyError, ValueError):
         return False
 

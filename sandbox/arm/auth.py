@@ -112,7 +112,8 @@ class Authority:
                 401,
                 "invalid_client",
                 7000218,
-                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+                "The request body must contain the following parameter: 'client_assertion' or "
+                "'client_secret'.",
             )
         if not secrets.compare_digest(form["client_secret"], self.creds.client_secret):
             raise aad_error(
@@ -120,7 +121,8 @@ class Authority:
                 "invalid_client",
                 7000215,
                 "Invalid client secret provided. Ensure the secret being sent in the request is the "
-                f"client secret value, not the client secret ID, for a secret added to app '{self.creds.client_id}'.",
+                "client secret value, not the client secret ID, for a secret added to app "
+                f"'{self.creds.client_id}'.",
             )
         scopes = form.get("scope", "").split()
         allowed = {audience.rstrip("/") + "/.default", audience.rstrip("/") + "//.default"}

@@ -82,9 +82,7 @@ def handle(arm: Arm, req: Request) -> Response:
     if low == ["requests"] and m == "GET":
         return Response(200, {"requests": arm.request_log})
     if low == ["unmodelled"] and m == "GET":
-        guest_side = [
-            {"source": "guest", **entry} for entry in getattr(arm.guests, "unmodelled", None) or []
-        ]
+        guest_side = [{"source": "guest", **entry} for entry in getattr(arm.guests, "unmodelled", None) or []]
         return Response(200, {"unmodelled": arm.unmodelled + guest_side})
     if low == ["faults"]:
         if m == "POST":

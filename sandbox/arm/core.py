@@ -212,9 +212,9 @@ class Arm:
                 guest_reset()
             else:
                 for lid, res in list(self.resources.items()):
-                    if res.get("type") == "Microsoft.Compute/virtualMachines" and self.internal.get(lid, {}).get(
-                        "guest_created"
-                    ):
+                    if res.get("type") == "Microsoft.Compute/virtualMachines" and self.internal.get(
+                        lid, {}
+                    ).get("guest_created"):
                         self.guests.vm_deleted(lid)
         self.resources.clear()
         self.internal.clear()
@@ -439,8 +439,10 @@ class Arm:
                 self.complete(op)
                 changed = True
         if len(self.ops) > 2000:
-            done = sorted((o for o in self.ops.values() if o["status"] != "InProgress"),
-                          key=lambda o: o.get("started_ts", 0))
+            done = sorted(
+                (o for o in self.ops.values() if o["status"] != "InProgress"),
+                key=lambda o: o.get("started_ts", 0),
+            )
             for o in done[: len(self.ops) - 1000]:
                 self.ops.pop(o["id"], None)
         if changed:

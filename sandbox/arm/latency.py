@@ -51,7 +51,12 @@ def realistic(seed: int | None = None) -> Callable[[str], float]:
 
     def latency(key: str) -> float:
         kind, action, rtype = key.split(":", 2)
-        return draw(f"{kind}:{action}:{rtype.lower()}" if f"{kind}:{action}:{rtype.lower()}" in MODEL
-                    else f"{kind}::{rtype.lower()}", rng, scale)
+        return draw(
+            f"{kind}:{action}:{rtype.lower()}"
+            if f"{kind}:{action}:{rtype.lower()}" in MODEL
+            else f"{kind}::{rtype.lower()}",
+            rng,
+            scale,
+        )
 
     return latency

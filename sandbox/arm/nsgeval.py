@@ -50,7 +50,9 @@ def _rules(arm: Arm, nsg_id: str) -> list[dict[str, Any]]:
     if nsg is None:
         return []
     rules = [r["properties"] | {"name": r["name"]} for r in nsg["properties"].get("securityRules", [])]
-    rules += [r["properties"] | {"name": r["name"]} for r in nsg["properties"].get("defaultSecurityRules", [])]
+    rules += [
+        r["properties"] | {"name": r["name"]} for r in nsg["properties"].get("defaultSecurityRules", [])
+    ]
     return sorted((r for r in rules if r["direction"] == "Inbound"), key=lambda r: r["priority"])
 
 
@@ -95,13 +97,17 @@ def inbound_allowed(arm: Arm, vm_lid: str, source_address: str, port: int) -> bo
         nic = arm.get(ref["id"])
         if nic is None:
             continue
-        ipc = next((i for i in nic["properties"]["ipConfigurations"] if i["properties"].get("primary")),
-                   nic["properties"]["ipConfigurations"][0])
+        ipc = next(
+            (i for i in nic["properties"]["ipConfigurations"] if i["properties"].get("primary")),
+            nic["properties"]["ipConfigurations"][0],
+        )
         dest = ipaddress.ip_address(ipc["properties"]["privateIPAddress"])
         subnet = arm.get(ipc["properties"]["subnet"]["id"])
         vnet = arm.get(ipc["properties"]["subnet"]["id"].rsplit("/", 2)[0])
-        vnet_nets = [ipaddress.ip_network(p) for p in (vnet or {}).get("properties", {}).get("addressSpace", {}).get(
-            "addressPrefixes", [])]
+        vnet_nets = [
+            ipaddress.ip_network(p)
+            for p in (vnet or {}).get("properties", {}).get("addressSpace", {}).get("addressPrefixes", [])
+        ]
         # 127.0.0.0/8 stands for the controller's public address: never inside the VNet.
         checks = []
         if subnet is not None and subnet["properties"].get("networkSecurityGroup"):

@@ -186,7 +186,8 @@ def resource(arm: Arm, req: Request, spec: TypeSpec, rid: str) -> Response:
                 raise ArmError(
                     404,
                     "ParentResourceNotFound",
-                    f"Can not perform requested operation on nested resource. Parent resource '{parent_name}' "
+                    "Can not perform requested operation on nested resource. Parent resource "
+                    f"'{parent_name}' "
                     "not found.",
                 )
         if not isinstance(req.body, dict):
@@ -240,7 +241,8 @@ def delete(arm: Arm, req: Request, spec: TypeSpec, rid: str, existing: dict[str,
         raise ArmError(
             409,
             "AnotherOperationInProgress",
-            f"Operation 'delete' on resource '{rid.rsplit('/', 1)[-1]}' is not allowed because another operation "
+            f"Operation 'delete' on resource '{rid.rsplit('/', 1)[-1]}' is not allowed because another "
+            "operation "
             "is in progress.",
         )
     if hasattr(spec.handler, "check_delete"):

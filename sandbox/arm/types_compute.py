@@ -27,17 +27,72 @@ DISK = "Microsoft.Compute/disks"
 NIC = "Microsoft.Network/networkInterfaces"
 PIP = "Microsoft.Network/publicIPAddresses"
 
-STORAGE_TYPES = ["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS", "Premium_ZRS",
-                 "StandardSSD_ZRS", "PremiumV2_LRS"]
+STORAGE_TYPES = [
+    "Standard_LRS",
+    "Premium_LRS",
+    "StandardSSD_LRS",
+    "UltraSSD_LRS",
+    "Premium_ZRS",
+    "StandardSSD_ZRS",
+    "PremiumV2_LRS",
+]
 OS_DISK_TYPES = ["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS"]
-LICENSE_TYPES = ["Windows_Client", "Windows_Server", "RHEL_BYOS", "SLES_BYOS", "RHEL_BASE", "SLES_SAP",
-                 "SLES_HPC", "None"]
-DISALLOWED_PASSWORDS = {"abc@123", "iloveyou!", "p@$$w0rd", "p@ssw0rd", "p@ssword123", "pa$$word",
-                        "pass@word1", "password!", "password1", "password22"}
-DISALLOWED_USERS = {"administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1",
-                    "1", "123", "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest",
-                    "john", "owner", "root", "server", "sql", "support", "support_388945a0", "sys", "test2",
-                    "test3", "user4", "user5"}
+LICENSE_TYPES = [
+    "Windows_Client",
+    "Windows_Server",
+    "RHEL_BYOS",
+    "SLES_BYOS",
+    "RHEL_BASE",
+    "SLES_SAP",
+    "SLES_HPC",
+    "None",
+]
+DISALLOWED_PASSWORDS = {
+    "abc@123",
+    "iloveyou!",
+    "p@$$w0rd",
+    "p@ssw0rd",
+    "p@ssword123",
+    "pa$$word",
+    "pass@word1",
+    "password!",
+    "password1",
+    "password22",
+}
+DISALLOWED_USERS = {
+    "administrator",
+    "admin",
+    "user",
+    "user1",
+    "test",
+    "user2",
+    "test1",
+    "user3",
+    "admin1",
+    "1",
+    "123",
+    "a",
+    "actuser",
+    "adm",
+    "admin2",
+    "aspnet",
+    "backup",
+    "console",
+    "david",
+    "guest",
+    "john",
+    "owner",
+    "root",
+    "server",
+    "sql",
+    "support",
+    "support_388945a0",
+    "sys",
+    "test2",
+    "test3",
+    "user4",
+    "user5",
+}
 IMAGE_STATE_READY = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
 
 POWER_DISPLAY = {
@@ -68,8 +123,12 @@ def specs(arm: Arm) -> list[TypeSpec]:
     disk_methods: dict[str, str | None] = {"GET": None, "DELETE": None, "LIST": None}
     return [
         TypeSpec(VM, {API: vm_methods}, VmHandler()),
-        TypeSpec(DISK, {"2023-04-02": disk_methods, "2017-03-30": disk_methods, API: disk_methods},
-                 DiskHandler(), put_lro=True),
+        TypeSpec(
+            DISK,
+            {"2023-04-02": disk_methods, "2017-03-30": disk_methods, API: disk_methods},
+            DiskHandler(),
+            put_lro=True,
+        ),
     ]
 
 
@@ -79,7 +138,8 @@ def check_password(pw: Any, windows: bool) -> None:
     """Azure's admin password rule (Windows: 12-123 characters, 3 of 4 classes, not a banned one)."""
     lo, hi = (12, 123) if windows else (6, 72)
     msg = (
-        f"The supplied password must be between {lo}-{hi} characters long and must satisfy at least 3 of password "
+        f"The supplied password must be between {lo}-{hi} characters long and must satisfy at least 3 of "
+        "password "
         "complexity requirements from the following:\r\n1) Contains an uppercase character\r\n2) Contains a "
         "lowercase character\r\n3) Contains a numeric digit\r\n4) Contains a special character\r\n5) Control "
         "characters are not allowed"
@@ -97,17 +157,23 @@ def check_password(pw: Any, windows: bool) -> None:
     if classes < 3:
         raise ArmError(400, "InvalidParameter", msg, target="adminPassword")
     if pw.lower() in DISALLOWED_PASSWORDS:
-        raise ArmError(400, "InvalidParameter", "The supplied password is not allowed.", target="adminPassword")
+        raise ArmError(
+            400, "InvalidParameter", "The supplied password is not allowed.", target="adminPassword"
+        )
 
 
 def check_computer_name(name: Any) -> None:
-    if not isinstance(name, str) or not 1 <= len(name) <= 15 or name.isdigit() or not re.match(
-        r"^[A-Za-z0-9][A-Za-z0-9-]*$", name
+    if (
+        not isinstance(name, str)
+        or not 1 <= len(name) <= 15
+        or name.isdigit()
+        or not re.match(r"^[A-Za-z0-9][A-Za-z0-9-]*$", name)
     ):
         raise ArmError(
             400,
             "InvalidParameter",
-            "Windows computer name cannot be more than 15 characters long, be entirely numeric, or contain the "
+            "Windows computer name cannot be more than 15 characters long, be entirely numeric, or contain "
+            "the "
             "following characters: ` ~ ! @ # $ % ^ & * ( ) = + _ [ ] { } \\ | ; : . ' \" , < > / ?.",
             target="computerName",
         )
@@ -145,11 +211,14 @@ class VmHandler:
         body = req.body
         if existing is not None and arm.internal.get(existing["id"].lower(), {}).get("generalized"):
             raise _not_allowed(
-                f"Operation 'Update VM' is not allowed on VM '{existing['name']}' since the VM is generalized."
+                f"Operation 'Update VM' is not allowed on VM '{existing['name']}' since the VM is "
+                "generalized."
             )
         name = rid.rsplit("/", 1)[-1]
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9_]$|^[A-Za-z0-9]$", name):
-            raise ArmError(400, "InvalidParameter", f"Virtual machine name '{name}' is invalid.", target="name")
+            raise ArmError(
+                400, "InvalidParameter", f"Virtual machine name '{name}' is invalid.", target="name"
+            )
         location = arm.check_location(body.get("location"))
         if existing is not None and existing["location"] != location:
             raise ArmError(
@@ -159,8 +228,17 @@ class VmHandler:
                 target="location",
             )
         props = body.get("properties") or {}
-        for key in ("availabilitySet", "virtualMachineScaleSet", "proximityPlacementGroup", "host", "hostGroup",
-                    "capacityReservation", "applicationProfile", "scheduledEventsPolicy", "scheduledEventsProfile"):
+        for key in (
+            "availabilitySet",
+            "virtualMachineScaleSet",
+            "proximityPlacementGroup",
+            "host",
+            "hostGroup",
+            "capacityReservation",
+            "applicationProfile",
+            "scheduledEventsPolicy",
+            "scheduledEventsProfile",
+        ):
             if props.get(key):
                 raise Unmodelled(f"virtual machine property properties.{key} is not modelled")
         if body.get("plan"):
@@ -175,7 +253,8 @@ class VmHandler:
             raise ArmError(
                 400,
                 "InvalidParameter",
-                f"The value {size} provided for the VM size is not valid. The valid sizes in the current region "
+                f"The value {size} provided for the VM size is not valid. The valid sizes in the current "
+                "region "
                 f"are: {', '.join(s.name for s in catalog.VM_SIZES)}.",
                 target="vmSize",
             )
@@ -189,9 +268,11 @@ class VmHandler:
             raise Unmodelled("data disks are not modelled")
         if os_disk.get("diffDiskSettings"):
             raise Unmodelled("ephemeral OS disks are not modelled")
-        if validate.get(os_disk, "managedDisk.diskEncryptionSet") or validate.get(
-            os_disk, "managedDisk.securityProfile"
-        ) or os_disk.get("encryptionSettings"):
+        if (
+            validate.get(os_disk, "managedDisk.diskEncryptionSet")
+            or validate.get(os_disk, "managedDisk.securityProfile")
+            or os_disk.get("encryptionSettings")
+        ):
             raise Unmodelled("OS disk encryption settings are not modelled")
         if os_disk.get("vhd") or os_disk.get("image"):
             raise Unmodelled("unmanaged (VHD) OS disks are not modelled")
@@ -246,7 +327,8 @@ class VmHandler:
             raise ArmError(
                 400,
                 "InvalidParameter",
-                f"Requested operation cannot be performed because storage account type '{storage_type}' is not "
+                f"Requested operation cannot be performed because storage account type '{storage_type}' is "
+                "not "
                 f"supported for VM size '{size_entry.name}'.",
                 target="storageAccountType",
             )
@@ -258,8 +340,10 @@ class VmHandler:
             raise ArmError(
                 400,
                 "ResizeDiskError",
-                f"The specified disk size {disk_gb} GB is smaller than the size of the corresponding disk in the "
-                f"VM image: {image.os_disk_gb} GB. This is not allowed. Please choose equal or greater size or do "
+                f"The specified disk size {disk_gb} GB is smaller than the size of the corresponding disk "
+                "in the "
+                f"VM image: {image.os_disk_gb} GB. This is not allowed. Please choose equal or greater "
+                "size or do "
                 "not specify an explicit size."
                 if isinstance(disk_gb, int) and disk_gb < image.os_disk_gb
                 else f"Disk size {disk_gb} GB is invalid (at most 4095 GB for an OS disk).",
@@ -289,15 +373,17 @@ class VmHandler:
             raise ArmError(
                 409,
                 "ConflictingUserInput",
-                f"Disk {disk_name} already exists in resource group {arm.rg_of(rid).upper()}. Only CreateOption.Attach "
+                f"Disk {disk_name} already exists in resource group {arm.rg_of(rid).upper()}. Only "
+                "CreateOption.Attach "
                 "is supported.",
                 target="/disks/" + disk_name,
             )
 
         # securityProfile / Trusted Launch
         sec = props.get("securityProfile") or {}
-        sec_type = validate.enum(sec, "securityType", ["TrustedLaunch", "ConfidentialVM"],
-                                 target="securityProfile.securityType")
+        sec_type = validate.enum(
+            sec, "securityType", ["TrustedLaunch", "ConfidentialVM"], target="securityProfile.securityType"
+        )
         if sec_type == "ConfidentialVM":
             raise Unmodelled("Confidential VMs are not modelled")
         uefi = sec.get("uefiSettings") or {}
@@ -315,7 +401,8 @@ class VmHandler:
                 raise ArmError(
                     400,
                     "BadRequest",
-                    f"The VM size '{size_entry.name}' or the image '{image.publisher}:{image.offer}:{image.sku}' "
+                    f"The VM size '{size_entry.name}' or the image "
+                    f"'{image.publisher}:{image.offer}:{image.sku}' "
                     "does not support Trusted Launch: Trusted Launch requires a Generation 2 image and size.",
                     target="securityProfile.securityType",
                 )
@@ -331,7 +418,8 @@ class VmHandler:
             raise ArmError(
                 400,
                 "InvalidParameter",
-                "Use of secureBootEnabled and vTpmEnabled requires securityType to be set to TrustedLaunch or "
+                "Use of secureBootEnabled and vTpmEnabled requires securityType to be set to TrustedLaunch "
+                "or "
                 "ConfidentialVM.",
                 target="securityProfile.uefiSettings",
             )
@@ -363,10 +451,17 @@ class VmHandler:
                 f"License type {license_type} is only valid for Windows images.",
                 target="licenseType",
             )
-        if license_type == "Windows_Client" and image.offer.lower() not in ("windows-11", "windows-10",
-                                                                              "office-365"):
-            raise ArmError(400, "InvalidParameter", "License type Windows_Client requires a Windows client image.",
-                           target="licenseType")
+        if license_type == "Windows_Client" and image.offer.lower() not in (
+            "windows-11",
+            "windows-10",
+            "office-365",
+        ):
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "License type Windows_Client requires a Windows client image.",
+                target="licenseType",
+            )
 
         # osProfile
         osp = props.get("osProfile") or {}
@@ -377,8 +472,12 @@ class VmHandler:
             if windows:
                 check_computer_name(computer)
                 if str(user).lower() in DISALLOWED_USERS or len(str(user)) > 20 or str(user).endswith("."):
-                    raise ArmError(400, "InvalidParameter", "The Admin Username specified is not allowed.",
-                                   target="adminUsername")
+                    raise ArmError(
+                        400,
+                        "InvalidParameter",
+                        "The Admin Username specified is not allowed.",
+                        target="adminUsername",
+                    )
                 password = osp.get("adminPassword")
                 if password is None:
                     raise ArmError(
@@ -391,12 +490,16 @@ class VmHandler:
             else:
                 raise Unmodelled("Linux virtual machines are not modelled")
             if osp.get("linuxConfiguration"):
-                raise ArmError(400, "InvalidParameter", "linuxConfiguration is not valid for a Windows image.")
+                raise ArmError(
+                    400, "InvalidParameter", "linuxConfiguration is not valid for a Windows image."
+                )
             if osp.get("secrets"):
                 raise Unmodelled("osProfile.secrets (Key Vault certificates) is not modelled")
             wc = osp.get("windowsConfiguration") or {}
             if wc.get("winRM") and wc["winRM"].get("listeners"):
-                raise Unmodelled("osProfile.windowsConfiguration.winRM listeners are not modelled (use run command)")
+                raise Unmodelled(
+                    "osProfile.windowsConfiguration.winRM listeners are not modelled (use run command)"
+                )
             if wc.get("additionalUnattendContent"):
                 raise Unmodelled("additionalUnattendContent is not modelled")
             if osp.get("customData"):
@@ -409,10 +512,14 @@ class VmHandler:
                     "provisionVMAgent": wc.get("provisionVMAgent", True),
                     "enableAutomaticUpdates": wc.get("enableAutomaticUpdates", True),
                     "patchSettings": {
-                        "patchMode": validate.enum(patch, "patchMode", ["Manual", "AutomaticByOS",
-                                                                        "AutomaticByPlatform"]) or "AutomaticByOS",
-                        "assessmentMode": validate.enum(patch, "assessmentMode",
-                                                        ["ImageDefault", "AutomaticByPlatform"]) or "ImageDefault",
+                        "patchMode": validate.enum(
+                            patch, "patchMode", ["Manual", "AutomaticByOS", "AutomaticByPlatform"]
+                        )
+                        or "AutomaticByOS",
+                        "assessmentMode": validate.enum(
+                            patch, "assessmentMode", ["ImageDefault", "AutomaticByPlatform"]
+                        )
+                        or "ImageDefault",
                         "enableHotpatching": bool(patch.get("enableHotpatching", False)),
                     },
                     "enableVMAgentPlatformUpdates": bool(wc.get("enableVMAgentPlatformUpdates", False)),
@@ -440,7 +547,9 @@ class VmHandler:
         # networkProfile
         net = props.get("networkProfile") or {}
         if net.get("networkInterfaceConfigurations"):
-            raise Unmodelled("networkProfile.networkInterfaceConfigurations (VM-managed NICs) is not modelled")
+            raise Unmodelled(
+                "networkProfile.networkInterfaceConfigurations (VM-managed NICs) is not modelled"
+            )
         refs = net.get("networkInterfaces") or []
         if not refs:
             raise ArmError(
@@ -467,7 +576,8 @@ class VmHandler:
                 raise ArmError(
                     400,
                     "NicInUse",
-                    f"Network Interface {nic['id']} is used by existing resource {user_vm['id']}. In order to use "
+                    f"Network Interface {nic['id']} is used by existing resource {user_vm['id']}. In order "
+                    "to use "
                     "this network interface, first delete or modify the existing resource.",
                 )
             arm.meta(nic["id"]).setdefault("mac", new_mac())
@@ -492,15 +602,21 @@ class VmHandler:
         diag = props.get("diagnosticsProfile") or {}
         boot = diag.get("bootDiagnostics") or {}
         if boot.get("storageUri"):
-            raise Unmodelled("boot diagnostics to a storage account are not modelled (use managed boot diagnostics)")
+            raise Unmodelled(
+                "boot diagnostics to a storage account are not modelled (use managed boot diagnostics)"
+            )
         priority = validate.enum(props, "priority", ["Regular", "Low", "Spot"])
         if priority in ("Low", "Spot"):
             raise Unmodelled("Spot/Low priority virtual machines are not modelled")
         if body.get("zones"):
             zones = [str(z) for z in body["zones"]]
             if len(zones) != 1 or zones[0] not in ("1", "2", "3"):
-                raise ArmError(400, "InvalidParameter", "A virtual machine can be placed in exactly one zone (1-3).",
-                               target="zones")
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    "A virtual machine can be placed in exactly one zone (1-3).",
+                    target="zones",
+                )
         add_caps = props.get("additionalCapabilities") or {}
         if add_caps.get("ultraSSDEnabled") or add_caps.get("hibernationEnabled"):
             raise Unmodelled("additionalCapabilities ultraSSD/hibernation are not modelled")
@@ -509,7 +625,9 @@ class VmHandler:
             try:
                 base64.b64decode(user_data, validate=True)
             except ValueError as exc:
-                raise ArmError(400, "InvalidParameter", "userData must be base64 encoded.", target="userData") from exc
+                raise ArmError(
+                    400, "InvalidParameter", "userData must be base64 encoded.", target="userData"
+                ) from exc
 
         vm_id = existing["properties"]["vmId"] if existing else str(uuid.uuid4())
         res: dict[str, Any] = {
@@ -530,7 +648,9 @@ class VmHandler:
             "hardwareProfile": {"vmSize": size_entry.name},
             "storageProfile": {
                 "imageReference": {
-                    "publisher": (image_ref or old_storage["imageReference"]).get("publisher", image.publisher),
+                    "publisher": (image_ref or old_storage["imageReference"]).get(
+                        "publisher", image.publisher
+                    ),
                     "offer": (image_ref or old_storage["imageReference"]).get("offer", image.offer),
                     "sku": (image_ref or old_storage["imageReference"]).get("sku", image.sku),
                     "version": (image_ref or old_storage["imageReference"]).get("version", "latest"),
@@ -584,13 +704,19 @@ class VmHandler:
                 "type": DISK,
                 "location": location,
                 "managedBy": res["id"],
-                "sku": {"name": storage_type, "tier": storage_type.split("_")[0].replace("StandardSSD", "Standard")},
+                "sku": {
+                    "name": storage_type,
+                    "tier": storage_type.split("_")[0].replace("StandardSSD", "Standard"),
+                },
                 "properties": {
                     "osType": os_type,
                     "hyperVGeneration": image.hyper_v_generation,
                     "supportsHibernation": True,
-                    "supportedCapabilities": {"diskControllerTypes": "SCSI, NVMe", "acceleratedNetwork": True,
-                                              "architecture": "x64"},
+                    "supportedCapabilities": {
+                        "diskControllerTypes": "SCSI, NVMe",
+                        "acceleratedNetwork": True,
+                        "architecture": "x64",
+                    },
                     "creationData": {
                         "createOption": "FromImage",
                         "imageReference": {
@@ -646,14 +772,18 @@ class VmHandler:
             raise ArmError(
                 404,
                 "PlatformImageNotFound",
-                f"The platform image '{ref['publisher']}:{ref['offer']}:{ref['sku']}:{ref['version']}' is not "
-                "available. Verify that all fields in the storage profile are correct. For more details about "
+                f"The platform image '{ref['publisher']}:{ref['offer']}:{ref['sku']}:{ref['version']}' is "
+                "not "
+                "available. Verify that all fields in the storage profile are correct. For more details "
+                "about "
                 "storage profile information, please refer to https://aka.ms/storageprofile",
                 target="imageReference",
             )
         return entry, exact
 
-    def after_store(self, arm: Arm, req: Request, res: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    def after_store(
+        self, arm: Arm, req: Request, res: dict[str, Any], existing: dict[str, Any] | None
+    ) -> None:
         sync_dynamic_pips(arm, res)
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
@@ -750,16 +880,26 @@ class VmHandler:
             }
         ]
         if meta.get("generalized"):
-            statuses.append({"code": "OSState/generalized", "level": "Info", "displayStatus": "VM generalized"})
+            statuses.append(
+                {"code": "OSState/generalized", "level": "Info", "displayStatus": "VM generalized"}
+            )
         shown = {"creating": "starting"}.get(power, power)
-        statuses.append({"code": f"PowerState/{shown}", "level": "Info",
-                         "displayStatus": POWER_DISPLAY.get(shown, f"VM {shown}")})
+        statuses.append(
+            {
+                "code": f"PowerState/{shown}",
+                "level": "Info",
+                "displayStatus": POWER_DISPLAY.get(shown, f"VM {shown}"),
+            }
+        )
         osd = res["properties"]["storageProfile"]["osDisk"]
         view: dict[str, Any] = {
             "computerName": res["properties"]["osProfile"]["computerName"],
-            "osName": "Windows 11 Enterprise multi-session" if "avd" in res["properties"]["storageProfile"][
-                "imageReference"]["sku"].lower() else "Windows",
-            "osVersion": res["properties"]["storageProfile"]["imageReference"]["exactVersion"].rsplit(".", 1)[0],
+            "osName": "Windows 11 Enterprise multi-session"
+            if "avd" in res["properties"]["storageProfile"]["imageReference"]["sku"].lower()
+            else "Windows",
+            "osVersion": res["properties"]["storageProfile"]["imageReference"]["exactVersion"].rsplit(".", 1)[
+                0
+            ],
             "hyperVGeneration": meta.get("hyperVGeneration", "V2"),
             "disks": [
                 {
@@ -780,8 +920,13 @@ class VmHandler:
             view["vmAgent"] = {
                 "vmAgentVersion": "2.7.41491.1102",
                 "statuses": [
-                    {"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready",
-                     "message": "GuestAgent is running and processing the extensions.", "time": utcnow()}
+                    {
+                        "code": "ProvisioningState/succeeded",
+                        "level": "Info",
+                        "displayStatus": "Ready",
+                        "message": "GuestAgent is running and processing the extensions.",
+                        "time": utcnow(),
+                    }
                 ],
             }
         return view
@@ -825,7 +970,8 @@ class VmHandler:
             raise ArmError(
                 409,
                 "OperationNotAllowed",
-                f"Operation '{op}' is not allowed on VM '{res['name']}' since the VM is marked for deletion or "
+                f"Operation '{op}' is not allowed on VM '{res['name']}' since the VM is marked for "
+                "deletion or "
                 "another operation is in progress.",
             )
         if res["properties"]["provisioningState"] == "Failed" and op != "delete":
@@ -853,8 +999,9 @@ class VmHandler:
                 raise ArmError(400, "InvalidParameter", "skipShutdown must be true or false.")
             meta["previous_power"] = meta.get("power")
             meta["power"] = transitional
-            _opid, headers = arm.start_op(req, "Microsoft.Compute", res["location"], "action", res["id"],
-                                          action=op_name)
+            _opid, headers = arm.start_op(
+                req, "Microsoft.Compute", res["location"], "action", res["id"], action=op_name
+            )
             return Response(202, None, headers)
 
         return run
@@ -865,7 +1012,9 @@ class VmHandler:
         if action == "runCommand":
             meta["power"] = meta.get("previous_power") or "running"
             return args.get("output")
-        new = {"powerOff": "stopped", "deallocate": "deallocated", "start": "running", "restart": "running"}[action]
+        new = {"powerOff": "stopped", "deallocate": "deallocated", "start": "running", "restart": "running"}[
+            action
+        ]
         meta["power"] = new
         sync_dynamic_pips(arm, res)
         if arm.guests is not None and meta.get("guest_created"):
@@ -898,7 +1047,8 @@ class VmHandler:
         meta = arm.meta(lid)
         if meta.get("power") not in ("stopped", "deallocated"):
             raise _not_allowed(
-                f"Operation 'generalize' is not allowed on VM '{res['name']}' since the VM is running. Please "
+                f"Operation 'generalize' is not allowed on VM '{res['name']}' since the VM is running. "
+                "Please "
                 "stop or deallocate the VM and try again."
             )
         state = self._image_state(arm, lid)
@@ -918,31 +1068,50 @@ class VmHandler:
             raise Unmodelled(f"{req.method} runCommand is not modelled")
         body = req.body
         if not isinstance(body, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid: a JSON object is required.")
+            raise ArmError(
+                400, "InvalidRequestContent", "The request content was invalid: a JSON object is required."
+            )
         validate.check_members(body, f"compute/{API}/RunCommandInput", "RunCommandInput")
         command = validate.require(body, "commandId")
         self._busy(arm, res, "runCommand")
         lid = res["id"].lower()
         meta = arm.meta(lid)
         if meta.get("power") != "running" or meta.get("generalized"):
-            raise ArmError(409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run).")
+            raise ArmError(
+                409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run)."
+            )
         if command != "RunPowerShellScript":
-            if command in ("RunShellScript", "IPConfig", "EnableRemotePS", "EnableAdminAccount", "ResetRDPCert",
-                           "SetRDPPort", "DisableNLA", "RDPSettings", "DisableWindowsUpdate", "EnableWindowsUpdate"):
+            if command in (
+                "RunShellScript",
+                "IPConfig",
+                "EnableRemotePS",
+                "EnableAdminAccount",
+                "ResetRDPCert",
+                "SetRDPPort",
+                "DisableNLA",
+                "RDPSettings",
+                "DisableWindowsUpdate",
+                "EnableWindowsUpdate",
+            ):
                 raise Unmodelled(f"run command '{command}' is not modelled (RunPowerShellScript only)")
-            raise ArmError(400, "InvalidParameter", f"Command '{command}' is not a valid command id.",
-                           target="commandId")
+            raise ArmError(
+                400, "InvalidParameter", f"Command '{command}' is not a valid command id.", target="commandId"
+            )
         script = body.get("script")
         if not isinstance(script, list) or not script or not all(isinstance(s, str) for s in script):
-            raise ArmError(400, "InvalidParameter", "The script must be a non-empty list of lines.", target="script")
+            raise ArmError(
+                400, "InvalidParameter", "The script must be a non-empty list of lines.", target="script"
+            )
         params = body.get("parameters") or []
         for p in params:
             if not isinstance(p, dict) or not p.get("name") or "value" not in p:
-                raise ArmError(400, "InvalidParameter", "Each parameter needs a name and a value.",
-                               target="parameters")
+                raise ArmError(
+                    400, "InvalidParameter", "Each parameter needs a name and a value.", target="parameters"
+                )
         if arm.guests is None or not meta.get("guest_created"):
             raise NotModelled(
-                "run command needs the sandbox's Windows side (sandbox.windows.host), which is not installed; "
+                "run command needs the sandbox's Windows side (sandbox.windows.host), which is not "
+                "installed; "
                 "the sandbox never fakes a script's effect"
             )
         result = arm.guests.run_command(lid, "\n".join(script), params)
@@ -963,8 +1132,15 @@ class VmHandler:
             ]
         }
         meta["previous_power"] = meta.get("power")
-        _opid, headers = arm.start_op(req, "Microsoft.Compute", res["location"], "action", res["id"],
-                                      action="runCommand", args={"output": output})
+        _opid, headers = arm.start_op(
+            req,
+            "Microsoft.Compute",
+            res["location"],
+            "action",
+            res["id"],
+            action="runCommand",
+            args={"output": output},
+        )
         return Response(202, None, headers)
 
 

@@ -23,14 +23,21 @@ VM = "Microsoft.Compute/virtualMachines"
 GALLERY_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._]{0,78}[A-Za-z0-9])?$")
 IMAGE_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,78}[A-Za-z0-9])?$")
 VERSION_NAME = re.compile(r"^\d+\.\d+\.\d+$")
-SECURITY_TYPES = ["Standard", "TrustedLaunch", "TrustedLaunchSupported", "ConfidentialVM",
-                  "ConfidentialVMSupported", "TrustedLaunchAndConfidentialVmSupported"]
+SECURITY_TYPES = [
+    "Standard",
+    "TrustedLaunch",
+    "TrustedLaunchSupported",
+    "ConfidentialVM",
+    "ConfidentialVMSupported",
+    "TrustedLaunchAndConfidentialVmSupported",
+]
 REPLICA_STORAGE = ["Standard_LRS", "Standard_ZRS", "Premium_LRS"]
 
 
 def specs(arm: Arm) -> list[TypeSpec]:
-    def m(schema: str | None, patch: str | None = None, extra: dict[str, str | None] | None = None
-          ) -> dict[str, str | None]:
+    def m(
+        schema: str | None, patch: str | None = None, extra: dict[str, str | None] | None = None
+    ) -> dict[str, str | None]:
         out: dict[str, str | None] = {"GET": None, "DELETE": None, "LIST": None}
         if schema:
             out["PUT"] = schema
@@ -90,10 +97,7 @@ def _immutable(existing: dict[str, Any] | None, new: dict[str, Any], keys: list[
     for key in keys:
         old = validate.get(existing, key)
         val = validate.get(new, key)
-        if isinstance(old, str) and isinstance(val, str):
-            same = old.lower() == val.lower()
-        else:
-            same = old == val
+        same = old.lower() == val.lower() if isinstance(old, str) and isinstance(val, str) else old == val
         if not same:
             raise ArmError(
                 409,
@@ -107,8 +111,9 @@ def _date(value: Any, field: str) -> str:
     try:
         d = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ArmError(400, "InvalidParameter", f"The value '{value}' of {field} is not a valid date.",
-                       target=field) from exc
+        raise ArmError(
+            400, "InvalidParameter", f"The value '{value}' of {field} is not a valid date.", target=field
+        ) from exc
     if d.tzinfo is None:
         d = d.replace(tzinfo=dt.UTC)
     if d < dt.datetime.now(dt.UTC):
@@ -130,8 +135,12 @@ class GalleryHandler:
             )
         location = arm.check_location(body.get("location"))
         if existing is not None and existing["location"] != location:
-            raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'location' is not allowed.",
-                           target="location")
+            raise ArmError(
+                409,
+                "PropertyChangeNotAllowed",
+                "Changing property 'location' is not allowed.",
+                target="location",
+            )
         props = _props(body)
         for key in ("sharingProfile", "softDeletePolicy", "sharingStatus"):
             if props.get(key):
@@ -177,8 +186,12 @@ class ImageHandler:
         body = req.body
         name = rid.rsplit("/", 1)[-1]
         if not IMAGE_NAME.match(name):
-            raise ArmError(400, "InvalidParameter", f"The gallery image name '{name}' is invalid.",
-                           target="galleryImageName")
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The gallery image name '{name}' is invalid.",
+                target="galleryImageName",
+            )
         gallery = arm.get(rid.rsplit("/", 2)[0])
         assert gallery is not None
         location = arm.check_location(body.get("location"))
@@ -186,26 +199,38 @@ class ImageHandler:
             raise ArmError(
                 400,
                 "InvalidParameter",
-                f"The gallery image location '{location}' must be the gallery's location '{gallery['location']}'.",
+                f"The gallery image location '{location}' must be the gallery's location "
+                f"'{gallery['location']}'.",
                 target="location",
             )
         props = _props(body)
         os_type = validate.enum(props, "osType", ["Windows", "Linux"])
         os_state = validate.enum(props, "osState", ["Generalized", "Specialized"])
         if os_type is None:
-            raise ArmError(400, "InvalidParameter", "Required parameter 'osType' is missing (null).", target="osType")
+            raise ArmError(
+                400, "InvalidParameter", "Required parameter 'osType' is missing (null).", target="osType"
+            )
         if os_state is None:
-            raise ArmError(400, "InvalidParameter", "Required parameter 'osState' is missing (null).",
-                           target="osState")
+            raise ArmError(
+                400, "InvalidParameter", "Required parameter 'osState' is missing (null).", target="osState"
+            )
         ident = props.get("identifier") or {}
         for k in ("publisher", "offer", "sku"):
             v = ident.get(k)
             if not v:
-                raise ArmError(400, "InvalidParameter", f"Required parameter 'identifier.{k}' is missing (null).",
-                               target=f"identifier.{k}")
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    f"Required parameter 'identifier.{k}' is missing (null).",
+                    target=f"identifier.{k}",
+                )
             if len(str(v)) > 128:
-                raise ArmError(400, "InvalidParameter", f"identifier.{k} is longer than 128 characters.",
-                               target=f"identifier.{k}")
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    f"identifier.{k} is longer than 128 characters.",
+                    target=f"identifier.{k}",
+                )
         for sibling in arm.children(gallery["id"]):
             if sibling["name"].lower() == name.lower():
                 continue
@@ -224,11 +249,19 @@ class ImageHandler:
         for f in props.get("features") or []:
             fname, fval = f.get("name"), f.get("value")
             if not fname or fval is None:
-                raise ArmError(400, "InvalidParameter", "Each gallery image feature needs a name and a value.",
-                               target="features")
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    "Each gallery image feature needs a name and a value.",
+                    target="features",
+                )
             if fname.lower() in names:
-                raise ArmError(400, "InvalidParameter", f"Feature '{fname}' is specified more than once.",
-                               target="features")
+                raise ArmError(
+                    400,
+                    "InvalidParameter",
+                    f"Feature '{fname}' is specified more than once.",
+                    target="features",
+                )
             names.add(fname.lower())
             if fname == "SecurityType":
                 fval = validate.enum({"v": fval}, "v", SECURITY_TYPES)
@@ -241,9 +274,14 @@ class ImageHandler:
                     )
                 if fval.startswith("Confidential"):
                     raise Unmodelled("confidential VM gallery images are not modelled")
-            elif fname not in ("IsAcceleratedNetworkSupported", "DiskControllerTypes", "IsHibernateSupported"):
-                raise ArmError(400, "InvalidParameter", f"The feature '{fname}' is not supported.",
-                               target="features")
+            elif fname not in (
+                "IsAcceleratedNetworkSupported",
+                "DiskControllerTypes",
+                "IsHibernateSupported",
+            ):
+                raise ArmError(
+                    400, "InvalidParameter", f"The feature '{fname}' is not supported.", target="features"
+                )
             features.append({"name": fname, "value": str(fval)})
         if props.get("purchasePlan") or props.get("disallowed"):
             raise Unmodelled("gallery image purchasePlan/disallowed are not modelled")
@@ -274,12 +312,26 @@ class ImageHandler:
         tags = _tags(body)
         if tags is not None:
             res["tags"] = tags
-        _immutable(existing, res, ["properties.osType", "properties.osState", "properties.hyperVGeneration",
-                                   "properties.identifier.publisher", "properties.identifier.offer",
-                                   "properties.identifier.sku", "properties.architecture"])
+        _immutable(
+            existing,
+            res,
+            [
+                "properties.osType",
+                "properties.osState",
+                "properties.hyperVGeneration",
+                "properties.identifier.publisher",
+                "properties.identifier.offer",
+                "properties.identifier.sku",
+                "properties.architecture",
+            ],
+        )
         if existing is not None and _security_type(existing) != _security_type(res):
-            raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'features' is not allowed.",
-                           target="properties.features")
+            raise ArmError(
+                409,
+                "PropertyChangeNotAllowed",
+                "Changing property 'features' is not allowed.",
+                target="properties.features",
+            )
         return res
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
@@ -302,15 +354,21 @@ def _security_type(image: dict[str, Any]) -> str:
     return "Standard"
 
 
-def _check_regions(arm: Arm, regions: Any, location: str, default_count: int, default_sa: str) -> list[dict[str, Any]]:
+def _check_regions(
+    arm: Arm, regions: Any, location: str, default_count: int, default_sa: str
+) -> list[dict[str, Any]]:
     out = []
     seen = set()
     for i, r in enumerate(regions or []):
         name = r.get("name")
         loc = arm.check_location(name, target=f"publishingProfile.targetRegions[{i}].name")
         if loc in seen:
-            raise ArmError(400, "InvalidParameter", f"Target region '{name}' is specified more than once.",
-                           target="publishingProfile.targetRegions")
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"Target region '{name}' is specified more than once.",
+                target="publishingProfile.targetRegions",
+            )
         seen.add(loc)
         count = r.get("regionalReplicaCount", default_count)
         if not isinstance(count, int) or not 1 <= count <= 100:
@@ -332,8 +390,13 @@ def _check_regions(arm: Arm, regions: Any, location: str, default_count: int, de
             entry["excludeFromLatest"] = bool(r["excludeFromLatest"])
         out.append(entry)
     if not out:
-        out = [{"name": arm_location_display(location), "regionalReplicaCount": default_count,
-                "storageAccountType": default_sa}]
+        out = [
+            {
+                "name": arm_location_display(location),
+                "regionalReplicaCount": default_count,
+                "storageAccountType": default_sa,
+            }
+        ]
     if location not in seen and regions:
         raise ArmError(
             400,
@@ -366,9 +429,13 @@ class VersionHandler:
         assert image is not None
         location = arm.check_location(body.get("location"))
         if location != image["location"]:
-            raise ArmError(400, "InvalidParameter",
-                           f"The gallery image version location '{location}' must be the gallery's location "
-                           f"'{image['location']}'.", target="location")
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The gallery image version location '{location}' must be the gallery's location "
+                f"'{image['location']}'.",
+                target="location",
+            )
         props = _props(body)
         pub = props.get("publishingProfile") or {}
         storage = props.get("storageProfile") or {}
@@ -376,11 +443,17 @@ class VersionHandler:
             # A full PUT on an existing version may change only the publishing profile and tags.
             old_src = existing["properties"]["storageProfile"]["source"]
             src = storage.get("source") or {}
-            if src and str(src.get("virtualMachineId", old_src.get("virtualMachineId"))).lower() != str(
-                old_src.get("virtualMachineId")
-            ).lower():
-                raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'source' is not allowed.",
-                               target="properties.storageProfile.source")
+            if (
+                src
+                and str(src.get("virtualMachineId", old_src.get("virtualMachineId"))).lower()
+                != str(old_src.get("virtualMachineId")).lower()
+            ):
+                raise ArmError(
+                    409,
+                    "PropertyChangeNotAllowed",
+                    "Changing property 'source' is not allowed.",
+                    target="properties.storageProfile.source",
+                )
             res = dict(existing)
             res["properties"] = dict(existing["properties"])
             self._apply_publishing(arm, res, pub, location)
@@ -391,29 +464,40 @@ class VersionHandler:
         if storage.get("osDiskImage") or storage.get("dataDiskImages"):
             raise Unmodelled("gallery image versions from disks/snapshots are not modelled (source VM only)")
         if src.get("id") and not src.get("virtualMachineId"):
-            raise Unmodelled("gallery image versions from a managed image or another version are not modelled")
+            raise Unmodelled(
+                "gallery image versions from a managed image or another version are not modelled"
+            )
         vm_id = src.get("virtualMachineId")
         if not vm_id:
-            raise ArmError(400, "InvalidParameter", "Required parameter 'storageProfile.source' is missing (null).",
-                           target="properties.storageProfile.source")
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                "Required parameter 'storageProfile.source' is missing (null).",
+                target="properties.storageProfile.source",
+            )
         vm = arm.get(vm_id)
         if vm is None or vm["type"] != VM:
             raise ArmError(
                 404,
                 "NotFound",
-                f"The entity was not found in this Azure location. Source virtual machine '{vm_id}' not found.",
+                f"The entity was not found in this Azure location. Source virtual machine '{vm_id}' not "
+                "found.",
                 target="properties.storageProfile.source.virtualMachineId",
             )
         if vm["location"] != location:
-            raise ArmError(400, "InvalidParameter",
-                           f"The source virtual machine '{vm_id}' must be in the image version's location "
-                           f"'{location}'.", target="properties.storageProfile.source.virtualMachineId")
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The source virtual machine '{vm_id}' must be in the image version's location '{location}'.",
+                target="properties.storageProfile.source.virtualMachineId",
+            )
         meta = arm.internal.get(vm["id"].lower(), {})
         if not meta.get("generalized"):
             raise ArmError(
                 409,
                 "OperationNotAllowed",
-                f"The source virtual machine '{vm['id']}' must be generalized to create a gallery image version "
+                f"The source virtual machine '{vm['id']}' must be generalized to create a gallery image "
+                "version "
                 "for a gallery image definition with osState 'Generalized'. Generalize the VM and try again.",
                 target="properties.storageProfile.source.virtualMachineId",
             )
@@ -421,15 +505,20 @@ class VersionHandler:
             raise Unmodelled("specialized gallery images are not modelled")
         os_disk = vm["properties"]["storageProfile"]["osDisk"]
         if os_disk["osType"] != image["properties"]["osType"]:
-            raise ArmError(400, "InvalidParameter",
-                           f"The OS type '{os_disk['osType']}' of the source does not match the gallery image's "
-                           f"OS type '{image['properties']['osType']}'.", target="properties.storageProfile")
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The OS type '{os_disk['osType']}' of the source does not match the gallery image's "
+                f"OS type '{image['properties']['osType']}'.",
+                target="properties.storageProfile",
+            )
         vm_gen = meta.get("hyperVGeneration", "V2")
         if vm_gen != image["properties"]["hyperVGeneration"]:
             raise ArmError(
                 400,
                 "InvalidParameter",
-                f"The HyperVGeneration '{vm_gen}' of the source virtual machine does not match the HyperVGeneration "
+                f"The HyperVGeneration '{vm_gen}' of the source virtual machine does not match the "
+                "HyperVGeneration "
                 f"'{image['properties']['hyperVGeneration']}' of the gallery image definition.",
                 target="properties.storageProfile.source.virtualMachineId",
             )
@@ -437,14 +526,20 @@ class VersionHandler:
         img_sec = _security_type(image)
         compatible = {
             "Standard": {"Standard", "TrustedLaunchSupported", "TrustedLaunchAndConfidentialVmSupported"},
-            "TrustedLaunch": {"TrustedLaunch", "TrustedLaunchSupported", "TrustedLaunchAndConfidentialVmSupported"},
+            "TrustedLaunch": {
+                "TrustedLaunch",
+                "TrustedLaunchSupported",
+                "TrustedLaunchAndConfidentialVmSupported",
+            },
         }
         if img_sec not in compatible.get(vm_sec, set()):
             raise ArmError(
                 400,
                 "InvalidParameter",
-                f"The security type '{vm_sec}' of the source virtual machine is not compatible with the security "
-                f"type '{img_sec}' of the gallery image definition '{image['name']}'. Use an image definition "
+                f"The security type '{vm_sec}' of the source virtual machine is not compatible with the "
+                "security "
+                f"type '{img_sec}' of the gallery image definition '{image['name']}'. Use an image "
+                "definition "
                 f"with feature SecurityType={vm_sec}.",
                 target="properties.storageProfile.source.virtualMachineId",
             )
@@ -457,10 +552,16 @@ class VersionHandler:
                 "publishingProfile": {},
                 "storageProfile": {
                     "source": {"virtualMachineId": vm["id"]},
-                    "osDiskImage": {"sizeInGB": os_disk.get("diskSizeGB", 127), "hostCaching": "ReadWrite",
-                                    "source": {}},
+                    "osDiskImage": {
+                        "sizeInGB": os_disk.get("diskSizeGB", 127),
+                        "hostCaching": "ReadWrite",
+                        "source": {},
+                    },
                 },
-                "safetyProfile": {"allowDeletionOfReplicatedLocations": True, "reportedForPolicyViolation": False},
+                "safetyProfile": {
+                    "allowDeletionOfReplicatedLocations": True,
+                    "reportedForPolicyViolation": False,
+                },
                 "provisioningState": "Creating",
             },
         }
@@ -481,9 +582,15 @@ class VersionHandler:
         old = res["properties"].get("publishingProfile") or {}
         count = pub.get("replicaCount", old.get("replicaCount", 1))
         if not isinstance(count, int) or not 1 <= count <= 100:
-            raise ArmError(400, "InvalidParameter", f"The replica count {count} must be an integer from 1 to 100.",
-                           target="publishingProfile.replicaCount")
-        sa = validate.enum(pub, "storageAccountType", REPLICA_STORAGE) or old.get("storageAccountType", "Standard_LRS")
+            raise ArmError(
+                400,
+                "InvalidParameter",
+                f"The replica count {count} must be an integer from 1 to 100.",
+                target="publishingProfile.replicaCount",
+            )
+        sa = validate.enum(pub, "storageAccountType", REPLICA_STORAGE) or old.get(
+            "storageAccountType", "Standard_LRS"
+        )
         if pub.get("replicationMode") not in (None, "Full"):
             raise Unmodelled("shallow replication is not modelled")
         if pub.get("targetExtendedLocations"):
@@ -511,11 +618,16 @@ class VersionHandler:
         if props.get("storageProfile") and props["storageProfile"].get("source"):
             src = props["storageProfile"]["source"]
             old = existing["properties"]["storageProfile"]["source"]
-            if str(src.get("virtualMachineId", old.get("virtualMachineId"))).lower() != str(
-                old.get("virtualMachineId")
-            ).lower():
-                raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'source' is not allowed.",
-                               target="properties.storageProfile.source")
+            if (
+                str(src.get("virtualMachineId", old.get("virtualMachineId"))).lower()
+                != str(old.get("virtualMachineId")).lower()
+            ):
+                raise ArmError(
+                    409,
+                    "PropertyChangeNotAllowed",
+                    "Changing property 'source' is not allowed.",
+                    target="properties.storageProfile.source",
+                )
         self._apply_publishing(arm, existing, props.get("publishingProfile") or {}, existing["location"])
         if body.get("tags") is not None:
             existing["tags"] = _tags(body) or {}
@@ -531,8 +643,12 @@ class VersionHandler:
             out["properties"]["replicationStatus"] = {
                 "aggregatedState": "Completed" if done else "InProgress",
                 "summary": [
-                    {"region": r["name"], "state": "Completed" if done else "Replicating",
-                     "details": "", "progress": 100 if done else 0}
+                    {
+                        "region": r["name"],
+                        "state": "Completed" if done else "Replicating",
+                        "details": "",
+                        "progress": 100 if done else 0,
+                    }
                     for r in regions
                 ],
             }

@@ -48,8 +48,13 @@ SERVICE_TAGS = {
 
 
 def _methods(schema: str) -> dict[str, str | None]:
-    return {"GET": None, "PUT": f"network/{API}/{schema}", "DELETE": None, "LIST": None,
-            "PATCH": f"network/{API}/TagsObject"}
+    return {
+        "GET": None,
+        "PUT": f"network/{API}/{schema}",
+        "DELETE": None,
+        "LIST": None,
+        "PATCH": f"network/{API}/TagsObject",
+    }
 
 
 def specs(arm: Arm) -> list[TypeSpec]:
@@ -77,8 +82,15 @@ def _tags(body: dict[str, Any]) -> dict[str, str] | None:
     return check(body["tags"]) if body.get("tags") is not None else None
 
 
-def _base(arm: Arm, rid: str, type_name: str, existing: dict[str, Any] | None, body: dict[str, Any],
-          *, tracked: bool = True) -> dict[str, Any]:
+def _base(
+    arm: Arm,
+    rid: str,
+    type_name: str,
+    existing: dict[str, Any] | None,
+    body: dict[str, Any],
+    *,
+    tracked: bool = True,
+) -> dict[str, Any]:
     res: dict[str, Any] = {
         "id": existing["id"] if existing else rid,
         "name": existing["name"] if existing else rid.rsplit("/", 1)[-1],
@@ -91,8 +103,10 @@ def _base(arm: Arm, rid: str, type_name: str, existing: dict[str, Any] | None, b
             raise ArmError(
                 400,
                 "InvalidResourceLocation",
-                f"The resource '{res['name']}' already exists in location '{existing['location']}' in resource "
-                f"group '{arm.rg_of(res['id'])}'. A resource with the same name cannot be created in location "
+                f"The resource '{res['name']}' already exists in location '{existing['location']}' in "
+                "resource "
+                f"group '{arm.rg_of(res['id'])}'. A resource with the same name cannot be created in "
+                "location "
                 f"'{body.get('location')}'. Please select a new resource name.",
             )
         res["location"] = loc
@@ -115,7 +129,8 @@ def _cidr(value: Any, where: str) -> ipaddress.IPv4Network:
         raise ArmError(
             400,
             "InvalidCIDRNotation",
-            f"The address prefix {value} in resource {where} has an invalid CIDR notation. For the given prefix "
+            f"The address prefix {value} in resource {where} has an invalid CIDR notation. For the given "
+            "prefix "
             f"length, the address prefix should be {net}.",
         )
     return net
@@ -186,16 +201,20 @@ def _subnet_resource(
             raise ArmError(
                 400,
                 "NetcfgSubnetRangesOverlap",
-                f"Subnet '{name}' is not valid because its IP address range overlaps with that of an existing "
+                f"Subnet '{name}' is not valid because its IP address range overlaps with that of an "
+                "existing "
                 f"subnet '{sib['name']}' in virtual network '{vnet['name']}'.",
             )
-    if existing is not None and existing["properties"]["addressPrefix"] != str(net):
-        if ipconfigs_using(arm, "subnet", existing["id"]):
-            raise ArmError(
-                400,
-                "InUseSubnetCannotBeUpdated",
-                f"Subnet {name} is in use and cannot be updated.",
-            )
+    if (
+        existing is not None
+        and existing["properties"]["addressPrefix"] != str(net)
+        and ipconfigs_using(arm, "subnet", existing["id"])
+    ):
+        raise ArmError(
+            400,
+            "InUseSubnetCannotBeUpdated",
+            f"Subnet {name} is in use and cannot be updated.",
+        )
     out: dict[str, Any] = {
         "id": existing["id"] if existing else sid,
         "name": existing["name"] if existing else name,
@@ -206,8 +225,9 @@ def _subnet_resource(
             "addressPrefix": str(net),
             "delegations": [],
             "privateEndpointNetworkPolicies": validate.enum(
-                props, "privateEndpointNetworkPolicies", ["Enabled", "Disabled", "NetworkSecurityGroupEnabled",
-                                                          "RouteTableEnabled"]
+                props,
+                "privateEndpointNetworkPolicies",
+                ["Enabled", "Disabled", "NetworkSecurityGroupEnabled", "RouteTableEnabled"],
             )
             or "Disabled",
             "privateLinkServiceNetworkPolicies": validate.enum(
@@ -223,7 +243,11 @@ def _subnet_resource(
             raise Unmodelled(f"subnet property {key} is not modelled")
     if props.get("serviceEndpoints"):
         out["properties"]["serviceEndpoints"] = [
-            {"service": s.get("service"), "locations": s.get("locations") or ["*"], "provisioningState": "Succeeded"}
+            {
+                "service": s.get("service"),
+                "locations": s.get("locations") or ["*"],
+                "provisioningState": "Succeeded",
+            }
             for s in props["serviceEndpoints"]
         ]
     if props.get("defaultOutboundAccess") is not None:
@@ -254,7 +278,8 @@ class VNetHandler:
                     raise ArmError(
                         400,
                         "VnetAddressSpacesOverlap",
-                        f"Address space {a} overlaps with address space {b} in virtual network {res['name']}.",
+                        f"Address space {a} overlaps with address space {b} in virtual network "
+                        f"{res['name']}.",
                     )
         for key in ("virtualNetworkPeerings", "ddosProtectionPlan", "bgpCommunities", "ipAllocations"):
             if props.get(key):
@@ -274,7 +299,9 @@ class VNetHandler:
         if props.get("flowTimeoutInMinutes") is not None:
             ft = props["flowTimeoutInMinutes"]
             if not isinstance(ft, int) or not 4 <= ft <= 30:
-                raise ArmError(400, "InvalidFlowTimeoutInMinutes", "flowTimeoutInMinutes must be from 4 to 30.")
+                raise ArmError(
+                    400, "InvalidFlowTimeoutInMinutes", "flowTimeoutInMinutes must be from 4 to 30."
+                )
             res["properties"]["flowTimeoutInMinutes"] = ft
         if props.get("encryption"):
             raise Unmodelled("virtual network encryption is not modelled")
@@ -286,7 +313,9 @@ class VNetHandler:
         for s in wanted:
             name = s.get("name")
             if not name:
-                raise ArmError(400, "InvalidRequestFormat", "Each subnet must have a name.", target="properties.subnets")
+                raise ArmError(
+                    400, "InvalidRequestFormat", "Each subnet must have a name.", target="properties.subnets"
+                )
             if name.lower() in names:
                 raise ArmError(400, "DuplicateResourceName", f"Subnet name {name} is used more than once.")
             names.add(name.lower())
@@ -300,7 +329,8 @@ class VNetHandler:
                     raise ArmError(
                         400,
                         "InUseSubnetCannotBeDeleted",
-                        f"Subnet {sub['name']} is in use by {users[0]} and cannot be deleted. In order to delete "
+                        f"Subnet {sub['name']} is in use by {users[0]} and cannot be deleted. In order to "
+                        "delete "
                         "the subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
                     )
         # Validate all subnets against the new address space before storing anything.
@@ -316,7 +346,8 @@ class VNetHandler:
                     raise ArmError(
                         400,
                         "NetcfgSubnetRangesOverlap",
-                        f"Subnet '{b['name']}' is not valid because its IP address range overlaps with that of "
+                        f"Subnet '{b['name']}' is not valid because its IP address range overlaps with "
+                        "that of "
                         f"an existing subnet '{a['name']}' in virtual network '{res['name']}'.",
                     )
         for sub in current:
@@ -342,7 +373,8 @@ class VNetHandler:
                 raise ArmError(
                     400,
                     "InUseSubnetCannotBeDeleted",
-                    f"Subnet {sub['name']} is in use by {users[0]} and cannot be deleted. In order to delete the "
+                    f"Subnet {sub['name']} is in use by {users[0]} and cannot be deleted. In order to "
+                    "delete the "
                     "subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
                 )
 
@@ -373,15 +405,43 @@ class SubnetHandler:
 # --------------------------------------------------------------------------------------------------
 # network security groups
 DEFAULT_RULES = [
-    ("AllowVnetInBound", "Allow inbound traffic from all VMs in VNET", "VirtualNetwork", "VirtualNetwork", "Allow",
-     65000, "Inbound"),
-    ("AllowAzureLoadBalancerInBound", "Allow inbound traffic from azure load balancer", "AzureLoadBalancer", "*",
-     "Allow", 65001, "Inbound"),
+    (
+        "AllowVnetInBound",
+        "Allow inbound traffic from all VMs in VNET",
+        "VirtualNetwork",
+        "VirtualNetwork",
+        "Allow",
+        65000,
+        "Inbound",
+    ),
+    (
+        "AllowAzureLoadBalancerInBound",
+        "Allow inbound traffic from azure load balancer",
+        "AzureLoadBalancer",
+        "*",
+        "Allow",
+        65001,
+        "Inbound",
+    ),
     ("DenyAllInBound", "Deny all inbound traffic", "*", "*", "Deny", 65500, "Inbound"),
-    ("AllowVnetOutBound", "Allow outbound traffic from all VMs to all VMs in VNET", "VirtualNetwork",
-     "VirtualNetwork", "Allow", 65000, "Outbound"),
-    ("AllowInternetOutBound", "Allow outbound traffic from all VMs to Internet", "*", "Internet", "Allow", 65001,
-     "Outbound"),
+    (
+        "AllowVnetOutBound",
+        "Allow outbound traffic from all VMs to all VMs in VNET",
+        "VirtualNetwork",
+        "VirtualNetwork",
+        "Allow",
+        65000,
+        "Outbound",
+    ),
+    (
+        "AllowInternetOutBound",
+        "Allow outbound traffic from all VMs to Internet",
+        "*",
+        "Internet",
+        "Allow",
+        65001,
+        "Outbound",
+    ),
     ("DenyAllOutBound", "Deny all outbound traffic", "*", "*", "Deny", 65500, "Outbound"),
 ]
 
@@ -413,7 +473,8 @@ def _check_port(value: Any, rule: str, field: str) -> None:
         raise ArmError(
             400,
             "SecurityRuleInvalidPortRange",
-            f"Security rule {rule} has invalid Port range. Value provided: {v}. Value should be an integer OR "
+            f"Security rule {rule} has invalid Port range. Value provided: {v}. Value should be an integer "
+            "OR "
             "integer range with '-' delimiter. Valid range 0-65535.",
             target=field,
         )
@@ -470,7 +531,8 @@ def _rule_properties(name: str, p: dict[str, Any]) -> dict[str, Any]:
             raise ArmError(
                 400,
                 "SecurityRuleParameterContainsUnsupportedValue",
-                f"Security rule parameter {single[0].upper() + single[1:]} for rule with Id {name} cannot be null.",
+                f"Security rule parameter {single[0].upper() + single[1:]} for rule with Id {name} cannot "
+                "be null.",
                 target=f"properties.{single}",
             )
         for v in [one] if one is not None else many:
@@ -493,7 +555,8 @@ def _check_conflicts(rules: list[tuple[str, dict[str, Any]]]) -> None:
             raise ArmError(
                 400,
                 "SecurityRuleConflict",
-                f"Security rule {name} conflicts with rule {seen[key]}. Rules cannot have the same Priority and "
+                f"Security rule {name} conflicts with rule {seen[key]}. Rules cannot have the same "
+                "Priority and "
                 "Direction. To learn more, see aka.ms/nsgrules.",
             )
         seen[key] = name
@@ -517,15 +580,24 @@ class NsgHandler:
             if not name:
                 raise ArmError(400, "InvalidRequestFormat", "Each security rule must have a name.")
             if name.lower() in names:
-                raise ArmError(400, "DuplicateResourceName", f"Security rule name {name} is used more than once.")
+                raise ArmError(
+                    400, "DuplicateResourceName", f"Security rule name {name} is used more than once."
+                )
             names.add(name.lower())
             rules.append((name, _rule_properties(name, _props(r))))
         _check_conflicts(rules)
         for child in arm.children(rid):
             arm.remove(child["id"])
         for name, p in rules:
-            arm.store({"id": f"{res['id']}/securityRules/{name}", "name": name, "type": RULE, "etag": etag(),
-                       "properties": p})
+            arm.store(
+                {
+                    "id": f"{res['id']}/securityRules/{name}",
+                    "name": name,
+                    "type": RULE,
+                    "etag": etag(),
+                    "properties": p,
+                }
+            )
         return res
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
@@ -584,12 +656,15 @@ class NsgHandler:
 def nsg_users(arm: Arm, nsg_id: str) -> tuple[list[str], list[str]]:
     low = nsg_id.lower()
     nic_users = [
-        n["id"] for n in nics(arm) if str((n["properties"].get("networkSecurityGroup") or {}).get("id", "")).lower() == low
+        n["id"]
+        for n in nics(arm)
+        if str((n["properties"].get("networkSecurityGroup") or {}).get("id", "")).lower() == low
     ]
     subnet_users = [
         s["id"]
         for s in arm.resources.values()
-        if s["type"] == SUBNET and str((s["properties"].get("networkSecurityGroup") or {}).get("id", "")).lower() == low
+        if s["type"] == SUBNET
+        and str((s["properties"].get("networkSecurityGroup") or {}).get("id", "")).lower() == low
     ]
     return nic_users, subnet_users
 
@@ -599,10 +674,17 @@ class RuleHandler:
         name = rid.rsplit("/", 1)[-1]
         p = _rule_properties(name, _props(req.body))
         nsg_id = rid.rsplit("/", 2)[0]
-        others = [(r["name"], r["properties"]) for r in arm.children(nsg_id) if r["name"].lower() != name.lower()]
+        others = [
+            (r["name"], r["properties"]) for r in arm.children(nsg_id) if r["name"].lower() != name.lower()
+        ]
         _check_conflicts([*others, (name, p)])
-        return {"id": existing["id"] if existing else rid, "name": existing["name"] if existing else name,
-                "type": RULE, "etag": etag(), "properties": p}
+        return {
+            "id": existing["id"] if existing else rid,
+            "name": existing["name"] if existing else name,
+            "type": RULE,
+            "etag": etag(),
+            "properties": p,
+        }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -641,8 +723,17 @@ class PipHandler:
                 "PublicIPIdleTimeoutIsOutOfRange",
                 f"Idle timeout {idle} of public IP {rid} is out of range. It must be from 4 to 30 minutes.",
             )
-        for key in ("publicIPPrefix", "ddosSettings", "natGateway", "servicePublicIPAddress", "linkedPublicIPAddress"):
-            if key == "ddosSettings" and (props.get(key) or {}).get("protectionMode") in (None, "VirtualNetworkInherited"):
+        for key in (
+            "publicIPPrefix",
+            "ddosSettings",
+            "natGateway",
+            "servicePublicIPAddress",
+            "linkedPublicIPAddress",
+        ):
+            if key == "ddosSettings" and (props.get(key) or {}).get("protectionMode") in (
+                None,
+                "VirtualNetworkInherited",
+            ):
                 continue
             if props.get(key):
                 raise Unmodelled(f"public IP property {key} is not modelled")
@@ -704,7 +795,8 @@ class PipHandler:
                 400,
                 "PublicIPAddressCannotBeDeleted",
                 f"Public IP address {res['id']} can not be deleted since it is still allocated to resource "
-                f"{users[0]}. In order to delete the public IP, disassociate/detach the Public IP address from "
+                f"{users[0]}. In order to delete the public IP, disassociate/detach the Public IP address "
+                "from "
                 "the resource.  To learn how to do this, see aka.ms/deletepublicip.",
             )
 
@@ -734,7 +826,9 @@ class NicHandler:
                 "NetworkInterfaceMustHaveAtLeastOneIpConfiguration",
                 f"Network interface {rid} must have at least one IP configuration.",
             )
-        old_ipcs = {i["name"].lower(): i for i in (existing or {}).get("properties", {}).get("ipConfigurations", [])}
+        old_ipcs = {
+            i["name"].lower(): i for i in (existing or {}).get("properties", {}).get("ipConfigurations", [])
+        }
         out_ipcs = []
         vnet_ids = set()
         primary_seen = False
@@ -744,14 +838,17 @@ class NicHandler:
                 raise ArmError(400, "InvalidRequestFormat", "Each IP configuration must have a name.")
             ip = _props(ipc)
             ipc_id = f"{res['id']}/ipConfigurations/{name}"
-            subnet = arm.ref(ip.get("subnet"), SUBNET, ipc_id, f"properties.ipConfigurations[{idx}].properties.subnet")
+            subnet = arm.ref(
+                ip.get("subnet"), SUBNET, ipc_id, f"properties.ipConfigurations[{idx}].properties.subnet"
+            )
             vnet_id = subnet["id"].rsplit("/", 2)[0]
             vnet = arm.get(vnet_id)
             if vnet and vnet["location"] != res["location"]:
                 raise ArmError(
                     400,
                     "InvalidResourceReference",
-                    f"Resource {subnet['id']} referenced by resource {rid} was not found. Please make sure that the "
+                    f"Resource {subnet['id']} referenced by resource {rid} was not found. Please make sure "
+                    "that the "
                     "referenced resource exists, and that both resources are in the same region.",
                 )
             vnet_ids.add(vnet_id.lower())
@@ -769,11 +866,15 @@ class NicHandler:
                         f"Private static IP address is missing in IP configuration {ipc_id}.",
                     )
                 hosts = list(net.hosts())
-                if ipaddress.ip_address(addr) not in net or ipaddress.ip_address(addr) in hosts[:3] + hosts[-1:]:
+                if (
+                    ipaddress.ip_address(addr) not in net
+                    or ipaddress.ip_address(addr) in hosts[:3] + hosts[-1:]
+                ):
                     raise ArmError(
                         400,
                         "PrivateIPAddressNotInSubnet",
-                        f"IP configuration {ipc_id} is referencing a subnet {subnet['id']} whose address range "
+                        f"IP configuration {ipc_id} is referencing a subnet {subnet['id']} whose address "
+                        "range "
                         f"does not contain (or reserves) private IP address {addr}.",
                     )
                 if addr in used:
@@ -795,7 +896,8 @@ class NicHandler:
                     raise ArmError(
                         400,
                         "SubnetIsFull",
-                        f"Subnet {subnet['name']} with address prefix {net} does not have enough capacity for 1 IP "
+                        f"Subnet {subnet['name']} with address prefix {net} does not have enough capacity "
+                        "for 1 IP "
                         "address.",
                     )
             p_out: dict[str, Any] = {
@@ -803,32 +905,49 @@ class NicHandler:
                 "privateIPAddress": addr,
                 "privateIPAllocationMethod": method,
                 "subnet": {"id": subnet["id"]},
-                "primary": bool(ip.get("primary", idx == 0 and not any(_props(c).get("primary") for c in ipcs))),
+                "primary": bool(
+                    ip.get("primary", idx == 0 and not any(_props(c).get("primary") for c in ipcs))
+                ),
                 "privateIPAddressVersion": "IPv4",
             }
             if validate.get(ip, "privateIPAddressVersion", "IPv4") != "IPv4":
                 raise Unmodelled("IPv6 NIC IP configurations are not modelled")
             if ip.get("publicIPAddress"):
-                pip = arm.ref(ip["publicIPAddress"], PIP, ipc_id,
-                              f"properties.ipConfigurations[{idx}].properties.publicIPAddress")
+                pip = arm.ref(
+                    ip["publicIPAddress"],
+                    PIP,
+                    ipc_id,
+                    f"properties.ipConfigurations[{idx}].properties.publicIPAddress",
+                )
                 if pip["location"] != res["location"]:
                     raise ArmError(
                         400,
                         "InvalidResourceReference",
-                        f"Resource {pip['id']} referenced by resource {rid} was not found. Please make sure that "
+                        f"Resource {pip['id']} referenced by resource {rid} was not found. Please make "
+                        "sure that "
                         "the referenced resource exists, and that both resources are in the same region.",
                     )
-                others = [u for u in ipconfigs_using(arm, "publicIPAddress", pip["id"]) if u.lower() != ipc_id.lower()]
+                others = [
+                    u
+                    for u in ipconfigs_using(arm, "publicIPAddress", pip["id"])
+                    if u.lower() != ipc_id.lower()
+                ]
                 if others:
                     raise ArmError(
                         400,
                         "PublicIPAddressInUse",
-                        f"Resource {pip['id']} is referenced by resource {others[0]}, so it cannot be used by "
+                        f"Resource {pip['id']} is referenced by resource {others[0]}, so it cannot be used "
+                        "by "
                         f"{ipc_id}.",
                     )
                 p_out["publicIPAddress"] = {"id": pip["id"]}
-            for key in ("loadBalancerBackendAddressPools", "loadBalancerInboundNatRules",
-                        "applicationGatewayBackendAddressPools", "applicationSecurityGroups", "gatewayLoadBalancer"):
+            for key in (
+                "loadBalancerBackendAddressPools",
+                "loadBalancerInboundNatRules",
+                "applicationGatewayBackendAddressPools",
+                "applicationSecurityGroups",
+                "gatewayLoadBalancer",
+            ):
                 if ip.get(key):
                     raise Unmodelled(f"NIC ip configuration property {key} is not modelled")
             primary_seen = primary_seen or p_out["primary"]
@@ -845,7 +964,8 @@ class NicHandler:
             raise ArmError(
                 400,
                 "IpConfigurationsOnSameNicCannotUseDifferentVnets",
-                f"IP configurations on network interface {rid} reference subnets of different virtual networks.",
+                f"IP configurations on network interface {rid} reference subnets of different virtual "
+                "networks.",
             )
         res["properties"] = {
             "provisioningState": "Updating",
@@ -854,9 +974,10 @@ class NicHandler:
             "dnsSettings": {
                 "dnsServers": list(validate.get(props, "dnsSettings.dnsServers", []) or []),
                 "appliedDnsServers": [],
-                "internalDomainNameSuffix": (existing or {}).get("properties", {}).get("dnsSettings", {}).get(
-                    "internalDomainNameSuffix"
-                )
+                "internalDomainNameSuffix": (existing or {})
+                .get("properties", {})
+                .get("dnsSettings", {})
+                .get("internalDomainNameSuffix")
                 or f"{uuid.uuid4().hex[:26]}.ax.internal.cloudapp.net",
             },
             "enableAcceleratedNetworking": bool(props.get("enableAcceleratedNetworking", False)),
@@ -872,7 +993,9 @@ class NicHandler:
         if res["properties"]["auxiliaryMode"] != "None" or res["properties"]["nicType"] != "Standard":
             raise Unmodelled("NIC auxiliaryMode / Elastic nicType is not modelled")
         if validate.get(props, "dnsSettings.internalDnsNameLabel"):
-            res["properties"]["dnsSettings"]["internalDnsNameLabel"] = props["dnsSettings"]["internalDnsNameLabel"]
+            res["properties"]["dnsSettings"]["internalDnsNameLabel"] = props["dnsSettings"][
+                "internalDnsNameLabel"
+            ]
         if props.get("networkSecurityGroup"):
             nsg = arm.ref(props["networkSecurityGroup"], NSG, rid, "properties.networkSecurityGroup")
             res["properties"]["networkSecurityGroup"] = {"id": nsg["id"]}
@@ -885,7 +1008,9 @@ class NicHandler:
                 raise Unmodelled(f"NIC property {key} is not modelled")
         return res
 
-    def after_store(self, arm: Arm, req: Request, res: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    def after_store(
+        self, arm: Arm, req: Request, res: dict[str, Any], existing: dict[str, Any] | None
+    ) -> None:
         vm = vm_using_nic(arm, res["id"])
         if vm is not None:
             from sandbox.arm.types_compute import sync_dynamic_pips
@@ -917,8 +1042,10 @@ class NicHandler:
             raise ArmError(
                 400,
                 "NicInUse",
-                f"Network Interface {res['id']} is used by existing resource {vm['id']}. In order to delete the "
-                "network interface, it must be dissociated from the resource. To learn more, see aka.ms/deletenic.",
+                f"Network Interface {res['id']} is used by existing resource {vm['id']}. In order to "
+                "delete the "
+                "network interface, it must be dissociated from the resource. To learn more, see "
+                "aka.ms/deletenic.",
             )
 
 

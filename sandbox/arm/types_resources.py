@@ -99,7 +99,8 @@ def resource_group(arm: Arm, req: Request, name: str) -> Response:
                 raise ArmError(
                     409,
                     "ResourceGroupBeingDeleted",
-                    f"The resource group '{name}' is in deprovisioning state and cannot perform this operation.",
+                    f"The resource group '{name}' is in deprovisioning state and cannot perform this "
+                    "operation.",
                 )
         res = {
             "id": existing["id"] if existing else rid,
@@ -242,7 +243,8 @@ def location_route(
                 raise ArmError(
                     404,
                     "PlatformImageNotFound",
-                    f"The platform image '{pub}:{offer}:{sku}' is not available. Verify that all fields in the "
+                    f"The platform image '{pub}:{offer}:{sku}' is not available. Verify that all fields in "
+                    "the "
                     "storage profile are correct.",
                 )
             return Response(200, [{"location": loc, "name": v, "id": f"{base}/{v}"} for v in entry.versions])

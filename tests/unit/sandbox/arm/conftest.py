@@ -47,7 +47,7 @@ class Emu:
         body: Any = None,
         api: str | None = None,
         query: dict[str, str] | None = None,
-        token: str | None = "default",
+        token: str | None = "default",  # noqa: S107 - "default" means: the fixture's own token
         raw: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
@@ -71,8 +71,12 @@ class Emu:
 
     # --- builders for the usual resources -------------------------------------------------------
     def put_rg(self, name: str = "rg1", location: str = "westeurope") -> Response:
-        return self.call("PUT", f"/subscriptions/{self.sub}/resourcegroups/{name}", {"location": location},
-                         api="2022-09-01")
+        return self.call(
+            "PUT",
+            f"/subscriptions/{self.sub}/resourcegroups/{name}",
+            {"location": location},
+            api="2022-09-01",
+        )
 
     def done(self, resp: Response, limit: int = 10) -> Response:
         """Poll an LRO to its end (Azure-AsyncOperation first, like azure-core); the last status."""
@@ -81,10 +85,15 @@ class Emu:
         last = resp
         for _ in range(limit):
             last = self.call("GET", url)
-            if last.status == 200 and isinstance(last.body, dict) and last.body.get("status") in (
-                "Succeeded",
-                "Failed",
-                "Canceled",
+            if (
+                last.status == 200
+                and isinstance(last.body, dict)
+                and last.body.get("status")
+                in (
+                    "Succeeded",
+                    "Failed",
+                    "Canceled",
+                )
             ):
                 return last
             if last.status in (200, 204) and "Azure-AsyncOperation" not in resp.headers:
@@ -103,21 +112,41 @@ class Emu:
             "nic": f"{net}/networkInterfaces/nic1",
         }
         api = "2024-03-01"
-        r = self.call("PUT", ids["vnet"], {"location": "westeurope",
-                                           "properties": {"addressSpace": {"addressPrefixes": ["10.250.0.0/24"]}}},
-                      api=api)
+        r = self.call(
+            "PUT",
+            ids["vnet"],
+            {
+                "location": "westeurope",
+                "properties": {"addressSpace": {"addressPrefixes": ["10.250.0.0/24"]}},
+            },
+            api=api,
+        )
         assert r.status == 201, r
         self.done(r)
         rules = nsg_rules if nsg_rules is not None else [winrm_rule()]
-        r = self.call("PUT", ids["nsg"], {"location": "westeurope", "properties": {"securityRules": rules}}, api=api)
+        r = self.call(
+            "PUT", ids["nsg"], {"location": "westeurope", "properties": {"securityRules": rules}}, api=api
+        )
         assert r.status == 201, r
         self.done(r)
-        r = self.call("PUT", ids["subnet"], {"properties": {"addressPrefix": "10.250.0.0/26",
-                                                            "networkSecurityGroup": {"id": ids["nsg"]}}}, api=api)
+        r = self.call(
+            "PUT",
+            ids["subnet"],
+            {"properties": {"addressPrefix": "10.250.0.0/26", "networkSecurityGroup": {"id": ids["nsg"]}}},
+            api=api,
+        )
         assert r.status == 201, r
         self.done(r)
-        r = self.call("PUT", ids["pip"], {"location": "westeurope", "sku": {"name": "Standard"},
-                                          "properties": {"publicIPAllocationMethod": "Static"}}, api=api)
+        r = self.call(
+            "PUT",
+            ids["pip"],
+            {
+                "location": "westeurope",
+                "sku": {"name": "Standard"},
+                "properties": {"publicIPAllocationMethod": "Static"},
+            },
+            api=api,
+        )
         assert r.status == 201, r
         self.done(r)
         r = self.call("PUT", ids["nic"], nic_body(ids), api=api)
@@ -184,7 +213,11 @@ def vm_body(ids: dict[str, str], **overrides: Any) -> dict[str, Any]:
                     "diskSizeGB": 128,
                 },
             },
-            "osProfile": {"computerName": "avdbuild01", "adminUsername": "avdadmin", "adminPassword": PASSWORD},
+            "osProfile": {
+                "computerName": "avdbuild01",
+                "adminUsername": "avdadmin",
+                "adminPassword": PASSWORD,
+            },
             "networkProfile": {"networkInterfaces": [{"id": ids["nic"], "properties": {"primary": True}}]},
             "securityProfile": {
                 "securityType": "TrustedLaunch",
@@ -213,11 +246,21 @@ def make_emu(state_dir: Path, guest: NullGuestHost | None = None, **kw: Any) -> 
     world.guests = guest
     c = arm.creds
     form = urllib.parse.urlencode(
-        {"grant_type": "client_credentials", "client_id": c.client_id, "client_secret": c.client_secret,
-         "scope": f"{BASE}/.default"}
+        {
+            "grant_type": "client_credentials",
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "scope": f"{BASE}/.default",
+        }
     ).encode()
-    req = Request("POST", f"/{c.tenant_id}/oauth2/v2.0/token", {},
-                  {"content-type": "application/x-www-form-urlencoded"}, form, BASE)
+    req = Request(
+        "POST",
+        f"/{c.tenant_id}/oauth2/v2.0/token",
+        {},
+        {"content-type": "application/x-www-form-urlencoded"},
+        form,
+        BASE,
+    )
     with arm.lock:
         resp = arm.handle(req)
     assert resp.status == 200, resp

@@ -34,8 +34,16 @@ def test_put_lro_polls_in_progress_then_succeeded(emu_factory: Any) -> None:
     emu = emu_factory(lro_polls=2)
     emu.put_rg()
     rid = f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p1"
-    r = emu.call("PUT", rid, {"location": "westeurope", "sku": {"name": "Standard"},
-                              "properties": {"publicIPAllocationMethod": "Static"}}, api=NET)
+    r = emu.call(
+        "PUT",
+        rid,
+        {
+            "location": "westeurope",
+            "sku": {"name": "Standard"},
+            "properties": {"publicIPAllocationMethod": "Static"},
+        },
+        api=NET,
+    )
     assert r.status == 201
     assert r.body["properties"]["provisioningState"] == "Updating"
     assert "Azure-AsyncOperation" in r.headers
@@ -129,10 +137,16 @@ def test_fields_azure_fills_in_and_back_references(emu: Emu) -> None:
     vnet = emu.call("GET", ids["vnet"], api=NET).body
     assert [s["name"] for s in vnet["properties"]["subnets"]] == ["snet1"]
     listed = emu.call("GET", emu.rg() + "/resources", api="2022-09-01").body["value"]
-    assert sorted(r["type"] for r in listed) == sorted([
-        "Microsoft.Compute/disks", "Microsoft.Compute/virtualMachines", "Microsoft.Network/networkInterfaces",
-        "Microsoft.Network/networkSecurityGroups", "Microsoft.Network/publicIPAddresses",
-        "Microsoft.Network/virtualNetworks"])
+    assert sorted(r["type"] for r in listed) == sorted(
+        [
+            "Microsoft.Compute/disks",
+            "Microsoft.Compute/virtualMachines",
+            "Microsoft.Network/networkInterfaces",
+            "Microsoft.Network/networkSecurityGroups",
+            "Microsoft.Network/publicIPAddresses",
+            "Microsoft.Network/virtualNetworks",
+        ]
+    )
 
 
 def test_guest_receives_the_vm_spec(emu: Emu) -> None:
@@ -151,8 +165,10 @@ def test_exact_marketplace_version_and_version_list(emu: Emu) -> None:
     assert emu.vm(ids, properties__storageProfile__imageReference__version="26100.2894.250113").status == 201
     vm = emu.call("GET", ids["vm"], api=COMPUTE).body
     assert vm["properties"]["storageProfile"]["imageReference"]["exactVersion"] == "26100.2894.250113"
-    base = (f"/subscriptions/{emu.sub}/providers/Microsoft.Compute/locations/westeurope/publishers/"
-            "MicrosoftWindowsDesktop/artifacttypes/vmimage/offers/office-365/skus/win11-24h2-avd-m365/versions")
+    base = (
+        f"/subscriptions/{emu.sub}/providers/Microsoft.Compute/locations/westeurope/publishers/"
+        "MicrosoftWindowsDesktop/artifacttypes/vmimage/offers/office-365/skus/win11-24h2-avd-m365/versions"
+    )
     versions = emu.call("GET", base, api=COMPUTE).body
     assert "26100.4066.250524" in [v["name"] for v in versions]
     one = emu.call("GET", base + "/26100.4066.250524", api=COMPUTE).body
@@ -167,14 +183,26 @@ def test_each_public_ip_gets_its_own_loopback_address(emu_factory: Any) -> None:
     addrs = []
     for i in range(3):
         rid = f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p{i}"
-        r = emu.call("PUT", rid, {"location": "westeurope", "sku": {"name": "Standard"},
-                                  "properties": {"publicIPAllocationMethod": "Static"}}, api=NET)
+        r = emu.call(
+            "PUT",
+            rid,
+            {
+                "location": "westeurope",
+                "sku": {"name": "Standard"},
+                "properties": {"publicIPAllocationMethod": "Static"},
+            },
+            api=NET,
+        )
         emu.done(r)
         addrs.append(r.body["properties"]["ipAddress"])
     assert addrs == ["127.77.5.2", "127.77.5.3", "127.77.5.4"]
     emu.done(emu.call("DELETE", f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p1", api=NET))
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p9",
-                 {"location": "westeurope", "sku": {"name": "Standard"}}, api=NET)
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p9",
+        {"location": "westeurope", "sku": {"name": "Standard"}},
+        api=NET,
+    )
     assert r.body["properties"]["ipAddress"] == "127.77.5.3"  # released, then reused
 
 
@@ -224,8 +252,12 @@ def test_image_state_shortcut_from_the_control_endpoint(emu: Emu) -> None:
 def _gallery(emu: Emu, security: str | None = "TrustedLaunch", gen: str = "V2") -> str:
     g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
     emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
-    props: dict[str, Any] = {"osType": "Windows", "osState": "Generalized", "hyperVGeneration": gen,
-                             "identifier": {"publisher": "Contoso", "offer": "avd", "sku": "base"}}
+    props: dict[str, Any] = {
+        "osType": "Windows",
+        "osState": "Generalized",
+        "hyperVGeneration": gen,
+        "identifier": {"publisher": "Contoso", "offer": "avd", "sku": "base"},
+    }
     if security:
         props["features"] = [{"name": "SecurityType", "value": security}]
     r = emu.call("PUT", g + "/images/img1", {"location": "westeurope", "properties": props}, api="2022-03-03")
@@ -264,14 +296,17 @@ def test_capture_only_from_a_generalized_vm(emu: Emu) -> None:
     r = emu.call("PUT", image + "/versions/1.0.0", _version_body(ids["vm"]), api=GALLERY_VERSION_API)
     assert r.status == 201, r.body
     emu.done(r)
-    v = emu.call("GET", image + "/versions/1.0.0", api=GALLERY_VERSION_API,
-                 query={"$expand": "ReplicationStatus"}).body
+    v = emu.call(
+        "GET", image + "/versions/1.0.0", api=GALLERY_VERSION_API, query={"$expand": "ReplicationStatus"}
+    ).body
     pp = v["properties"]["publishingProfile"]
     assert v["properties"]["provisioningState"] == "Succeeded"
     assert pp["excludeFromLatest"] is True
     assert pp["publishedDate"]
     assert [(t["name"], t["regionalReplicaCount"], t["storageAccountType"]) for t in pp["targetRegions"]] == [
-        ("West Europe", 1, "Standard_LRS"), ("North Europe", 2, "Standard_ZRS")]
+        ("West Europe", 1, "Standard_LRS"),
+        ("North Europe", 2, "Standard_ZRS"),
+    ]
     assert v["properties"]["replicationStatus"]["aggregatedState"] == "Completed"
     assert v["properties"]["storageProfile"]["source"]["virtualMachineId"] == ids["vm"]
     # An image definition with versions cannot be deleted.
@@ -288,8 +323,9 @@ def test_capture_only_from_a_generalized_vm(emu: Emu) -> None:
         ("TrustedLaunch", "V2", [{"name": "westeurope", "regionalReplicaCount": 0}], "from 1 to 100"),
     ],
 )
-def test_capture_compatibility_checks(emu: Emu, security: str | None, gen: str, regions: Any,
-                                      fragment: str | None) -> None:
+def test_capture_compatibility_checks(
+    emu: Emu, security: str | None, gen: str, regions: Any, fragment: str | None
+) -> None:
     ids = emu.network()
     emu.vm(ids)
     emu.done(_post(emu, ids["vm"], "deallocate"))
@@ -298,10 +334,21 @@ def test_capture_compatibility_checks(emu: Emu, security: str | None, gen: str, 
     if fragment is None:
         g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
         emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
-        r = emu.call("PUT", g + "/images/img1", {"location": "westeurope", "properties": {
-            "osType": "Windows", "osState": "Generalized", "hyperVGeneration": gen,
-            "identifier": {"publisher": "a", "offer": "b", "sku": "c"},
-            "features": [{"name": "SecurityType", "value": security}]}}, api="2022-03-03")
+        r = emu.call(
+            "PUT",
+            g + "/images/img1",
+            {
+                "location": "westeurope",
+                "properties": {
+                    "osType": "Windows",
+                    "osState": "Generalized",
+                    "hyperVGeneration": gen,
+                    "identifier": {"publisher": "a", "offer": "b", "sku": "c"},
+                    "features": [{"name": "SecurityType", "value": security}],
+                },
+            },
+            api="2022-03-03",
+        )
         assert (r.status, r.body["error"]["code"]) == (400, "InvalidParameter")
         return
     image = _gallery(emu, security, gen)
@@ -316,14 +363,21 @@ def test_run_command_goes_to_the_guest_and_answers_the_contract_shape(emu: Emu) 
     ids = emu.network()
     emu.vm(ids)
     emu.guest.scripts["Write-Output 'x'\nexit 0"] = RunCommandResult(stdout="x\n", stderr="warn")
-    body = {"commandId": "RunPowerShellScript", "script": ["Write-Output 'x'", "exit 0"],
-            "parameters": [{"name": "A", "value": "1"}]}
+    body = {
+        "commandId": "RunPowerShellScript",
+        "script": ["Write-Output 'x'", "exit 0"],
+        "parameters": [{"name": "A", "value": "1"}],
+    }
     r = _post(emu, ids["vm"], "runCommand", body)
     assert r.status == 202
     status = emu.done(r)
     out = status.body["properties"]["output"]["value"]
-    assert out[0] == {"code": "ComponentStatus/StdOut/succeeded", "level": "Info",
-                      "displayStatus": "Provisioning succeeded", "message": "x\n"}
+    assert out[0] == {
+        "code": "ComponentStatus/StdOut/succeeded",
+        "level": "Info",
+        "displayStatus": "Provisioning succeeded",
+        "message": "x\n",
+    }
     assert out[1]["code"] == "ComponentStatus/StdErr/succeeded"
     assert out[1]["message"] == "warn"
     assert emu.call("GET", r.headers["Location"]).body == {"value": out}
@@ -361,17 +415,26 @@ def test_run_command_without_a_windows_side_is_501(tmp_path: Path) -> None:
         ([winrm_rule()], "127.0.0.1", 5986, True),
         ([winrm_rule()], "127.0.0.5", 5986, False),
         ([winrm_rule()], "127.0.0.1", 5985, False),
-        ([winrm_rule(priority=200), winrm_rule(source="*", priority=100, access="Deny")], "127.0.0.1", 5986,
-         False),
-        ([winrm_rule(priority=100), winrm_rule(source="*", priority=200, access="Deny")], "127.0.0.1", 5986,
-         True),
+        (
+            [winrm_rule(priority=200), winrm_rule(source="*", priority=100, access="Deny")],
+            "127.0.0.1",
+            5986,
+            False,
+        ),
+        (
+            [winrm_rule(priority=100), winrm_rule(source="*", priority=200, access="Deny")],
+            "127.0.0.1",
+            5986,
+            True,
+        ),
         ([winrm_rule(source="Internet")], "127.3.4.5", 5986, True),
         ([winrm_rule(source="127.0.0.0/30")], "127.0.0.2", 5986, True),
         ([], "127.0.0.1", 5986, False),  # DenyAllInBound
     ],
 )
-def test_winrm_allowed_evaluates_nsgs_like_azure(emu: Emu, rules: list[dict[str, Any]], source: str, port: int,
-                                                 allowed: bool) -> None:
+def test_winrm_allowed_evaluates_nsgs_like_azure(
+    emu: Emu, rules: list[dict[str, Any]], source: str, port: int, allowed: bool
+) -> None:
     ids = emu.network(nsg_rules=rules)
     emu.vm(ids)
     with emu.arm.lock:
@@ -395,8 +458,19 @@ def test_no_nsg_allows_everything(emu: Emu) -> None:
 # faults
 def test_throttle_fault_for_n_calls(emu: Emu) -> None:
     emu.put_rg()
-    r = emu.call("POST", "/_sandbox/faults", {"target": "arm", "method": "GET", "path": "resourcegroups/rg1$",
-                                              "kind": "throttle", "count": 2, "retry_after": 3}, token=None)
+    r = emu.call(
+        "POST",
+        "/_sandbox/faults",
+        {
+            "target": "arm",
+            "method": "GET",
+            "path": "resourcegroups/rg1$",
+            "kind": "throttle",
+            "count": 2,
+            "retry_after": 3,
+        },
+        token=None,
+    )
     assert r.status == 201
     for _ in range(2):
         r = emu.call("GET", emu.rg(), api="2022-09-01")
@@ -407,11 +481,17 @@ def test_throttle_fault_for_n_calls(emu: Emu) -> None:
 
 def test_server_error_and_delay_faults(emu: Emu) -> None:
     emu.put_rg()
-    emu.call("POST", "/_sandbox/faults", {"path": "rg1", "kind": "server_error", "status": 503, "count": 1},
-             token=None)
+    emu.call(
+        "POST",
+        "/_sandbox/faults",
+        {"path": "rg1", "kind": "server_error", "status": 503, "count": 1},
+        token=None,
+    )
     r = emu.call("GET", emu.rg(), api="2022-09-01")
     assert (r.status, r.body["error"]["code"]) == (503, "InternalServerError")
-    emu.call("POST", "/_sandbox/faults", {"path": "rg1", "kind": "delay", "delay_ms": 150, "count": 1}, token=None)
+    emu.call(
+        "POST", "/_sandbox/faults", {"path": "rg1", "kind": "delay", "delay_ms": 150, "count": 1}, token=None
+    )
     import time
 
     t0 = time.monotonic()
@@ -421,8 +501,18 @@ def test_server_error_and_delay_faults(emu: Emu) -> None:
 
 def test_failed_lro_fault(emu: Emu) -> None:
     emu.put_rg()
-    emu.call("POST", "/_sandbox/faults", {"method": "PUT", "path": "publicIPAddresses", "kind": "lro_failed",
-                                          "code": "AllocationFailed", "count": 1}, token=None)
+    emu.call(
+        "POST",
+        "/_sandbox/faults",
+        {
+            "method": "PUT",
+            "path": "publicIPAddresses",
+            "kind": "lro_failed",
+            "code": "AllocationFailed",
+            "count": 1,
+        },
+        token=None,
+    )
     rid = f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p1"
     r = emu.call("PUT", rid, {"location": "westeurope"}, api=NET)
     assert r.status == 201
@@ -467,9 +557,21 @@ def test_secrets_never_reach_the_log_or_the_disk(emu: Emu) -> None:
     token_entry = next(e for e in emu.arm.request_log if e["path"].endswith("/token"))
     assert token_entry["body"]["client_secret"] == "***REDACTED***"
     emu.guest.scripts["x"] = RunCommandResult(stdout="ok")
-    emu.done(_post(emu, ids["vm"], "runCommand", {"commandId": "RunPowerShellScript", "script": ["x"],
-                                                   "parameters": [{"name": "p", "value": "visible"},
-                                                                  {"name": "AdminPassword", "value": PASSWORD}]}))
+    emu.done(
+        _post(
+            emu,
+            ids["vm"],
+            "runCommand",
+            {
+                "commandId": "RunPowerShellScript",
+                "script": ["x"],
+                "parameters": [
+                    {"name": "p", "value": "visible"},
+                    {"name": "AdminPassword", "value": PASSWORD},
+                ],
+            },
+        )
+    )
     with emu.arm.lock:
         emu.arm.save()
     log = json.dumps(emu.arm.request_log)

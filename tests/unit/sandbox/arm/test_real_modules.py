@@ -26,8 +26,10 @@ PASSWORD = "Flow-Canary-Pa55word-9!"
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.skipif(not real_guest_host_available() or not BOOTSTRAP.exists(),
-                    reason="the run command step needs the Windows side and its bootstrap script")
+@pytest.mark.skipif(
+    not real_guest_host_available() or not BOOTSTRAP.exists(),
+    reason="the run command step needs the Windows side and its bootstrap script",
+)
 def test_real_modules_build_and_tear_down(tmp_path: Path) -> None:
     with Sandbox(tmp_path / "state") as sb:
         env = {
@@ -55,9 +57,16 @@ def test_real_modules_build_and_tear_down(tmp_path: Path) -> None:
         assert state["resources"] == {}, list(state["resources"])
         log = sb.requests()
         seen = {(e["method"], e["path"].rsplit("/", 1)[-1]) for e in log}
-        for expected in [("PUT", "vm-flow"), ("POST", "runCommand"), ("POST", "powerOff"),
-                         ("POST", "deallocate"), ("POST", "generalize"), ("PUT", "2026.1127.2130"),
-                         ("DELETE", "vm-flow"), ("DELETE", "gal_avd_flow")]:
+        for expected in [
+            ("PUT", "vm-flow"),
+            ("POST", "runCommand"),
+            ("POST", "powerOff"),
+            ("POST", "deallocate"),
+            ("POST", "generalize"),
+            ("PUT", "2026.1127.2130"),
+            ("DELETE", "vm-flow"),
+            ("DELETE", "gal_avd_flow"),
+        ]:
             assert expected in seen, expected
         # The admin password went to the guest, never to the log, the output or the disk.
         assert PASSWORD not in str(log)

@@ -14,22 +14,33 @@ COMPUTE = "2024-07-01"
 
 
 def test_unknown_route_is_501_and_recorded(emu: Emu) -> None:
-    r = emu.call("GET", f"/subscriptions/{emu.sub}/providers/Microsoft.Storage/storageAccounts", api="2023-01-01")
+    r = emu.call(
+        "GET", f"/subscriptions/{emu.sub}/providers/Microsoft.Storage/storageAccounts", api="2023-01-01"
+    )
     assert r.status == 501
     assert r.body["error"]["code"] == "SandboxNotModelled"
     assert "Microsoft.Storage/storageAccounts" in r.body["error"]["message"]
     r = emu.call("GET", "/totally/unknown")
     assert r.status == 501
     paths = [u["path"] for u in emu.arm.unmodelled]
-    assert paths == [f"/subscriptions/{emu.sub}/providers/Microsoft.Storage/storageAccounts", "/totally/unknown"]
+    assert paths == [
+        f"/subscriptions/{emu.sub}/providers/Microsoft.Storage/storageAccounts",
+        "/totally/unknown",
+    ]
 
 
 @pytest.mark.parametrize(
     ("path", "api"),
     [
         ("/subscriptions/{sub}/resourcegroups/rg1", "2021-04-01"),
-        ("/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v", "2023-09-01"),
-        ("/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/v", "2023-03-01"),
+        (
+            "/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.Network/virtualNetworks/v",
+            "2023-09-01",
+        ),
+        (
+            "/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/v",
+            "2023-03-01",
+        ),
         ("/subscriptions/{sub}/resourceGroups/rg1/providers/Microsoft.Compute/galleries/g", "2021-10-01"),
     ],
 )
@@ -55,15 +66,20 @@ def test_missing_api_version(emu: Emu) -> None:
 
 
 def test_wrong_subscription(emu: Emu) -> None:
-    r = emu.call("GET", "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/x", api="2022-09-01")
+    r = emu.call(
+        "GET", "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/x", api="2022-09-01"
+    )
     assert r.status == 404
     assert r.body["error"]["code"] == "SubscriptionNotFound"
 
 
 @pytest.mark.parametrize(
     ("token", "code"),
-    [(None, "AuthenticationFailed"), ("Bearer not-a-token", "InvalidAuthenticationToken"),
-     ("Basic abc", "AuthenticationFailed")],
+    [
+        (None, "AuthenticationFailed"),
+        ("Bearer not-a-token", "InvalidAuthenticationToken"),
+        ("Basic abc", "AuthenticationFailed"),
+    ],
 )
 def test_arm_needs_an_issued_token(emu: Emu, token: str | None, code: str) -> None:
     r = emu.call("GET", emu.rg(), api="2022-09-01", token=token)
@@ -79,8 +95,12 @@ def test_unknown_property_is_400_with_its_path(emu: Emu) -> None:
     assert r.status == 400
     assert r.body["error"]["code"] == "InvalidRequestContent"
     assert r.body["error"]["target"] == "properties.hardwareProfile.vmSizee"
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p2",
-                 {"location": "westeurope", "properties": {"allocationMethod": "Static"}}, api=NET)
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p2",
+        {"location": "westeurope", "properties": {"allocationMethod": "Static"}},
+        api=NET,
+    )
     assert r.status == 400
     assert r.body["error"]["target"] == "properties.allocationMethod"
 
@@ -102,34 +122,80 @@ def test_readonly_and_known_members_are_accepted(emu: Emu) -> None:
         ({"location": "marsnorth"}, 400, "LocationNotAvailableForResourceType", "location"),
         ({"properties__storageProfile__osDisk__createOption": None}, 400, "InvalidParameter", "createOption"),
         ({"properties__storageProfile__imageReference": None}, 400, "InvalidParameter", "imageReference"),
-        ({"properties__storageProfile__imageReference__sku": "win11-99h9-avd"}, 404, "PlatformImageNotFound",
-         "imageReference"),
-        ({"properties__storageProfile__imageReference__version": "1.2.3"}, 404, "PlatformImageNotFound",
-         "imageReference"),
-        ({"properties__storageProfile__osDisk__managedDisk__storageAccountType": "Fast_LRS"}, 400,
-         "InvalidParameter", "managedDisk.storageAccountType"),
+        (
+            {"properties__storageProfile__imageReference__sku": "win11-99h9-avd"},
+            404,
+            "PlatformImageNotFound",
+            "imageReference",
+        ),
+        (
+            {"properties__storageProfile__imageReference__version": "1.2.3"},
+            404,
+            "PlatformImageNotFound",
+            "imageReference",
+        ),
+        (
+            {"properties__storageProfile__osDisk__managedDisk__storageAccountType": "Fast_LRS"},
+            400,
+            "InvalidParameter",
+            "managedDisk.storageAccountType",
+        ),
         ({"properties__storageProfile__osDisk__diskSizeGB": 64}, 400, "ResizeDiskError", "osDisk.diskSizeGB"),
         ({"properties__licenseType": "Windows_Desktop"}, 400, "InvalidParameter", "licenseType"),
-        ({"properties__securityProfile__securityType": "Secure"}, 400, "InvalidParameter",
-         "securityProfile.securityType"),
-        ({"properties__securityProfile__uefiSettings": None}, 400, "InvalidParameter",
-         "securityProfile.uefiSettings"),
-        ({"properties__securityProfile__securityType": None}, 400, "InvalidParameter",
-         "securityProfile.uefiSettings"),
-        ({"properties__storageProfile__imageReference__offer": "windows-10",
-          "properties__storageProfile__imageReference__sku": "win10-22h2-avd"}, 400, "BadRequest",
-         "securityProfile.securityType"),
+        (
+            {"properties__securityProfile__securityType": "Secure"},
+            400,
+            "InvalidParameter",
+            "securityProfile.securityType",
+        ),
+        (
+            {"properties__securityProfile__uefiSettings": None},
+            400,
+            "InvalidParameter",
+            "securityProfile.uefiSettings",
+        ),
+        (
+            {"properties__securityProfile__securityType": None},
+            400,
+            "InvalidParameter",
+            "securityProfile.uefiSettings",
+        ),
+        (
+            {
+                "properties__storageProfile__imageReference__offer": "windows-10",
+                "properties__storageProfile__imageReference__sku": "win10-22h2-avd",
+            },
+            400,
+            "BadRequest",
+            "securityProfile.securityType",
+        ),
         ({"properties__osProfile__adminPassword": None}, 400, "InvalidParameter", "adminPassword"),
         ({"properties__osProfile__adminPassword": "Short1!"}, 400, "InvalidParameter", "adminPassword"),
-        ({"properties__osProfile__adminPassword": "alllowercaseletters"}, 400, "InvalidParameter", "adminPassword"),
+        (
+            {"properties__osProfile__adminPassword": "alllowercaseletters"},
+            400,
+            "InvalidParameter",
+            "adminPassword",
+        ),
         ({"properties__osProfile__adminPassword": "P@ssword123"}, 400, "InvalidParameter", "adminPassword"),
         ({"properties__osProfile__adminUsername": "administrator"}, 400, "InvalidParameter", "adminUsername"),
-        ({"properties__osProfile__computerName": "this-name-is-too-long"}, 400, "InvalidParameter", "computerName"),
-        ({"properties__networkProfile__networkInterfaces": []}, 400, "InvalidParameter",
-         "networkProfile.networkInterfaces"),
+        (
+            {"properties__osProfile__computerName": "this-name-is-too-long"},
+            400,
+            "InvalidParameter",
+            "computerName",
+        ),
+        (
+            {"properties__networkProfile__networkInterfaces": []},
+            400,
+            "InvalidParameter",
+            "networkProfile.networkInterfaces",
+        ),
     ],
 )
-def test_vm_body_checks(emu: Emu, override: dict[str, Any], status: int, code: str, target: str | None) -> None:
+def test_vm_body_checks(
+    emu: Emu, override: dict[str, Any], status: int, code: str, target: str | None
+) -> None:
     ids = emu.network()
     r = emu.vm(ids, **override)
     assert r.status == status, r.body
@@ -153,41 +219,63 @@ def test_vm_with_a_missing_nic_is_an_invalid_reference(emu: Emu) -> None:
 def test_nic_referencing_a_missing_subnet(emu: Emu) -> None:
     ids = emu.network()
     ids["subnet"] += "x"
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/networkInterfaces/nic2", nic_body(ids, pip=False),
-                 api=NET)
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Network/networkInterfaces/nic2",
+        nic_body(ids, pip=False),
+        api=NET,
+    )
     assert r.status == 400
     assert r.body["error"]["code"] == "InvalidResourceReference"
 
 
 def test_public_ip_used_by_two_nics(emu: Emu) -> None:
     ids = emu.network()
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/networkInterfaces/nic2", nic_body(ids), api=NET)
+    r = emu.call(
+        "PUT", f"{emu.rg()}/providers/Microsoft.Network/networkInterfaces/nic2", nic_body(ids), api=NET
+    )
     assert r.status == 400
     assert r.body["error"]["code"] == "PublicIPAddressInUse"
 
 
 def test_child_of_a_missing_parent(emu: Emu) -> None:
     emu.put_rg()
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/virtualNetworks/nope/subnets/s",
-                 {"properties": {"addressPrefix": "10.0.0.0/24"}}, api=NET)
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Network/virtualNetworks/nope/subnets/s",
+        {"properties": {"addressPrefix": "10.0.0.0/24"}},
+        api=NET,
+    )
     assert r.status == 404
     assert r.body["error"]["code"] == "ParentResourceNotFound"
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Compute/galleries/nope/images/i", {"location": "westeurope"},
-                 api="2022-03-03")
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Compute/galleries/nope/images/i",
+        {"location": "westeurope"},
+        api="2022-03-03",
+    )
     assert r.body["error"]["code"] == "ParentResourceNotFound"
 
 
 def test_resource_in_a_missing_group(emu: Emu) -> None:
-    r = emu.call("PUT", f"{emu.rg('nope')}/providers/Microsoft.Network/publicIPAddresses/p",
-                 {"location": "westeurope"}, api=NET)
+    r = emu.call(
+        "PUT",
+        f"{emu.rg('nope')}/providers/Microsoft.Network/publicIPAddresses/p",
+        {"location": "westeurope"},
+        api=NET,
+    )
     assert r.status == 404
     assert r.body["error"]["code"] == "ResourceGroupNotFound"
 
 
 @pytest.mark.parametrize(
     ("prefix", "code"),
-    [("10.251.0.0/26", "NetcfgSubnetRangeOutsideVnet"), ("10.250.0.32/27", "NetcfgSubnetRangesOverlap"),
-     ("10.250.0.1/26", "InvalidCIDRNotation"), ("banana", "InvalidAddressPrefixFormat")],
+    [
+        ("10.251.0.0/26", "NetcfgSubnetRangeOutsideVnet"),
+        ("10.250.0.32/27", "NetcfgSubnetRangesOverlap"),
+        ("10.250.0.1/26", "InvalidCIDRNotation"),
+        ("banana", "InvalidAddressPrefixFormat"),
+    ],
 )
 def test_subnet_prefix_checks(emu: Emu, prefix: str, code: str) -> None:
     ids = emu.network()
@@ -214,8 +302,12 @@ def test_security_rule_checks(emu: Emu, rule: dict[str, Any], code: str) -> None
             r1["properties"].pop(k)
         else:
             r1["properties"][k] = v
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/networkSecurityGroups/n",
-                 {"location": "westeurope", "properties": {"securityRules": [r1]}}, api=NET)
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Network/networkSecurityGroups/n",
+        {"location": "westeurope", "properties": {"securityRules": [r1]}},
+        api=NET,
+    )
     assert r.status == 400
     assert r.body["error"]["code"] == code
 
@@ -224,16 +316,27 @@ def test_security_rules_with_the_same_priority_conflict(emu: Emu) -> None:
     emu.put_rg()
     rules = [winrm_rule(), winrm_rule(source="127.0.0.2")]
     rules[1]["name"] = "other"
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/networkSecurityGroups/n",
-                 {"location": "westeurope", "properties": {"securityRules": rules}}, api=NET)
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Network/networkSecurityGroups/n",
+        {"location": "westeurope", "properties": {"securityRules": rules}},
+        api=NET,
+    )
     assert r.body["error"]["code"] == "SecurityRuleConflict"
 
 
 def test_standard_public_ip_must_be_static(emu: Emu) -> None:
     emu.put_rg()
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p",
-                 {"location": "westeurope", "sku": {"name": "Standard"},
-                  "properties": {"publicIPAllocationMethod": "Dynamic"}}, api=NET)
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p",
+        {
+            "location": "westeurope",
+            "sku": {"name": "Standard"},
+            "properties": {"publicIPAllocationMethod": "Dynamic"},
+        },
+        api=NET,
+    )
     assert r.status == 400
     assert r.body["error"]["code"] == "StandardSkuPublicIPAddressMustBeStatic"
 
@@ -293,9 +396,15 @@ def test_gallery_with_images_cannot_be_deleted(emu: Emu) -> None:
     emu.put_rg()
     g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
     emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
-    img = {"location": "westeurope", "properties": {"osType": "Windows", "osState": "Generalized",
-                                                     "hyperVGeneration": "V2",
-                                                     "identifier": {"publisher": "p", "offer": "o", "sku": "s"}}}
+    img = {
+        "location": "westeurope",
+        "properties": {
+            "osType": "Windows",
+            "osState": "Generalized",
+            "hyperVGeneration": "V2",
+            "identifier": {"publisher": "p", "offer": "o", "sku": "s"},
+        },
+    }
     emu.done(emu.call("PUT", g + "/images/img1", img, api="2022-03-03"))
     r = _delete(emu, g, "2019-07-01")
     assert r.status == 409
@@ -310,8 +419,10 @@ def test_gallery_with_images_cannot_be_deleted(emu: Emu) -> None:
     [
         ({"osType": None}, "InvalidParameter"),
         ({"osState": "Frozen"}, "InvalidParameter"),
-        ({"hyperVGeneration": "V1", "features": [{"name": "SecurityType", "value": "TrustedLaunch"}]},
-         "InvalidParameter"),
+        (
+            {"hyperVGeneration": "V1", "features": [{"name": "SecurityType", "value": "TrustedLaunch"}]},
+            "InvalidParameter",
+        ),
         ({"identifier": {"publisher": "p", "offer": "o"}}, "InvalidParameter"),
     ],
 )
@@ -319,8 +430,12 @@ def test_gallery_image_checks(emu: Emu, props: dict[str, Any], code: str) -> Non
     emu.put_rg()
     g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
     emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
-    base = {"osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
-            "identifier": {"publisher": "p", "offer": "o", "sku": "s"}}
+    base = {
+        "osType": "Windows",
+        "osState": "Generalized",
+        "hyperVGeneration": "V2",
+        "identifier": {"publisher": "p", "offer": "o", "sku": "s"},
+    }
     for k, v in props.items():
         if v is None:
             base.pop(k)
@@ -334,7 +449,11 @@ def test_gallery_image_checks(emu: Emu, props: dict[str, Any], code: str) -> Non
 @pytest.mark.parametrize("name", ["_gal", "gal.", "gal-1", "g" * 81])
 def test_gallery_name_rules(emu: Emu, name: str) -> None:
     emu.put_rg()
-    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Compute/galleries/{name}", {"location": "westeurope"},
-                 api="2019-07-01")
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Compute/galleries/{name}",
+        {"location": "westeurope"},
+        api="2019-07-01",
+    )
     assert r.status == 400
     assert r.body["error"]["code"] == "InvalidParameter"

@@ -28,23 +28,33 @@ def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 def _token_form(sb: Sandbox, **override: str) -> bytes:
     c = sb.credentials
-    form = {"grant_type": "client_credentials", "client_id": c["client_id"], "client_secret": c["client_secret"],
-            "scope": f"{sb.url}/.default"}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": c["client_id"],
+        "client_secret": c["client_secret"],
+        "scope": f"{sb.url}/.default",
+    }
     form.update(override)
     return urllib.parse.urlencode(form).encode()
 
 
-def _token(sb: Sandbox, tenant: str | None = None, **override: str):  # noqa: ANN202
-    return sb.request("POST", f"/{tenant or sb.credentials['tenant_id']}/oauth2/v2.0/token", raw=_token_form(
-        sb, **override), headers={"Content-Type": "application/x-www-form-urlencoded"}, auth=False)
+def _token(sb: Sandbox, tenant: str | None = None, **override: str):
+    return sb.request(
+        "POST",
+        f"/{tenant or sb.credentials['tenant_id']}/oauth2/v2.0/token",
+        raw=_token_form(sb, **override),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=False,
+    )
 
 
 def test_tls_certificate_is_issued_by_the_test_ca(sb: Sandbox) -> None:
     ctx = ssl.create_default_context(cafile=str(sb.ca))
     for host in ("127.0.0.1", "localhost"):
-        with socket.create_connection(("127.0.0.1", sb.info["port"]), timeout=5) as raw, ctx.wrap_socket(
-            raw, server_hostname=host
-        ) as tls:
+        with (
+            socket.create_connection(("127.0.0.1", sb.info["port"]), timeout=5) as raw,
+            ctx.wrap_socket(raw, server_hostname=host) as tls,
+        ):
             assert tls.version() in ("TLSv1.2", "TLSv1.3")
 
 
@@ -84,10 +94,22 @@ def test_env_file_and_sandbox_json(sb: Sandbox) -> None:
     env_path = sb.state_dir / "env"
     assert env_path.stat().st_mode & 0o777 == 0o600
     text = env_path.read_text()
-    for key in ("ARM_CLOUD_METADATA_URL", "AZURE_CLOUD_ENVIRONMENT", "AZURE_DISABLE_INSTANCE_DISCOVERY",
-                "AZURE_CONFIG_DIR", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "AZURE_SUBSCRIPTION_ID",
-                "AZURE_CLIENT_ID", "AZURE_SECRET", "AZURE_TENANT", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID",
-                "AZURE_AUTHORITY_HOST", "AVD_SANDBOX_URL"):
+    for key in (
+        "ARM_CLOUD_METADATA_URL",
+        "AZURE_CLOUD_ENVIRONMENT",
+        "AZURE_DISABLE_INSTANCE_DISCOVERY",
+        "AZURE_CONFIG_DIR",
+        "REQUESTS_CA_BUNDLE",
+        "SSL_CERT_FILE",
+        "AZURE_SUBSCRIPTION_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_SECRET",
+        "AZURE_TENANT",
+        "AZURE_CLIENT_SECRET",
+        "AZURE_TENANT_ID",
+        "AZURE_AUTHORITY_HOST",
+        "AVD_SANDBOX_URL",
+    ):
         assert f"export {key}=" in text
     assert sb.env["AVD_SANDBOX_URL"] == f"{sb.url}/_sandbox"
     assert sb.info["url"] == sb.url and sb.info["pid"] == sb.proc.pid  # type: ignore[union-attr]
@@ -95,9 +117,13 @@ def test_env_file_and_sandbox_json(sb: Sandbox) -> None:
 
 def test_unmodelled_is_recorded_and_reset_clears_it(sb: Sandbox) -> None:
     sb.reset()
-    r = sb.request("GET", f"/subscriptions/{sb.subscription_id}/providers/Microsoft.Web/sites?api-version=2023-01-01")
+    r = sb.request(
+        "GET", f"/subscriptions/{sb.subscription_id}/providers/Microsoft.Web/sites?api-version=2023-01-01"
+    )
     assert r.status == 501
-    assert [u["path"] for u in sb.unmodelled()] == [f"/subscriptions/{sb.subscription_id}/providers/Microsoft.Web/sites"]
+    assert [u["path"] for u in sb.unmodelled()] == [
+        f"/subscriptions/{sb.subscription_id}/providers/Microsoft.Web/sites"
+    ]
     sb.reset()
     assert sb.unmodelled() == []
     assert sb.state()["resources"] == {}
@@ -120,11 +146,18 @@ def test_restart_keeps_state_port_and_secrets_off_disk(sb: Sandbox) -> None:
     rg = f"/subscriptions/{sub}/resourceGroups/rg1"
     assert sb.request("PUT", f"{rg}?api-version=2022-09-01", {"location": "westeurope"}).status == 201
     net = f"{rg}/providers/Microsoft.Network"
-    ids = {"vnet": f"{net}/virtualNetworks/v", "nsg": f"{net}/networkSecurityGroups/n",
-           "subnet": f"{net}/virtualNetworks/v/subnets/s", "pip": f"{net}/publicIPAddresses/p",
-           "nic": f"{net}/networkInterfaces/nic"}
+    ids = {
+        "vnet": f"{net}/virtualNetworks/v",
+        "nsg": f"{net}/networkSecurityGroups/n",
+        "subnet": f"{net}/virtualNetworks/v/subnets/s",
+        "pip": f"{net}/publicIPAddresses/p",
+        "nic": f"{net}/networkInterfaces/nic",
+    }
     bodies = [
-        (ids["vnet"], {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/24"]}}}),
+        (
+            ids["vnet"],
+            {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/24"]}}},
+        ),
         (ids["nsg"], {"location": "westeurope", "properties": {"securityRules": [winrm_rule()]}}),
         (ids["subnet"], {"properties": {"addressPrefix": "10.0.0.0/26"}}),
         (ids["pip"], {"location": "westeurope", "sku": {"name": "Standard"}}),
