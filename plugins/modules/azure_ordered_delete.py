@@ -19,7 +19,7 @@ description:
   - Fills gaps of the collection - C(azure.azcollection.azure_rm_resource) has no check mode, does
     not verify, and its long-running-operation wait has no overall bound; the per-type modules need
     one process (about 2 s of SDK import each) per resource.
-  - Authentication is azure.azcollection's (environment, CLI, managed identity, ...): the module
+  - Authentication is the one of azure.azcollection (environment, CLI, managed identity and so on); the module
     builds on its C(AzureRMModuleBase) and C(GenericRestClient).
 author:
   - AVD golden image builders
@@ -118,7 +118,9 @@ from typing import Any  # noqa: E402
 
 try:
     from ansible_collections.azure.azcollection.plugins.module_utils.azure_rm_common import AzureRMModuleBase
-    from ansible_collections.azure.azcollection.plugins.module_utils.azure_rm_common_rest import GenericRestClient
+    from ansible_collections.azure.azcollection.plugins.module_utils.azure_rm_common_rest import (
+        GenericRestClient,
+    )
 except ImportError:  # pragma: no cover - reported by AzureRMModuleBase's own import check
     AzureRMModuleBase = object  # type: ignore[assignment,misc]
 
@@ -180,7 +182,9 @@ class AzureOrderedDelete(AzureRMModuleBase):  # type: ignore[misc,valid-type]
         if self.results["not_removed"]:
             self.fail(
                 msg="could not remove: "
-                + "; ".join(f"{r['id']}: {r['error']}" for r in results if r["id"] in self.results["not_removed"]),
+                + "; ".join(
+                    f"{r['id']}: {r['error']}" for r in results if r["id"] in self.results["not_removed"]
+                ),
                 **{k: v for k, v in self.results.items() if k != "changed"},
             )
         return self.results
