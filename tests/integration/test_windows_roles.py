@@ -1,0 +1,213 @@
+"""The Windows roles against simulated build VMs.
+
+- The Molecule scenario of avd.golden.windows_config (create with the product's provision and
+  connect roles in a sandbox, converge, idempotence, verify, destroy with the product's teardown).
+- Cheaper, role-level checks on one simulated VM reached over the real pinned WinRM HTTPS
+  connection (the WinRM double's harness, without ARM): check mode changes nothing, a second run
+  changes nothing, and the sysprep preflight fixes or names each blocker.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.testing import Sandbox
+from tests.integration.guest_observer import REPO, GuestObserver, build_resources, playbook_env
+from tests.unit.sandbox.windows.selftest_support import BuildVm, PlayResult
+
+pytestmark = pytest.mark.integration
+
+PLAYS = Path(__file__).resolve().parent / "windows_roles"
+POLICY_KEY = r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
+GENERALIZED = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+PRE = "preflight |"
+
+
+def _admin_password() -> str:
+    """A per-run password meeting Azure's complexity rules (and the provision role's checks)."""
+    return "Mo1!" + secrets.token_urlsafe(24).replace("-", "x").replace("_", "y")
+
+
+@pytest.fixture
+def vm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BuildVm]:
+    monkeypatch.setenv("ANSIBLE_COLLECTIONS_PATH", str(REPO / "collections"))
+    build_vm = BuildVm(tmp_path)
+    try:
+        yield build_vm
+    finally:
+        build_vm.close()
+    assert build_vm.unmodelled() == []
+
+
+def _dump(vm: BuildVm) -> dict[str, Any]:
+    with vm.host.lock:
+        return vm.host.dump()[vm.name]
+
+
+def _policy(dump: dict[str, Any]) -> Any:
+    for path, values in dump["registry"]["HKLM"].items():
+        if path.lower() == POLICY_KEY.lower():
+            return values.get("fEnableTimeZoneRedirection")
+    return None
+
+
+def _play(vm: BuildVm, name: str, *args: str) -> PlayResult:
+    return vm.play(str(PLAYS / name), *args)
+
+
+def _task(run: PlayResult, name: str) -> dict[str, Any]:
+    """The last result of the role task named ``name`` (the callback prefixes the role name)."""
+    found = None
+    for play in run.data["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"].split(" : ", 1)[-1] == name:
+                found = task["hosts"]["buildvm"]
+    assert found is not None, f"task {name!r} did not run: {run.explain()}"
+    return found
+
+
+# --- windows_config ------------------------------------------------------------------------------
+def test_windows_config_check_mode_then_apply_then_no_change(vm: BuildVm) -> None:
+    before = _dump(vm)
+    assert before["time_zone"] != "W. Europe Standard Time"
+
+    check = _play(vm, "config.yml", "--check", "--diff")
+    assert check.rc == 0, check.explain()
+    assert check.stats["changed"] >= 2, "check mode must report the changes it would make"
+    unchanged = _dump(vm)
+    assert unchanged["time_zone"] == before["time_zone"]
+    assert _policy(unchanged) is None
+    assert unchanged["boot_time_filetime"] == before["boot_time_filetime"], "check mode rebooted"
+
+    first = _play(vm, "config.yml")
+    assert first.rc == 0, first.explain()
+    after = _dump(vm)
+    assert after["time_zone"] == "W. Europe Standard Time"
+    assert _policy(after) == ["REG_DWORD", 1]
+    assert after["boot_time_filetime"] != before["boot_time_filetime"], "the policy change did not reboot"
+
+    second = _play(vm, "config.yml")
+    assert second.rc == 0, second.explain()
+    assert second.stats["changed"] == 0, second.explain()
+    assert _dump(vm)["boot_time_filetime"] == after["boot_time_filetime"], "an unchanged run rebooted"
+
+
+# --- windows_sysprep -----------------------------------------------------------------------------
+def test_windows_sysprep_check_mode_runs_only_the_preflight(vm: BuildVm, tmp_path: Path) -> None:
+    vm.fault("user_appx", package="Microsoft.Copilot")
+    run = _play(vm, "sysprep.yml", "--check", "-e", f"artifacts_dir={tmp_path / 'artifacts'}")
+    assert run.rc == 0, run.explain()
+    removal = _task(run, "preflight | Remove AppX packages installed for a user but not provisioned")
+    assert removal["changed"], removal
+    dump = _dump(vm)
+    assert dump["appx_not_provisioned"], "check mode removed the package"
+    assert dump["image_state"] == "IMAGE_STATE_COMPLETE"
+    assert dump["listener"] is not None
+
+
+@pytest.mark.parametrize(
+    ("faults", "fixed_by"),
+    [
+        (
+            [{"kind": "user_appx"}],
+            "preflight | Remove AppX packages installed for a user but not provisioned",
+        ),
+        (
+            [{"kind": "pending_reboot", "reason": "windows_update"}],
+            "preflight | Reboot because a reboot is pending",
+        ),
+        ([{"kind": "bitlocker_on"}], "preflight | Start decrypting the OS volume"),
+    ],
+)
+def test_windows_sysprep_fixes_the_blocker_then_generalizes(
+    vm: BuildVm, tmp_path: Path, faults: list[dict[str, Any]], fixed_by: str
+) -> None:
+    for fault in faults:
+        vm.fault(**fault)
+    run = _play(vm, "sysprep.yml", "-e", f"artifacts_dir={tmp_path / 'artifacts'}")
+    assert run.rc == 0, run.explain()
+    assert _task(run, fixed_by)["changed"], run.explain()
+    dump = _dump(vm)
+    assert dump["image_state"] == GENERALIZED
+    assert dump["appx_not_provisioned"] == []
+    assert dump["pending_reboot"] == []
+    assert dump["bitlocker"]["C:"]["volume_status"] == "FullyDecrypted"
+    # Stop-BuildVm.ps1 removed the build's access before the shutdown.
+    assert dump["listener"] is None
+    assert not [
+        c for c in dump["certificates"].values() if c["friendly_name"].startswith("avd-golden-winrm ")
+    ]
+    assert "avd-golden-winrm-https" not in dump["firewall_rules"]
+
+
+def test_windows_sysprep_names_the_user_appx_when_it_may_not_remove_it(vm: BuildVm, tmp_path: Path) -> None:
+    vm.fault("user_appx", package="Microsoft.Copilot")
+    blocked = [full for _user, full in _dump(vm)["appx_not_provisioned"]]
+    run = _play(
+        vm,
+        "sysprep.yml",
+        "-e",
+        f"artifacts_dir={tmp_path / 'artifacts'}",
+        "-e",
+        '{"windows_sysprep_remove_user_appx": false}',
+    )
+    assert run.rc != 0
+    message = _task(run, "preflight | Fail on what blocks sysprep")["msg"]
+    assert blocked and all(full in message for full in blocked), message
+    assert _dump(vm)["image_state"] == "IMAGE_STATE_COMPLETE"
+
+
+def test_windows_sysprep_failure_fetches_the_logs_and_names_the_error(vm: BuildVm, tmp_path: Path) -> None:
+    vm.fault("sysprep_fail")
+    artifacts = tmp_path / "artifacts"
+    run = _play(
+        vm, "sysprep.yml", "-e", f"artifacts_dir={artifacts}", "-e", "windows_sysprep_image_state_timeout=3"
+    )
+    assert run.rc != 0
+    message = _task(run, "sysprep | Fail naming the cause")["msg"]
+    setuperr = (artifacts / "sysprep" / "setuperr.log").read_text()
+    error_line = next(line for line in setuperr.splitlines() if ", Error" in line)
+    assert error_line.strip() in message
+    assert (artifacts / "sysprep" / "setupact.log").is_file()
+    assert _dump(vm)["image_state"] == "IMAGE_STATE_COMPLETE"
+
+
+# --- Molecule ------------------------------------------------------------------------------------
+def test_molecule_scenario_of_windows_config() -> None:
+    with Sandbox() as sandbox:
+        env = playbook_env(sandbox)
+        env["AVD_MOLECULE_ADMIN_PASSWORD"] = _admin_password()
+        env.pop("MOLECULE_EPHEMERAL_DIRECTORY", None)
+        with GuestObserver(sandbox) as observer:
+            proc = subprocess.run(
+                ["molecule", "test"],
+                cwd=REPO / "roles" / "windows_config",
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=1200,
+                check=False,
+            )
+        output = proc.stdout + proc.stderr
+        assert proc.returncode == 0, output[-8000:]
+        assert "idempotence" in output.lower()
+        assert env["AVD_MOLECULE_ADMIN_PASSWORD"] not in output
+        # What converge did, seen from the sandbox rather than through WinRM.
+        assert len(observer.last) == 1, sorted(observer.last)
+        guest = next(iter(observer.last.values()))
+        assert guest["time_zone"] == "W. Europe Standard Time"
+        assert _policy(guest) == ["REG_DWORD", 1]
+        # destroy ran the product's teardown: nothing of the build is left.
+        state = sandbox.state()
+        leftovers = [rid for rid in state.get("resources", {}) if "rg-avdbuild-" in rid]
+        assert leftovers == [], leftovers
+        assert build_resources(state, "avd-molecule") == []
+        assert sandbox.unmodelled() == []
+        assert os.environ.get("AVD_MOLECULE_ADMIN_PASSWORD") is None
