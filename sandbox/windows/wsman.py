@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import ssl
+import struct
 import tempfile
 import threading
 import uuid
@@ -452,6 +453,9 @@ class Listener:
         served = conn
         try:
             if self.closing or not self.vm.connection_allowed(peer[0], self.port):
+                # Reset at once (an NSG drops the SYN; the client then times out - we spare tests the
+                # wait but still let nothing through, not even the TLS handshake).
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 conn.close()
                 return
             conn.settimeout(IDLE_TIMEOUT_S)
