@@ -85,3 +85,12 @@ def test_win_copy_transfer_is_idempotent_and_fetch_returns_it(build_vm: BuildVm,
         assert build_vm.guest.read_file(r"C:\Temp\selftest\payload.bin") == payload
     assert fetched.read_bytes() == payload
     assert build_vm.unmodelled() == []
+
+
+def test_become_runas_system_runs_the_module(build_vm: BuildVm):
+    # become_wrapper.ps1 precedes module_wrapper.ps1 in the exec manifest; the guest does not
+    # model user contexts, so the module runs as usual (and nothing is reported as unmodelled).
+    result = build_vm.play("become.yml")
+    assert result.rc == 0, result.explain()
+    assert result.task("Ping as SYSTEM")["ping"] == "pong"
+    assert build_vm.unmodelled() == []
