@@ -139,6 +139,10 @@ class BuildVm:
 
     def play(self, playbook: str, *args: str, timeout: float = 240, **inventory: Any) -> PlayResult:
         """Run one of selftest_playbooks/*.yml; results come from the ansible.posix.json callback."""
+        return self.start(playbook, *args, **inventory).wait(timeout)
+
+    def start(self, playbook: str, *args: str, **inventory: Any) -> RunningPlay:
+        """Start a playbook in the background (to inject faults while it runs)."""
         env = dict(
             os.environ,
             ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
@@ -148,17 +152,34 @@ class BuildVm:
             ANSIBLE_CONFIG=str(self._empty_config()),
             ANSIBLE_NOCOLOR="1",
         )
-        started = time.monotonic()
-        proc = subprocess.run(
-            [str(ANSIBLE_PLAYBOOK), "-i", str(self.inventory(**inventory)), str(PLAYBOOKS / playbook), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=self.tmp,
-            check=False,
+        command = [
+            str(ANSIBLE_PLAYBOOK),
+            "-i",
+            str(self.inventory(**inventory)),
+            str(PLAYBOOKS / playbook),
+            *args,
+        ]
+        proc = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=self.tmp
         )
-        return PlayResult(proc, time.monotonic() - started)
+        return RunningPlay(proc, time.monotonic())
+
+
+class RunningPlay:
+    """A playbook started with BuildVm.start()."""
+
+    def __init__(self, proc: subprocess.Popen[str], started: float) -> None:
+        self.proc = proc
+        self.started = started
+
+    def wait(self, timeout: float = 240) -> PlayResult:
+        try:
+            stdout, stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            stdout, stderr = self.proc.communicate()
+        done = subprocess.CompletedProcess(self.proc.args, self.proc.returncode, stdout, stderr)
+        return PlayResult(done, time.monotonic() - self.started)
 
 
 class PlayResult:

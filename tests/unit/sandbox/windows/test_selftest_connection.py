@@ -102,3 +102,22 @@ def test_operation_timeouts_are_retried_by_the_client(build_vm: BuildVm):
     assert result.rc == 0, result.explain()
     assert result.task("Set fSelftestFault")["changed"] is True
     assert build_vm.host.vms[build_vm.vm_id].faults.remaining("operation_timeout") == 0
+
+
+def test_connections_dropped_while_win_reboot_polls_are_survived(build_vm: BuildVm):
+    # As in a real reboot that is slow to settle: once the guest is down, the next two Receive
+    # answers after it comes back are lost (win_reboot's boot-time polls), and the play goes on.
+    build_vm.fault("slow_reboot", seconds=3)
+    running = build_vm.start("reboot.yml")
+    vm = build_vm.host.vms[build_vm.vm_id]
+    deadline = time.monotonic() + 120
+    while not vm.rebooting:
+        assert running.proc.poll() is None, running.wait().explain()
+        assert time.monotonic() < deadline, "the reboot never started"
+        time.sleep(0.05)
+    build_vm.fault("drop_connection", count=2)
+    result = running.wait()
+    assert result.rc == 0, result.explain()
+    assert result.task("Reboot")["rebooted"] is True
+    assert vm.faults.remaining("drop_connection") == 0  # both drops were hit and survived
+    assert result.task("Ping after the reboot")["ping"] == "pong"
