@@ -173,8 +173,14 @@ class Arm:
         self.authority.tokens = doc.get("token_digests", {})
         log_path = self.world.state_dir / REQUEST_LOG_FILE
         if log_path.exists():
+            entries = []
             with log_path.open(encoding="utf-8") as fh:
-                self.request_log = [json.loads(line) for line in fh if line.strip()][-MAX_LOG:]
+                for line in fh:
+                    try:
+                        entries.append(json.loads(line))
+                    except ValueError:
+                        continue  # a line cut short by a crash: the log is informative, not state
+            self.request_log = entries[-MAX_LOG:]
 
     def save(self) -> None:
         """Write the state atomically (no secrets: passwords are never stored)."""
