@@ -330,8 +330,9 @@ class Arm:
                 continue
             for ipc in nic["properties"].get("ipConfigurations", []):
                 pip = self.get((ipc["properties"].get("publicIPAddress") or {}).get("id"))
-                if pip and pip["properties"].get("ipAddress"):
-                    return pip["properties"]["ipAddress"]
+                address = self.internal.get(pip["id"].lower(), {}).get("address") if pip else None
+                if address:
+                    return address
         return None
 
     def notify_address(self, vm_lid: str | None) -> None:

@@ -640,3 +640,46 @@ def test_security_rule_child_route(emu: Emu) -> None:
     assert r.body["error"]["code"] == "SecurityRuleConflict"
     emu.done(emu.call("DELETE", ids["nsg"] + "/securityRules/extra", api=NET))
     assert emu.call("GET", ids["nsg"] + "/securityRules/extra", api=NET).status == 404
+
+
+def test_pool_skips_addresses_that_cannot_be_bound(emu_factory: Any) -> None:
+    import socket
+
+    emu = emu_factory(vm_address_pool="127.88.9.0/24")
+    emu.arm.probe_bind = True
+    busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        busy.bind(("127.88.9.2", 5986))
+        busy.listen(1)
+        emu.put_rg()
+        rid = f"{emu.rg()}/providers/Microsoft.Network/publicIPAddresses/p1"
+        r = emu.call("PUT", rid, {"location": "westeurope", "sku": {"name": "Standard"}}, api=NET)
+        assert r.body["properties"]["ipAddress"] == "127.88.9.3"
+    finally:
+        busy.close()
+
+
+def test_dynamic_public_ip_has_an_address_only_while_allocated(emu: Emu) -> None:
+    ids = emu.network()
+    emu.done(
+        emu.call(
+            "PUT",
+            ids["pip"] + "dyn",
+            {
+                "location": "westeurope",
+                "sku": {"name": "Basic"},
+                "properties": {"publicIPAllocationMethod": "Dynamic"},
+            },
+            api=NET,
+        )
+    )
+    assert "ipAddress" not in emu.call("GET", ids["pip"] + "dyn", api=NET).body["properties"]
+    nic = emu.call("GET", ids["nic"], api=NET).body
+    nic["properties"]["ipConfigurations"][0]["properties"]["publicIPAddress"] = {"id": ids["pip"] + "dyn"}
+    emu.done(emu.call("PUT", ids["nic"], nic, api=NET))
+    emu.vm(ids)
+    address = emu.call("GET", ids["pip"] + "dyn", api=NET).body["properties"]["ipAddress"]
+    assert emu.guest.addresses[ids["vm"].lower()] == address
+    emu.done(_post(emu, ids["vm"], "deallocate"))
+    assert "ipAddress" not in emu.call("GET", ids["pip"] + "dyn", api=NET).body["properties"]
+    assert emu.guest.addresses[ids["vm"].lower()] is None
