@@ -640,6 +640,15 @@ class Arm:
                 self._save_quietly()
             self.log(req, exc.status, exc)
             return _error_response(exc)
+        except Exception as exc:  # a sandbox bug: answer loudly, keep a trace, make tests fail
+            import traceback
+
+            traceback.print_exc()
+            message = f"sandbox internal error ({type(exc).__name__}: {exc}); see sandbox.log"
+            err = ArmError(500, "SandboxInternalError", message)
+            self.record_unmodelled(req, message)
+            self.log(req, err.status, err)
+            return _error_response(err)
 
     def _save_quietly(self) -> None:
         self.save()

@@ -457,3 +457,15 @@ def test_gallery_name_rules(emu: Emu, name: str) -> None:
     )
     assert r.status == 400
     assert r.body["error"]["code"] == "InvalidParameter"
+
+
+def test_a_sandbox_bug_answers_500_and_is_recorded(emu: Emu, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox.arm import types_resources
+
+    def boom(*args: Any) -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr(types_resources, "resource_group", boom)
+    r = emu.call("GET", emu.rg(), api="2022-09-01")
+    assert (r.status, r.body["error"]["code"]) == (500, "SandboxInternalError")
+    assert "KeyError" in emu.arm.unmodelled[-1]["message"]
