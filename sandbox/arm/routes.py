@@ -43,6 +43,8 @@ def dispatch(arm: Arm, req: Request) -> Response:
         return arm.op_status(req, segs[3], "location")
     if rest[:1] == ["providers"] and len(rest) >= 5 and rest[2] == "locations":
         return types_resources.location_route(arm, req, segs[3], segs[5], rest[4:], segs[6:])
+    if rest[:1] == ["providers"] and len(rest) == 2 and req.method == "GET":
+        return provider_document(arm, req, segs[3])
     if rest[:1] == ["providers"] and len(rest) == 3:
         return list_type(arm, req, None, segs[3] + "/" + segs[4])
     if rest == ["resourcegroups"]:
@@ -270,3 +272,32 @@ def action(arm: Arm, req: Request, spec: TypeSpec, rid: str, name: str) -> Respo
     if existing is None:
         raise _not_found(spec, rid)
     return fn(arm, req, existing)
+
+
+def provider_document(arm: Arm, req: Request, namespace: str) -> Response:
+    """GET /subscriptions/{sub}/providers/{ns}: the resource types and api-versions the sandbox
+    models (azure_rm_resource asks this when a task gives no api_version and takes the first)."""
+    from sandbox.arm.catalog import LOCATIONS
+    from sandbox.arm.core import Response
+
+    if req.api_version not in ("2015-01-01", "2021-04-01", "2022-09-01"):
+        raise Unmodelled(f"api-version '{req.api_version}' of the providers API is not modelled")
+    types = [s for s in arm.types.values() if s.provider.lower() == namespace.lower()]
+    if not types:
+        raise Unmodelled(f"resource provider {namespace} is not modelled")
+    return Response(
+        200,
+        {
+            "id": f"/subscriptions/{arm.sub}/providers/{types[0].provider}",
+            "namespace": types[0].provider,
+            "registrationState": "Registered",
+            "resourceTypes": [
+                {
+                    "resourceType": s.type_name.split("/", 1)[1],
+                    "locations": list(LOCATIONS.values()),
+                    "apiVersions": sorted(s.api_versions, reverse=True),
+                }
+                for s in types
+            ],
+        },
+    )

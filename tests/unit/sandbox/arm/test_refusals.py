@@ -469,3 +469,13 @@ def test_a_sandbox_bug_answers_500_and_is_recorded(emu: Emu, monkeypatch: pytest
     r = emu.call("GET", emu.rg(), api="2022-09-01")
     assert (r.status, r.body["error"]["code"]) == (500, "SandboxInternalError")
     assert "KeyError" in emu.arm.unmodelled[-1]["message"]
+
+
+def test_provider_document_lists_the_modelled_api_versions(emu: Emu) -> None:
+    r = emu.call("GET", f"/subscriptions/{emu.sub}/providers/Microsoft.Compute", api="2015-01-01")
+    assert r.status == 200
+    by_type = {t["resourceType"]: t["apiVersions"] for t in r.body["resourceTypes"]}
+    assert by_type["virtualMachines"] == ["2024-07-01"]
+    assert by_type["galleries/images/versions"] == ["2023-07-03", "2019-03-01"]
+    r = emu.call("GET", f"/subscriptions/{emu.sub}/providers/Microsoft.Sql", api="2015-01-01")
+    assert r.status == 501
