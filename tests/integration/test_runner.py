@@ -47,6 +47,7 @@ def test_build_through_ansible_runner(sandbox: Sandbox, tmp_path: Path) -> None:
     assert "AZURE_SECRET" in envvars and "AZURE_CLIENT_ID" in envvars
     definition = image_definition(tmp_path, version={"strategy": "explicit", "value": "2.3.4"})
     evars = extra_vars(definition, tmp_path / "artifacts", avd_build_admin_password=CANARY_PASSWORD)
+    (tmp_path / "runner").mkdir()
     result = ansible_runner.run(
         private_data_dir=str(tmp_path / "runner"),
         project_dir=str(REPO),
