@@ -80,6 +80,7 @@ def build(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Build:
         definition, tmp / "artifacts", avd_test_repeat=True, avd_build_admin_password=CANARY_PASSWORD
     )
     run = run_azure_side(sandbox, evars, "-vvv")
+    (tmp / "stdout.jsonl").write_text(run.stdout)  # kept for diagnosis with the pytest tmp dir
     assert run.returncode == 0, run.explain()
     return Build(sandbox, tmp, run)
 
@@ -264,6 +265,7 @@ def test_failed_vm_create_names_the_phase_and_tears_down(sandbox: Sandbox, tmp_p
     )
     try:
         run = run_azure_side(sandbox, extra_vars(image_definition(tmp_path), tmp_path / "artifacts"))
+        (tmp_path / "stdout.jsonl").write_text(run.stdout)
     finally:
         sandbox.clear_faults()
     assert run.returncode != 0, run.explain()
@@ -283,3 +285,19 @@ def test_failed_vm_create_names_the_phase_and_tears_down(sandbox: Sandbox, tmp_p
 
 def _build_rg(build: Build) -> str:
     return f"rg-avdbuild-{build.report['build_id']}"
+
+
+def test_check_mode_creates_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.reset()
+    run = run_azure_side(sandbox, extra_vars(image_definition(tmp_path), tmp_path / "artifacts"), "--check")
+    assert run.returncode == 0, run.explain()
+    assert "failed in phase" not in run.stdout
+    assert sandbox.state()["resources"] == {}
+    writes = [
+        r
+        for r in sandbox.requests()
+        if r["method"] in ("PUT", "POST", "PATCH", "DELETE") and r["path"].startswith("/subscriptions/")
+    ]
+    assert writes == []
+    assert sandbox.unmodelled() == []
+    assert not list((tmp_path / "artifacts").glob("*/report.json"))  # check mode writes no files
