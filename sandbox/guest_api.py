@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
-class NotModelled(Exception):  # noqa: N818 - the name says what the sandbox answers
+class NotModelled(Exception):
     """Raised when something the product sends is not simulated. The caller turns it into a loud
     failure (HTTP 501 / a failed module result) that names what is missing; it is never ignored."""
 
