@@ -51,6 +51,10 @@ def _registry_value(dump: dict[str, Any], key: str, name: str) -> Any:
     return None
 
 
+def _phase(report: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(p for p in report["phases"] if p["name"] == name)
+
+
 def _the_guest(observer: GuestObserver) -> tuple[str, dict[str, Any]]:
     assert len(observer.last) == 1, f"expected one build VM, saw {sorted(observer.last)}"
     return next(iter(observer.last.items()))
@@ -123,6 +127,8 @@ def test_user_only_appx_blocks_sysprep_naming_the_package_and_teardown_still_run
         assert full in report["failure"]["message"]
         assert full in run.stdout
     assert "windows_sysprep_remove_user_appx" in report["failure"]["message"]
+    assert _phase(report, "sysprep")["status"] == "failed"
+    assert _phase(report, "capture")["status"] == "skipped"
     # Sysprep never ran, nothing was captured, and teardown removed everything.
     assert guest["image_state"] == "IMAGE_STATE_COMPLETE"
     assert image_versions(sandbox.state()) == {}
@@ -185,6 +191,7 @@ def test_failed_sysprep_is_explained_from_its_logs(sandbox: Sandbox) -> None:
     report = run.report()
     assert report["failure"]["phase"] == "sysprep"
     assert report["failure"]["message"].startswith("Sysprep failed on ")
+    assert _phase(report, "sysprep")["status"] == "failed"
     logs = run.report_path().parent / "sysprep"
     assert (logs / "setupact.log").is_file(), sorted(p.name for p in run.report_path().parent.iterdir())
     # The log line that shows the error is in the message, readable without opening the file.
