@@ -30,9 +30,11 @@ STATE_FILE = "windows-guests.json"
 
 @dataclass
 class RebootTiming:
-    """How long a guest-initiated reboot takes (seconds). ``delay``: shutdown.exe /t, scaled down."""
+    """How long a guest-initiated reboot takes (seconds). ``delay`` is win_reboot's own
+    ``shutdown.exe /t 2``: the shell that ran it stays usable that long, so the client can still
+    close it (a shorter delay made win_reboot fail on a loaded machine with "shell not found")."""
 
-    delay: float = 0.3
+    delay: float = 2.0
     downtime: float = 2.0
 
 

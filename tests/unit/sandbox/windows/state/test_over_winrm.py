@@ -33,7 +33,6 @@ def test_playbook_round_trip(tmp_path):
     address = f"127.{random.randint(100, 250)}.{random.randint(0, 255)}.{random.randint(2, 254)}"  # noqa: S311
     arm = FakeArm()
     host = WindowsGuestHost(_World(), arm)
-    host.reboot_timing.delay = 0.05
     host.reboot_timing.downtime = 1.0
     vm = spec()
     vm_id = vm.vm_id.lower()
