@@ -59,11 +59,13 @@ lint: setup
 	ansible-lint
 	$(PY) -m tests.pscheck
 
+# Unit: plugins, the emulator's and the Windows double's own tests. Integration: everything that
+# runs real playbooks against a sandbox (marked `integration`, wherever the test lives).
 unit: setup
-	pytest -q -n 2 tests/unit
+	pytest -q -n 2 -m "not integration" tests/unit
 
 integration: setup
-	pytest -q tests/integration
+	pytest -q -n 2 -m integration tests
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
