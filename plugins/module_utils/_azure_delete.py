@@ -88,7 +88,9 @@ def wait_for_delete(
         if async_url:
             last = send("GET", async_url, None)
             if last.status >= 400:
-                raise DeleteError(f"polling the delete failed: {_error_text(last)}", last.status in RETRYABLE_STATUS)
+                raise DeleteError(
+                    f"polling the delete failed: {_error_text(last)}", last.status in RETRYABLE_STATUS
+                )
             status = str((last.body or {}).get("status", "")).lower()
             if status in TERMINAL_LRO:
                 if status != "succeeded":
@@ -125,7 +127,9 @@ def delete_one(
     if first.status == 404:
         return {"existed": False, "removed": True}
     if first.status >= 400:
-        raise DeleteError(f"reading the resource failed: {_error_text(first)}", first.status in RETRYABLE_STATUS)
+        raise DeleteError(
+            f"reading the resource failed: {_error_text(first)}", first.status in RETRYABLE_STATUS
+        )
     if check_mode:
         return {"existed": True, "removed": False}
     reply = send("DELETE", resource_id, params)
@@ -139,7 +143,9 @@ def delete_one(
         if check.status == 404:
             return {"existed": True, "removed": True}
         if clock() >= deadline:
-            raise DeleteError(f"the resource still exists after the delete (HTTP {check.status})", retryable=True)
+            raise DeleteError(
+                f"the resource still exists after the delete (HTTP {check.status})", retryable=True
+            )
         sleep(min(poll_interval, max(0.0, deadline - clock())))
 
 
@@ -165,8 +171,14 @@ def delete_in_order(
             result["attempts"] = attempt
             try:
                 outcome = delete_one(
-                    send, rid, api, timeout=timeout, poll_interval=poll_interval, check_mode=check_mode,
-                    clock=clock, sleep=sleep,
+                    send,
+                    rid,
+                    api,
+                    timeout=timeout,
+                    poll_interval=poll_interval,
+                    check_mode=check_mode,
+                    clock=clock,
+                    sleep=sleep,
                 )
             except DeleteError as exc:
                 result["error"] = str(exc)

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "collections"))
 
-from ansible_collections.avd.golden.plugins.module_utils import _azure_delete as d  # noqa: E402
+from ansible_collections.avd.golden.plugins.module_utils import _azure_delete as d
 
 VM = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"
 NIC = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic"
@@ -53,15 +53,24 @@ def run(arm: FakeArm, clock: Clock, ids: list[str], **kw: object) -> list[dict[s
 
 
 def test_deletes_in_the_given_order_and_verifies_each() -> None:
-    arm = FakeArm({
-        ("GET", VM): [d.Reply(200, body={"id": VM}), d.Reply(404)],
-        ("DELETE", VM): [d.Reply(200)],
-        ("GET", NIC): [d.Reply(200, body={"id": NIC}), d.Reply(404)],
-        ("DELETE", NIC): [d.Reply(204)],
-    })
+    arm = FakeArm(
+        {
+            ("GET", VM): [d.Reply(200, body={"id": VM}), d.Reply(404)],
+            ("DELETE", VM): [d.Reply(200)],
+            ("GET", NIC): [d.Reply(200, body={"id": NIC}), d.Reply(404)],
+            ("DELETE", NIC): [d.Reply(204)],
+        }
+    )
     results = run(arm, Clock(), [VM, NIC])
     assert [r["removed"] for r in results] == [True, True]
-    assert arm.calls == [("GET", VM), ("DELETE", VM), ("GET", VM), ("GET", NIC), ("DELETE", NIC), ("GET", NIC)]
+    assert arm.calls == [
+        ("GET", VM),
+        ("DELETE", VM),
+        ("GET", VM),
+        ("GET", NIC),
+        ("DELETE", NIC),
+        ("GET", NIC),
+    ]
 
 
 def test_absent_resource_is_not_deleted_again() -> None:
@@ -72,12 +81,16 @@ def test_absent_resource_is_not_deleted_again() -> None:
 
 
 def test_follows_async_operation_honouring_retry_after_ms() -> None:
-    arm = FakeArm({
-        ("GET", VM): [d.Reply(200, body={}), d.Reply(404)],
-        ("DELETE", VM): [d.Reply(202, {"Azure-AsyncOperation": OP, "Retry-After-Ms": "20"})],
-        ("GET", OP): [d.Reply(200, {"Retry-After-Ms": "30"}, {"status": "InProgress"}),
-                      d.Reply(200, body={"status": "Succeeded"})],
-    })
+    arm = FakeArm(
+        {
+            ("GET", VM): [d.Reply(200, body={}), d.Reply(404)],
+            ("DELETE", VM): [d.Reply(202, {"Azure-AsyncOperation": OP, "Retry-After-Ms": "20"})],
+            ("GET", OP): [
+                d.Reply(200, {"Retry-After-Ms": "30"}, {"status": "InProgress"}),
+                d.Reply(200, body={"status": "Succeeded"}),
+            ],
+        }
+    )
     clock = Clock()
     results = run(arm, clock, [VM])
     assert results[0]["removed"] is True
@@ -85,23 +98,29 @@ def test_follows_async_operation_honouring_retry_after_ms() -> None:
 
 
 def test_location_polling_until_not_202() -> None:
-    arm = FakeArm({
-        ("GET", VM): [d.Reply(200, body={}), d.Reply(404)],
-        ("DELETE", VM): [d.Reply(202, {"Location": OP})],
-        ("GET", OP): [d.Reply(202), d.Reply(202), d.Reply(204)],
-    })
+    arm = FakeArm(
+        {
+            ("GET", VM): [d.Reply(200, body={}), d.Reply(404)],
+            ("DELETE", VM): [d.Reply(202, {"Location": OP})],
+            ("GET", OP): [d.Reply(202), d.Reply(202), d.Reply(204)],
+        }
+    )
     clock = Clock()
     assert run(arm, clock, [VM])[0]["removed"] is True
     assert clock.sleeps == [5, 5, 5]
 
 
 def test_failed_operation_is_retried_then_reported_and_next_resource_still_tried() -> None:
-    arm = FakeArm({
-        ("GET", VM): [d.Reply(200, body={})],
-        ("DELETE", VM): [d.Reply(202, {"Azure-AsyncOperation": OP})],
-        ("GET", OP): [d.Reply(200, body={"status": "Failed", "error": {"code": "InternalError", "message": "boom"}})],
-        ("GET", NIC): [d.Reply(404)],
-    })
+    arm = FakeArm(
+        {
+            ("GET", VM): [d.Reply(200, body={})],
+            ("DELETE", VM): [d.Reply(202, {"Azure-AsyncOperation": OP})],
+            ("GET", OP): [
+                d.Reply(200, body={"status": "Failed", "error": {"code": "InternalError", "message": "boom"}})
+            ],
+            ("GET", NIC): [d.Reply(404)],
+        }
+    )
     results = run(arm, Clock(), [VM, NIC])
     assert results[0]["removed"] is False and results[0]["attempts"] == 3
     assert "InternalError" in results[0]["error"]
@@ -110,10 +129,12 @@ def test_failed_operation_is_retried_then_reported_and_next_resource_still_tried
 
 def test_in_use_conflict_is_retried_after_delay() -> None:
     in_use = d.Reply(409, body={"error": {"code": "NicInUse", "message": "attached"}})
-    arm = FakeArm({
-        ("GET", NIC): [d.Reply(200, body={}), d.Reply(200, body={}), d.Reply(404)],
-        ("DELETE", NIC): [in_use, d.Reply(200)],
-    })
+    arm = FakeArm(
+        {
+            ("GET", NIC): [d.Reply(200, body={}), d.Reply(200, body={}), d.Reply(404)],
+            ("DELETE", NIC): [in_use, d.Reply(200)],
+        }
+    )
     clock = Clock()
     results = run(arm, clock, [NIC])
     assert results[0]["removed"] is True and results[0]["attempts"] == 2
@@ -122,24 +143,33 @@ def test_in_use_conflict_is_retried_after_delay() -> None:
 
 @pytest.mark.parametrize(
     ("status", "code", "attempts"),
-    [(403, "AuthorizationFailed", 1), (400, "InvalidParameter", 1), (429, "TooManyRequests", 3), (503, "Busy", 3)],
+    [
+        (403, "AuthorizationFailed", 1),
+        (400, "InvalidParameter", 1),
+        (429, "TooManyRequests", 3),
+        (503, "Busy", 3),
+    ],
 )
 def test_refusals_are_retried_only_when_retryable(status: int, code: str, attempts: int) -> None:
-    arm = FakeArm({
-        ("GET", VM): [d.Reply(200, body={})],
-        ("DELETE", VM): [d.Reply(status, body={"error": {"code": code, "message": "no"}})],
-    })
+    arm = FakeArm(
+        {
+            ("GET", VM): [d.Reply(200, body={})],
+            ("DELETE", VM): [d.Reply(status, body={"error": {"code": code, "message": "no"}})],
+        }
+    )
     result = run(arm, Clock(), [VM])[0]
     assert result["removed"] is False and result["attempts"] == attempts
     assert code in result["error"]
 
 
 def test_a_delete_that_never_finishes_hits_the_deadline() -> None:
-    arm = FakeArm({
-        ("GET", VM): [d.Reply(200, body={})],
-        ("DELETE", VM): [d.Reply(202, {"Azure-AsyncOperation": OP})],
-        ("GET", OP): [d.Reply(200, body={"status": "InProgress"})],
-    })
+    arm = FakeArm(
+        {
+            ("GET", VM): [d.Reply(200, body={})],
+            ("DELETE", VM): [d.Reply(202, {"Azure-AsyncOperation": OP})],
+            ("GET", OP): [d.Reply(200, body={"status": "InProgress"})],
+        }
+    )
     clock = Clock()
     result = run(arm, clock, [VM], retries=1, timeout=30)[0]
     assert result["removed"] is False and "timeout" in result["error"]

@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "collections"))
 
-from ansible_collections.avd.golden.plugins.modules import azure_ordered_delete as m  # noqa: E402
+from ansible_collections.avd.golden.plugins.modules import azure_ordered_delete as m
 
 VM = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm"
 NIC = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/networkInterfaces/nic"
@@ -40,8 +40,17 @@ class FakeRest:
         self.refuse = refuse
         self.calls: list[tuple[str, str, dict[str, str]]] = []
 
-    def query(self, url: str, method: str, params: dict[str, str], headers: Any, body: Any,
-              expected: list[int], polling_timeout: int, polling_interval: int) -> Response:
+    def query(
+        self,
+        url: str,
+        method: str,
+        params: dict[str, str],
+        headers: Any,
+        body: Any,
+        expected: list[int],
+        polling_timeout: int,
+        polling_interval: int,
+    ) -> Response:
         assert polling_timeout == 0 and 404 in expected and 409 in expected
         self.calls.append((method, url, params))
         if method == "DELETE":
@@ -75,7 +84,10 @@ def make(rest: FakeRest, check_mode: bool = False) -> m.AzureOrderedDelete:
 def params(*ids: str) -> dict[str, Any]:
     return {
         "resources": [{"id": i, "api_version": "2024-07-01"} for i in ids],
-        "timeout": 30, "retries": 2, "delay": 0, "poll_interval": 0,
+        "timeout": 30,
+        "retries": 2,
+        "delay": 0,
+        "poll_interval": 0,
     }
 
 
