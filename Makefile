@@ -49,6 +49,7 @@ sandbox-stop:
 # --- the two entry points -------------------------------------------------------------------
 demo: sandbox
 	source $(SANDBOX)/env && ansible-playbook build-golden.yml
+	@echo "Build report: $$(ls -t artifacts/*/report.json | head -n 1)"
 
 test: setup lint unit integration
 
