@@ -61,12 +61,13 @@ lint: setup
 	$(PY) -m tests.pscheck
 
 # Unit: plugins, the emulator's and the Windows double's own tests. Integration: everything that
-# runs real playbooks against a sandbox (marked `integration`, wherever the test lives).
+# runs real playbooks against a sandbox (marked `integration`, wherever the test lives); a test
+# file stays on one worker so its module-scoped build runs once.
 unit: setup
 	pytest -q -n 2 -m "not integration" tests/unit
 
 integration: setup
-	pytest -q -n 2 -m integration tests
+	pytest -q -n 2 --dist loadfile -m integration tests
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
