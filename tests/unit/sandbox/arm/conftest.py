@@ -238,12 +238,8 @@ def vm_body(ids: dict[str, str], **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def make_emu(state_dir: Path, guest: NullGuestHost | None = None, **kw: Any) -> Emu:
-    world = World(state_dir / "state", pki_dir=state_dir / "pki")
-    guest = guest if guest is not None else NullGuestHost()
-    pool = kw.pop("vm_address_pool", f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.0/24")  # noqa: S311
-    arm = Arm(world, guest, vm_address_pool=pool, probe_bind=False, **kw)
-    world.guests = guest
+def issue_token(arm: Arm) -> str:
+    """A bearer token from the emulator's own token endpoint, for the generated service principal."""
     c = arm.creds
     form = urllib.parse.urlencode(
         {
@@ -264,7 +260,16 @@ def make_emu(state_dir: Path, guest: NullGuestHost | None = None, **kw: Any) -> 
     with arm.lock:
         resp = arm.handle(req)
     assert resp.status == 200, resp
-    return Emu(arm, guest, world, resp.body["access_token"])
+    return resp.body["access_token"]
+
+
+def make_emu(state_dir: Path, guest: NullGuestHost | None = None, **kw: Any) -> Emu:
+    world = World(state_dir / "state", pki_dir=state_dir / "pki")
+    guest = guest if guest is not None else NullGuestHost()
+    pool = kw.pop("vm_address_pool", f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.0/24")  # noqa: S311
+    arm = Arm(world, guest, vm_address_pool=pool, probe_bind=False, **kw)
+    world.guests = guest
+    return Emu(arm, guest, world, issue_token(arm))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import base64
 import json
 import random
 import ssl
-import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +18,9 @@ import pytest
 import requests
 from winrm.protocol import Protocol
 
-from sandbox.arm.core import Arm, Request
+from sandbox.arm.core import Arm
 from sandbox.world import World
-from tests.unit.sandbox.arm.conftest import BASE, PASSWORD, Emu, winrm_rule
+from tests.unit.sandbox.arm.conftest import PASSWORD, Emu, issue_token, winrm_rule
 from tests.unit.sandbox.windows.selftest_support import BOOTSTRAP
 
 pytest.importorskip("sandbox.windows.state")
@@ -38,25 +37,7 @@ def emu(tmp_path: Path) -> Iterator[Emu]:
     host = WindowsGuestHost(world, arm)
     host.reboot_timing.downtime = 0.5
     arm.guests = world.guests = host
-    c = arm.creds
-    form = urllib.parse.urlencode(
-        {
-            "grant_type": "client_credentials",
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "scope": f"{BASE}/.default",
-        }
-    ).encode()
-    req = Request(
-        "POST",
-        f"/{c.tenant_id}/oauth2/v2.0/token",
-        {},
-        {"content-type": "application/x-www-form-urlencoded"},
-        form,
-        BASE,
-    )
-    with arm.lock:
-        token = arm.handle(req).body["access_token"]
+    token = issue_token(arm)
     try:
         yield Emu(arm, host, world, token)  # type: ignore[arg-type] - a real GuestHost in the slot
     finally:
