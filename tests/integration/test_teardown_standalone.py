@@ -99,9 +99,12 @@ def test_standalone_teardown_from_build_id(sandbox: Sandbox, tmp_path: Path) -> 
     assert not [rid for rid in sandbox.state()["resources"] if RG.lower() in rid]
     after = json.loads(path.read_text())
     assert all(r["removed"] for r in after["resources"])
-    # The NSG went before the resource group (dependency order), the missing IP was not an error.
+    # The NSG was gone before the resource group's delete began (dependency order), and the IP
+    # that was never created was not an error. DELETE is idempotent, so the Azure SDK's retry
+    # policy may send one twice when an answer is slow (a loaded machine): order, not count.
     deletes = [r["path"].lower() for r in sandbox.requests() if r["method"] == "DELETE"]
-    assert deletes == [nsg.lower(), rg.lower()]
+    assert list(dict.fromkeys(deletes)) == [nsg.lower(), rg.lower()]
+    assert max(i for i, d in enumerate(deletes) if d == nsg.lower()) < deletes.index(rg.lower())
 
     second = teardown(sandbox, tmp_path)
     assert second.returncode == 0, second.stdout[-4000:]
