@@ -1,4 +1,4 @@
-"""Command line of the sandbox (CONTRACTS.md section 1).
+"""Command line of the sandbox (docs/contracts.md section 1).
 
 python -m sandbox pki   --dir DIR
 python -m sandbox serve --state-dir DIR [--port 0] [--vm-address-pool 127.0.0.0/24]

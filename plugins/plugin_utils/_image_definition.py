@@ -924,7 +924,7 @@ def build_context(
     artifacts_root: str = "artifacts",
     awx_job_id: str | int | None = None,
 ) -> dict[str, Any]:
-    """Return the ``avd_build`` dict (CONTRACTS.md section 3) for a normalised definition.
+    """Return the ``avd_build`` dict (docs/contracts.md section 3) for a normalised definition.
 
     Everything is derived from the build id (its timestamp is the build start), so the same id
     always gives the same context: re-running the validate phase for a build changes nothing.

@@ -1,8 +1,9 @@
 """What the emulator knows about Azure's catalogue: locations, VM sizes, marketplace images.
 
-Marketplace data follows /work/shared/reference/windows-image-facts.md 1.1-1.2 (observed SKUs and
-version strings). Windows 10 version strings are illustrative in the same <build>.<UBR>.<YYMMDD>
-form. Nothing else is invented: an image not listed here answers PlatformImageNotFound.
+Marketplace data follows the SKUs and version strings `az vm image list --publisher
+MicrosoftWindowsDesktop` shows for the windows-10, windows-11 and office-365 offers. Windows 10
+version strings are illustrative in the same <build>.<UBR>.<YYMMDD> form. Nothing else is
+invented: an image not listed here answers PlatformImageNotFound.
 """
 
 from __future__ import annotations

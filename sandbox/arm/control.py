@@ -1,4 +1,4 @@
-"""The control endpoint under /_sandbox/ (CONTRACTS.md section 1). Loopback only, JSON."""
+"""The control endpoint under /_sandbox/ (docs/contracts.md section 1). Loopback only, JSON."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Optional latency model (`serve --latency realistic`): long-running operations take Azure-like
-time, drawn from the lognormal model in /work/shared/reference/azure-timings.md section 3
-(mu = ln(median), sigma = ln(p90/median)/1.2816, plus a small stall tail).
+time, drawn from a lognormal model of published Azure timings (median and p90 per operation, from
+build logs and issue reports): mu = ln(median), sigma = ln(p90/median)/1.2816, plus a small stall
+tail.
 
 Off by default: the sandbox is fast. AVD_SANDBOX_LATENCY_SCALE (default 1.0) multiplies every
 draw, e.g. 0.01 to keep the shape of the timings while running 100x faster. Only ARM operations

@@ -1,4 +1,4 @@
-"""WinRM faults armed on demand through the control endpoint (CONTRACTS.md section 1).
+"""WinRM faults armed on demand through the control endpoint (docs/contracts.md section 1).
 
 ``{"target": "winrm", "vm": "<name>", "kind": <kind>, "count": N}``; the kinds the transport owns:
 

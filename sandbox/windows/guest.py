@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from sandbox.guest_api import RunCommandResult
 
-# Port of the HTTPS listener; fixed because the product's inventory uses it (CONTRACTS.md 6).
+# Port of the HTTPS listener; fixed because the product's inventory uses it (docs/contracts.md section 6).
 WINRM_HTTPS_PORT = 5986
 
 

@@ -3,7 +3,7 @@
 Runs tests/integration/playbooks/azure_side.yml: the real validate, provision, capture, teardown
 and report playbooks. The Windows side (connect, configure, sysprep) is tested elsewhere; here a
 test-only play stands in for the guest's sysprep: it marks the simulated guest generalized
-through the sandbox control endpoint (POST /_sandbox/guests/<vm>/image-state, CONTRACTS.md 1)
+through the sandbox control endpoint (POST /_sandbox/guests/<vm>/image-state, docs/contracts.md section 1)
 and stops the VM through Azure, as `sysprep /generalize /oobe /shutdown` would. The product never
 does this.
 

@@ -1,4 +1,4 @@
-"""WinRM policy (CONTRACTS.md section 6; reliability requirement 10) as a lint over the content.
+"""WinRM policy (docs/contracts.md section 6; reliability requirement 10) as a lint over the content.
 
 Every WinRM connection setting in playbooks, roles, inventories and Molecule scenarios must be
 HTTPS on 5986, NTLM, certificate validation on: never `ignore`, never Basic/plaintext/ssl
