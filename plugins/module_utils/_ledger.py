@@ -5,7 +5,7 @@ teardown (and a later janitor) can find it even after a crash. Writes are atomic
 file in the same directory, then ``os.replace``) and serialised with an ``flock`` so parallel
 tasks cannot lose each other's updates.
 
-Shape (``version`` 1)::
+Shape (``version`` 1; every field and what a reader may rely on: docs/contracts.md section 2)::
 
     {"version": 1, "build_id": "...", "created_at": "...Z", "updated_at": "...Z",
      "phases": [{"name": "validate", "start": "...Z", "end": "...Z", "status": "ok", "message": ""}],

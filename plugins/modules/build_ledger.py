@@ -109,6 +109,11 @@ ledger:
   returned: always
   type: dict
   contains:
+    version:
+      description:
+        - Format version of the ledger, 1. Fields may be added within a version; a rename, removal
+          or change of meaning raises it. The format is documented in docs/contracts.md section 2.
+      type: int
     build_id:
       description: The build id.
       type: str

@@ -97,6 +97,11 @@ report:
   returned: always
   type: dict
   contains:
+    report_version:
+      description:
+        - Format version of the report, 1. Fields may be added within a version; a rename, removal
+          or change of meaning raises it. Every field is documented in docs/contracts.md section 2.
+      type: int
     result:
       description: C(succeeded) or C(failed).
       type: str

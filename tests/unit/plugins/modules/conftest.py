@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -60,3 +61,17 @@ def _run_module(
 def run_module() -> Callable[..., tuple[dict[str, Any], bool, list[str]]]:
     """``run_module(main, args, check_mode=False, diff=False)`` -> (result, failed, warnings)."""
     return _run_module
+
+
+@pytest.fixture
+def documented_fields() -> Callable[[str], set[str]]:
+    """``documented_fields(heading)``: the backticked names in the first column of the table under
+    ``heading`` in docs/contracts.md, so a test can hold a file format and its documentation together."""
+
+    def _fields(heading: str) -> set[str]:
+        text = (REPO_ROOT / "docs" / "contracts.md").read_text()
+        section = text.split(heading, 1)[1].split("\n#", 1)[0]
+        rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+        return {name for row in rows for name in re.findall(r"`([^`]+)`", row)}
+
+    return _fields

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -23,6 +24,13 @@ VM_ID = (
     "Microsoft.Compute/virtualMachines/vm-x"
 )
 VM_TYPE = "Microsoft.Compute/virtualMachines"
+TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+# The ledger format, version 1 (docs/contracts.md section 2): a change here is a change of the
+# contract, so the doc (and, for anything but an addition, the version) must change with it.
+LEDGER_KEYS = {"version", "build_id", "created_at", "updated_at", "phases", "resources"}
+PHASE_KEYS = {"name", "start", "end", "status", "message"}
+RESOURCE_KEYS = {"id", "type", "phase", "recorded_at", "removed", "removed_at"}
 
 
 @pytest.fixture
@@ -246,3 +254,28 @@ def test_runs_as_a_script_with_module_args(tmp_path: Path) -> None:
     out = json.loads(proc.stdout)
     assert out["changed"] is True
     assert _on_disk(path)["phases"][0]["name"] == "validate"
+
+
+def test_the_ledger_has_the_documented_format(ledger: Any, ledger_path: Path, documented_fields: Any) -> None:
+    ledger(build_id="b-20261127213005-abcd")
+    ledger(phase="provision", event="start")
+    ledger(resource_id=VM_ID, resource_type=VM_TYPE, phase="provision")
+    ledger(phase="provision", event="end", status="failed", message="vm | Create the build VM: boom")
+    ledger(phase="capture", event="end", status="skipped", message="skipped: phase provision failed")
+    ledger(resource_id=VM_ID, state="removed")
+    disk = _on_disk(ledger_path)
+    assert set(disk) == LEDGER_KEYS
+    assert disk["version"] == _ledger.LEDGER_VERSION == 1
+    assert TIME.match(disk["created_at"]) and TIME.match(disk["updated_at"])
+    provision, capture = disk["phases"]
+    assert set(provision) == set(capture) == PHASE_KEYS
+    assert (provision["name"], provision["status"]) == ("provision", "failed")
+    assert (capture["status"], capture["message"]) == ("skipped", "skipped: phase provision failed")
+    assert all(TIME.match(p[k]) for p in (provision, capture) for k in ("start", "end"))
+    (resource,) = disk["resources"]
+    assert set(resource) == RESOURCE_KEYS
+    assert resource["removed"] is True and TIME.match(resource["removed_at"])
+    # The documentation lists exactly these fields.
+    assert documented_fields("### The ledger") == (
+        LEDGER_KEYS | {f"phases[].{k}" for k in PHASE_KEYS} | {f"resources[].{k}" for k in RESOURCE_KEYS}
+    )

@@ -20,6 +20,30 @@ RG_ID = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-a
 VM_ID = f"{RG_ID}/providers/Microsoft.Compute/virtualMachines/vm-x"
 CANARY = "Canary-Pa55word-0xDEADBEEF"
 
+# The report format, version 1 (docs/contracts.md section 2): a change here is a change of the
+# contract, so the doc (and, for anything but an addition, the version) must change with it.
+REPORT_KEYS = {
+    "report_version",
+    "build_id",
+    "definition",
+    "result",
+    "failure",
+    "image_version_id",
+    "source_image",
+    "tags",
+    "started_at",
+    "finished_at",
+    "duration_seconds",
+    "phases",
+    "resources",
+    "summary",
+    "details",
+    "generated_at",
+}
+PHASE_KEYS = {"name", "start", "end", "duration_seconds", "status", "message"}
+RESOURCE_KEYS = {"id", "type", "phase", "recorded_at", "removed", "removed_at"}
+SUMMARY_KEYS = {"resources_recorded", "resources_removed", "left_behind"}
+
 
 @pytest.fixture
 def ledger_path(tmp_path: Path) -> Path:
@@ -207,3 +231,18 @@ def test_corrupt_previous_report_is_replaced(report: Any, ledger_path: Path) -> 
     result, failed, _ = report(result="succeeded")
     assert not failed and result["changed"] is True
     assert json.loads(path.read_text())["result"] == "succeeded"
+
+
+def test_the_report_has_the_documented_format(report: Any, documented_fields: Any) -> None:
+    result, failed, _ = report(result="failed", source_image=SOURCE, definition_name="win11-24h2-avd")
+    assert not failed
+    disk = result["report"]
+    assert set(disk) == REPORT_KEYS
+    assert disk["report_version"] == build_report.REPORT_VERSION == 1
+    assert disk["failure"] == {"phase": "capture", "message": "gallery_capture: replication failed"}
+    assert all(set(p) == PHASE_KEYS for p in disk["phases"])
+    assert all(set(r) == RESOURCE_KEYS for r in disk["resources"])
+    assert set(disk["summary"]) == SUMMARY_KEYS
+    assert isinstance(disk["duration_seconds"], float)
+    # The documentation lists exactly these top-level fields.
+    assert documented_fields("### The report") == REPORT_KEYS
