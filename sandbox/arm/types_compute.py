@@ -14,12 +14,15 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import catalog, validate
-from sandbox.arm.core import TypeSpec, new_mac, utcnow
 from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
+from sandbox.arm.lro_effects import delete_resource
+from sandbox.arm.topology import power_of, sync_dynamic_pips, vm_using_nic
+from sandbox.arm.values import Request, Response, new_mac, utcnow
 from sandbox.guest_api import NotModelled, SourceImage, VmSpec
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request, Response
+    from sandbox.arm.core import Arm
 
 API = "2024-07-01"
 VM = "Microsoft.Compute/virtualMachines"
@@ -105,7 +108,7 @@ POWER_DISPLAY = {
 }
 
 
-def specs(arm: Arm) -> list[TypeSpec]:
+def register(registry: Registry) -> None:
     vm_methods: dict[str, str | None] = {
         "GET": None,
         "PUT": f"compute/{API}/VirtualMachine",
@@ -121,7 +124,7 @@ def specs(arm: Arm) -> list[TypeSpec]:
         "GET:instanceview": None,
     }
     disk_methods: dict[str, str | None] = {"GET": None, "DELETE": None, "LIST": None}
-    return [
+    registry.add(
         TypeSpec(VM, {API: vm_methods}, VmHandler()),
         TypeSpec(
             DISK,
@@ -129,7 +132,7 @@ def specs(arm: Arm) -> list[TypeSpec]:
             DiskHandler(),
             put_lro=True,
         ),
-    ]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -183,30 +186,8 @@ def _not_allowed(message: str) -> ArmError:
     return ArmError(409, "OperationNotAllowed", message)
 
 
-def power_of(arm: Arm, vm: dict[str, Any]) -> str:
-    return arm.internal.get(vm["id"].lower(), {}).get("power", "running")
-
-
-def sync_dynamic_pips(arm: Arm, vm: dict[str, Any]) -> None:
-    """Dynamic public IPs get an address while their VM is allocated (running or stopped)."""
-    allocated = power_of(arm, vm) != "deallocated"
-    for nic_ref in vm["properties"].get("networkProfile", {}).get("networkInterfaces", []):
-        nic = arm.get(nic_ref.get("id"))
-        if not nic:
-            continue
-        for ipc in nic["properties"]["ipConfigurations"]:
-            pip = arm.get((ipc["properties"].get("publicIPAddress") or {}).get("id"))
-            if not pip or pip["properties"]["publicIPAllocationMethod"] != "Dynamic":
-                continue
-            meta = arm.meta(pip["id"])
-            if allocated and not meta.get("address"):
-                meta["address"] = arm.allocate_address()
-            elif not allocated:
-                meta.pop("address", None)
-
-
 # --------------------------------------------------------------------------------------------------
-class VmHandler:
+class VmHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         if existing is not None and arm.internal.get(existing["id"].lower(), {}).get("generalized"):
@@ -569,8 +550,6 @@ class VmHandler:
                     f"The network interface {nic['id']} is in location '{nic['location']}', not in the VM's "
                     f"location '{location}'.",
                 )
-            from sandbox.arm.types_network import vm_using_nic
-
             user_vm = vm_using_nic(arm, nic["id"])
             if user_vm is not None and user_vm["id"].lower() != rid.lower():
                 raise ArmError(
@@ -638,9 +617,7 @@ class VmHandler:
         }
         tags = body.get("tags")
         if tags is not None:
-            from sandbox.arm.types_resources import _tags
-
-            res["tags"] = _tags(tags)
+            res["tags"] = validate.tags(tags)
         if body.get("zones"):
             res["zones"] = [str(z) for z in body["zones"]]
         p: dict[str, Any] = {
@@ -790,9 +767,7 @@ class VmHandler:
         body = req.body or {}
         if set(body) - {"tags"}:
             raise Unmodelled("PATCH of a virtual machine beyond tags is not modelled")
-        from sandbox.arm.types_resources import _tags
-
-        existing["tags"] = _tags(body.get("tags") or {})
+        existing["tags"] = validate.tags(body.get("tags") or {})
         return existing
 
     # ---- lifecycle hooks ------------------------------------------------------------------------
@@ -859,12 +834,14 @@ class VmHandler:
             arm.internal.get(nic["id"].lower(), {}).pop("mac", None)
             nic["properties"].pop("macAddress", None)
             if ref.get("properties", {}).get("deleteOption") == "Delete":
-                from sandbox.arm.lro_effects import delete_resource
-
                 delete_resource(arm, nic["id"])
 
-    def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
-        return None
+    def on_restart(self, arm: Arm, res: dict[str, Any]) -> None:
+        lid = res["id"].lower()
+        meta = arm.internal.get(lid, {})
+        if arm.guests is not None and meta.get("guest_created"):
+            arm.guests.vm_address(lid, arm.vm_public_address(lid))
+            arm.guests.vm_power(lid, meta.get("power", "running"))
 
     # ---- rendering -----------------------------------------------------------------------------
     def instance_view(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
@@ -959,8 +936,6 @@ class VmHandler:
         }
 
     def _instance_view_route(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
-        from sandbox.arm.core import Response
-
         if req.method != "GET":
             raise Unmodelled(f"{req.method} instanceView is not modelled")
         return Response(200, self.instance_view(arm, res))
@@ -981,8 +956,6 @@ class VmHandler:
 
     def _power_action(self, op_name: str, transitional: str) -> Any:
         def run(arm: Arm, req: Request, res: dict[str, Any]) -> Response:
-            from sandbox.arm.core import Response
-
             if req.method != "POST":
                 raise Unmodelled(f"{req.method} {op_name} is not modelled")
             self._busy(arm, res, op_name)
@@ -1038,8 +1011,6 @@ class VmHandler:
         return "IMAGE_STATE_COMPLETE"
 
     def _generalize(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
-        from sandbox.arm.core import Response
-
         if req.method != "POST":
             raise Unmodelled(f"{req.method} generalize is not modelled")
         self._busy(arm, res, "generalize")
@@ -1062,8 +1033,6 @@ class VmHandler:
         return Response(200)
 
     def _run_command(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
-        from sandbox.arm.core import Response
-
         if req.method != "POST":
             raise Unmodelled(f"{req.method} runCommand is not modelled")
         body = req.body
@@ -1144,10 +1113,7 @@ class VmHandler:
         return Response(202, None, headers)
 
 
-class DiskHandler:
-    def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
-        return res
-
+class DiskHandler(ResourceHandler):
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         if res.get("managedBy"):
             raise ArmError(

@@ -9,11 +9,13 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import validate
-from sandbox.arm.core import TypeSpec, utcnow
+from sandbox.arm.catalog import LOCATIONS
 from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
+from sandbox.arm.values import Request, utcnow
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request
+    from sandbox.arm.core import Arm
 
 GALLERY = "Microsoft.Compute/galleries"
 IMAGE = "Microsoft.Compute/galleries/images"
@@ -34,7 +36,7 @@ SECURITY_TYPES = [
 REPLICA_STORAGE = ["Standard_LRS", "Standard_ZRS", "Premium_LRS"]
 
 
-def specs(arm: Arm) -> list[TypeSpec]:
+def register(registry: Registry) -> None:
     def m(
         schema: str | None, patch: str | None = None, extra: dict[str, str | None] | None = None
     ) -> dict[str, str | None]:
@@ -46,7 +48,7 @@ def specs(arm: Arm) -> list[TypeSpec]:
         out.update(extra or {})
         return out
 
-    return [
+    registry.add(
         TypeSpec(
             GALLERY,
             {
@@ -77,18 +79,12 @@ def specs(arm: Arm) -> list[TypeSpec]:
             VersionHandler(),
             tracked=False,
         ),
-    ]
+    )
 
 
 def _props(body: dict[str, Any]) -> dict[str, Any]:
     p = body.get("properties")
     return p if isinstance(p, dict) else {}
-
-
-def _tags(body: dict[str, Any]) -> dict[str, str] | None:
-    from sandbox.arm.types_resources import _tags as check
-
-    return check(body["tags"]) if body.get("tags") is not None else None
 
 
 def _immutable(existing: dict[str, Any] | None, new: dict[str, Any], keys: list[str]) -> None:
@@ -121,7 +117,7 @@ def _date(value: Any, field: str) -> str:
     return d.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-class GalleryHandler:
+class GalleryHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         name = rid.rsplit("/", 1)[-1]
@@ -157,7 +153,7 @@ class GalleryHandler:
         }
         if props.get("description") is not None:
             res["properties"]["description"] = str(props["description"])
-        tags = _tags(body)
+        tags = validate.body_tags(body)
         if tags is not None:
             res["tags"] = tags
         return res
@@ -166,7 +162,7 @@ class GalleryHandler:
         body = req.body
         props = _props(body)
         if body.get("tags") is not None:
-            existing["tags"] = _tags(body) or {}
+            existing["tags"] = validate.body_tags(body) or {}
         if props.get("description") is not None:
             existing["properties"]["description"] = str(props["description"])
         return existing
@@ -181,7 +177,7 @@ class GalleryHandler:
             )
 
 
-class ImageHandler:
+class ImageHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         name = rid.rsplit("/", 1)[-1]
@@ -309,7 +305,7 @@ class ImageHandler:
             "location": location,
             "properties": p,
         }
-        tags = _tags(body)
+        tags = validate.body_tags(body)
         if tags is not None:
             res["tags"] = tags
         _immutable(
@@ -408,12 +404,10 @@ def _check_regions(
 
 
 def arm_location_display(loc: str) -> str:
-    from sandbox.arm.catalog import LOCATIONS
-
     return LOCATIONS.get(loc, loc)
 
 
-class VersionHandler:
+class VersionHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         name = rid.rsplit("/", 1)[-1]
@@ -458,7 +452,7 @@ class VersionHandler:
             res["properties"] = dict(existing["properties"])
             self._apply_publishing(arm, res, pub, location)
             if body.get("tags") is not None:
-                res["tags"] = _tags(body) or {}
+                res["tags"] = validate.body_tags(body) or {}
             return res
         src = storage.get("source") or {}
         if storage.get("osDiskImage") or storage.get("dataDiskImages"):
@@ -572,7 +566,7 @@ class VersionHandler:
         if props.get("securityProfile"):
             raise Unmodelled("gallery image version securityProfile is not modelled")
         self._apply_publishing(arm, res, pub, location)
-        tags = _tags(body)
+        tags = validate.body_tags(body)
         if tags is not None:
             res["tags"] = tags
         return res
@@ -630,7 +624,7 @@ class VersionHandler:
                 )
         self._apply_publishing(arm, existing, props.get("publishingProfile") or {}, existing["location"])
         if body.get("tags") is not None:
-            existing["tags"] = _tags(body) or {}
+            existing["tags"] = validate.body_tags(body) or {}
         return existing
 
     def get(self, arm: Arm, req: Request, res: dict[str, Any]) -> dict[str, Any]:

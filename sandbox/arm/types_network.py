@@ -9,18 +9,19 @@ can never go stale; the in-use checks on delete use the same scans.
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import validate
-from sandbox.arm.core import TypeSpec, etag, new_mac
 from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
+from sandbox.arm.topology import ipconfigs_using, nics, sync_dynamic_pips, vm_using_nic
+from sandbox.arm.values import Request, etag, new_mac
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request
+    from sandbox.arm.core import Arm
 
 API = "2024-03-01"
 VNET = "Microsoft.Network/virtualNetworks"
@@ -57,16 +58,16 @@ def _methods(schema: str) -> dict[str, str | None]:
     }
 
 
-def specs(arm: Arm) -> list[TypeSpec]:
+def register(registry: Registry) -> None:
     kw = {"creating_state": "Updating", "updating_state": "Updating"}
-    return [
+    registry.add(
         TypeSpec(VNET, {API: _methods("VirtualNetwork")}, VNetHandler(), **kw),
         TypeSpec(SUBNET, {API: _methods("Subnet")}, SubnetHandler(), tracked=False, **kw),
         TypeSpec(NSG, {API: _methods("NetworkSecurityGroup")}, NsgHandler(), **kw),
         TypeSpec(RULE, {API: _methods("SecurityRule")}, RuleHandler(), tracked=False, **kw),
         TypeSpec(PIP, {API: _methods("PublicIPAddress")}, PipHandler(), **kw),
         TypeSpec(NIC, {API: _methods("NetworkInterface")}, NicHandler(), **kw),
-    ]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -74,12 +75,6 @@ def specs(arm: Arm) -> list[TypeSpec]:
 def _props(body: dict[str, Any]) -> dict[str, Any]:
     p = body.get("properties")
     return p if isinstance(p, dict) else {}
-
-
-def _tags(body: dict[str, Any]) -> dict[str, str] | None:
-    from sandbox.arm.types_resources import _tags as check
-
-    return check(body["tags"]) if body.get("tags") is not None else None
 
 
 def _base(
@@ -110,7 +105,7 @@ def _base(
                 f"'{body.get('location')}'. Please select a new resource name.",
             )
         res["location"] = loc
-        tags = _tags(body)
+        tags = validate.body_tags(body)
         if tags is not None:
             res["tags"] = tags
     return res
@@ -134,33 +129,6 @@ def _cidr(value: Any, where: str) -> ipaddress.IPv4Network:
             f"length, the address prefix should be {net}.",
         )
     return net
-
-
-def nics(arm: Arm) -> list[dict[str, Any]]:
-    return [r for r in arm.resources.values() if r["type"] == NIC]
-
-
-def ipconfigs_using(arm: Arm, key: str, target_id: str) -> list[str]:
-    """Ids of NIC ip configurations whose properties[key].id is target_id."""
-    out = []
-    low = target_id.lower()
-    for nic in nics(arm):
-        for ipc in nic["properties"].get("ipConfigurations", []):
-            ref = ipc["properties"].get(key) or {}
-            if str(ref.get("id", "")).lower() == low:
-                out.append(ipc["id"])
-    return out
-
-
-def vm_using_nic(arm: Arm, nic_id: str) -> dict[str, Any] | None:
-    low = nic_id.lower()
-    for r in arm.resources.values():
-        if r["type"] != VM:
-            continue
-        for ref in r["properties"].get("networkProfile", {}).get("networkInterfaces", []):
-            if str(ref.get("id", "")).lower() == low:
-                return r
-    return None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -258,7 +226,7 @@ def _subnet_resource(
     return out
 
 
-class VNetHandler:
+class VNetHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
@@ -358,7 +326,7 @@ class VNetHandler:
         return res
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = _tags(req.body) or {}
+        existing["tags"] = validate.body_tags(req.body) or {}
         existing["etag"] = etag()
         return existing
 
@@ -379,7 +347,7 @@ class VNetHandler:
                 )
 
 
-class SubnetHandler:
+class SubnetHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         vnet = arm.get(rid.rsplit("/", 2)[0])
         assert vnet is not None  # the router checked the parent
@@ -562,7 +530,7 @@ def _check_conflicts(rules: list[tuple[str, dict[str, Any]]]) -> None:
         seen[key] = name
 
 
-class NsgHandler:
+class NsgHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
@@ -601,7 +569,7 @@ class NsgHandler:
         return res
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = _tags(req.body) or {}
+        existing["tags"] = validate.body_tags(req.body) or {}
         existing["etag"] = etag()
         return existing
 
@@ -669,7 +637,7 @@ def nsg_users(arm: Arm, nsg_id: str) -> tuple[list[str], list[str]]:
     return nic_users, subnet_users
 
 
-class RuleHandler:
+class RuleHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         name = rid.rsplit("/", 1)[-1]
         p = _rule_properties(name, _props(req.body))
@@ -689,7 +657,7 @@ class RuleHandler:
 
 # --------------------------------------------------------------------------------------------------
 # public IP addresses
-class PipHandler:
+class PipHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
@@ -773,7 +741,7 @@ class PipHandler:
         return res
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = _tags(req.body) or {}
+        existing["tags"] = validate.body_tags(req.body) or {}
         existing["etag"] = etag()
         return existing
 
@@ -814,7 +782,7 @@ def _used_private_ips(arm: Arm, subnet_id: str, except_nic: str) -> set[str]:
     return used
 
 
-class NicHandler:
+class NicHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
@@ -1013,13 +981,11 @@ class NicHandler:
     ) -> None:
         vm = vm_using_nic(arm, res["id"])
         if vm is not None:
-            from sandbox.arm.types_compute import sync_dynamic_pips
-
             sync_dynamic_pips(arm, vm)
             arm.notify_address(vm["id"])
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = _tags(req.body) or {}
+        existing["tags"] = validate.body_tags(req.body) or {}
         existing["etag"] = etag()
         return existing
 
@@ -1047,7 +1013,3 @@ class NicHandler:
                 "network interface, it must be dissociated from the resource. To learn more, see "
                 "aka.ms/deletenic.",
             )
-
-
-def render_copy(res: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(res)

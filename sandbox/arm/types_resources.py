@@ -6,26 +6,39 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import catalog, validate
+from sandbox.arm import catalog, errors, validate
 from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.handlers import Registry, SubscriptionRoutes
+from sandbox.arm.values import Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request, Response, TypeSpec
+    from sandbox.arm.core import Arm
 
 RG_API = "2022-09-01"
 RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
+rg_not_found = errors.resource_group_not_found
 
 
-def specs(arm: Arm) -> list[TypeSpec]:
-    return []  # resource groups are routed directly (they are not under /providers/)
+class ResourceGroupRoutes(SubscriptionRoutes):
+    """Resource groups are routed directly (they are not under /providers/)."""
+
+    def list_groups(self, arm: Arm, req: Request) -> Response:
+        return list_groups(arm, req)
+
+    def resource_group(self, arm: Arm, req: Request, name: str) -> Response:
+        return resource_group(arm, req, name)
+
+    def list_resources(self, arm: Arm, req: Request, rg: dict[str, Any]) -> Response:
+        return list_resources(arm, req, rg)
+
+    def location(
+        self, arm: Arm, req: Request, provider: str, location: str, rest: list[str], raw: list[str]
+    ) -> Response:
+        return location_route(arm, req, provider, location, rest, raw)
 
 
-def rg_not_found(name: str) -> ArmError:
-    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
-
-
-def find_group(arm: Arm, name: str) -> dict[str, Any] | None:
-    return arm.get(arm.rg_id(name))
+def register(registry: Registry) -> None:
+    registry.subscription_routes = ResourceGroupRoutes()
 
 
 def _check_api(req: Request, allowed: tuple[str, ...] = (RG_API,)) -> None:
@@ -42,8 +55,6 @@ def _check_api(req: Request, allowed: tuple[str, ...] = (RG_API,)) -> None:
 
 
 def list_groups(arm: Arm, req: Request) -> Response:
-    from sandbox.arm.core import Response
-
     _check_api(req)
     if req.method != "GET":
         raise Unmodelled(f"{req.method} {req.path} is not modelled")
@@ -54,8 +65,6 @@ def list_groups(arm: Arm, req: Request) -> Response:
 
 
 def resource_group(arm: Arm, req: Request, name: str) -> Response:
-    from sandbox.arm.core import Response
-
     _check_api(req)
     rid = arm.rg_id(name)
     existing = arm.get(rid)
@@ -110,7 +119,7 @@ def resource_group(arm: Arm, req: Request, name: str) -> Response:
             "properties": {"provisioningState": "Succeeded"},
         }
         if body.get("tags") is not None:
-            res["tags"] = _tags(body["tags"])
+            res["tags"] = validate.tags(body["tags"])
         if body.get("managedBy"):
             res["managedBy"] = body["managedBy"]
         arm.store(res)
@@ -121,7 +130,7 @@ def resource_group(arm: Arm, req: Request, name: str) -> Response:
         body = req.body if isinstance(req.body, dict) else {}
         validate.check_members(body, f"resources/{RG_API}/ResourceGroupPatchable", "ResourceGroupPatchable")
         if "tags" in body:
-            existing["tags"] = _tags(body["tags"] or {})
+            existing["tags"] = validate.tags(body["tags"] or {})
         return Response(200, arm.render(existing))
     if req.method == "DELETE":
         if existing is None:
@@ -146,28 +155,7 @@ def resource_group(arm: Arm, req: Request, name: str) -> Response:
     raise Unmodelled(f"{req.method} on Microsoft.Resources/resourceGroups is not modelled")
 
 
-def _tags(tags: Any) -> dict[str, str]:
-    if not isinstance(tags, dict):
-        raise ArmError(400, "InvalidTag", "Tags must be an object of string values.")
-    if len(tags) > 50:
-        raise ArmError(400, "InvalidTagCount", "The number of tags exceeds the limit of 50.")
-    out = {}
-    for k, v in tags.items():
-        if len(k) > 512 or any(c in k for c in "<>%&\\?/"):
-            raise ArmError(
-                400, "InvalidTagNameCharacters", f"The tag name '{k}' has invalid characters or is too long."
-            )
-        if v is not None and len(str(v)) > 256:
-            raise ArmError(
-                400, "InvalidTagValueLength", f"The value of tag '{k}' is longer than 256 characters."
-            )
-        out[k] = "" if v is None else str(v)
-    return out
-
-
 def list_resources(arm: Arm, req: Request, rg: dict[str, Any]) -> Response:
-    from sandbox.arm.core import Response
-
     _check_api(req)
     if req.method != "GET":
         raise Unmodelled(f"{req.method} {req.path} is not modelled")
@@ -191,14 +179,8 @@ def location_route(
     """/subscriptions/{sub}/providers/{provider}/locations/{loc}/...
 
     rest/raw: the lower-case / original segments after the location."""
-    from sandbox.arm.core import Response
-
     if req.method != "GET":
         raise Unmodelled(f"{req.method} {req.path} is not modelled")
-    if len(rest) == 2 and rest[0] == "operations":
-        return arm.op_status(req, raw[1], "status")
-    if len(rest) == 2 and rest[0] == "operationresults":
-        return arm.op_status(req, raw[1], "location")
     if provider.lower() != "microsoft.compute":
         raise Unmodelled(f"route GET {req.path} is not modelled")
     loc = arm.check_location(location)

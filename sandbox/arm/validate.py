@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sandbox.arm.errors import ArmError
+from sandbox.arm.errors import ArmError, BadRequest
 
 _SCHEMAS = Path(__file__).with_name("schemas.json")
 
@@ -115,3 +115,28 @@ def enum(
         if str(a).lower() == str(value).lower():
             return a
     return value
+
+
+def tags(tags: Any) -> dict[str, str]:
+    """A resource's tags as ARM stores them (string values), or 400 naming the broken rule."""
+    if not isinstance(tags, dict):
+        raise BadRequest("InvalidTag", "Tags must be an object of string values.")
+    if len(tags) > 50:
+        raise BadRequest("InvalidTagCount", "The number of tags exceeds the limit of 50.")
+    out = {}
+    for k, v in tags.items():
+        if len(k) > 512 or any(c in k for c in "<>%&\\?/"):
+            raise ArmError(
+                400, "InvalidTagNameCharacters", f"The tag name '{k}' has invalid characters or is too long."
+            )
+        if v is not None and len(str(v)) > 256:
+            raise ArmError(
+                400, "InvalidTagValueLength", f"The value of tag '{k}' is longer than 256 characters."
+            )
+        out[k] = "" if v is None else str(v)
+    return out
+
+
+def body_tags(body: dict[str, Any]) -> dict[str, str] | None:
+    """The checked ``tags`` of a PUT/PATCH body, None when it has none."""
+    return tags(body["tags"]) if body.get("tags") is not None else None
