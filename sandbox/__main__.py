@@ -19,18 +19,17 @@ import sys
 import time
 from pathlib import Path
 
+from sandbox import pki
+from sandbox.arm.server import serve
+
 
 def _pki(args: argparse.Namespace) -> int:
-    from sandbox import pki
-
     pair = pki.ensure_ca(args.dir)
     print(pair.cert)
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from sandbox.arm.server import serve
-
     return serve(args)
 
 

@@ -15,6 +15,7 @@ then record the new hash: ``python -m sandbox.windows.scripts --update``.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import difflib
 import hashlib
@@ -253,8 +254,6 @@ def _new_certificate(
     st: WindowsState, computer: str, address: str, friendly: str, now: float
 ) -> dict[str, Any]:
     """New-SelfSignedCertificate as Enable-WinRMHttps.ps1 calls it."""
-    import base64
-
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa

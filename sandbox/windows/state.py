@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, SourceImage, VmSpec
+from sandbox.windows import modules, scripts
 from sandbox.windows.guest import WINRM_HTTPS_PORT, WinRMListener
 from sandbox.windows.modules import _winpath as wp
 from sandbox.windows.modules._fs import FileSystem
@@ -569,8 +570,6 @@ class WindowsState:
         module_path: str,
         internal: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        from sandbox.windows import modules
-
         self.module_invocations += 1
         self.sync_services()
         try:
@@ -594,13 +593,9 @@ class WindowsState:
         return p
 
     def run_raw(self, script: str) -> tuple[str, str, int]:
-        from sandbox.windows import scripts
-
         return scripts.run_raw(self, script)
 
     def run_command(self, script: str, parameters: list[dict]) -> RunCommandResult:
-        from sandbox.windows import scripts
-
         try:
             return scripts.run_command(self, script, parameters)
         finally:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sandbox.guest_api import NotModelled
 from sandbox.windows.argspec import build_spec
 from sandbox.windows.modules import Ctx, register
 
@@ -132,8 +133,6 @@ def main(ctx: Ctx) -> None:
                     base = e.path.rsplit("\\", 1)[1][: -len(".json")]
                     f[f"ansible_{base}"] = json.loads(e.data.decode("utf-8-sig"))
                 elif not e.is_dir and e.path.endswith(".ps1"):
-                    from sandbox.guest_api import NotModelled
-
                     raise NotModelled(f"setup fact_path script {e.path} is not simulated")
         else:
             ctx.warn(f"Non existing path was set for local facts - {ctx.params['fact_path']}")
