@@ -14,7 +14,17 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import catalog, validate
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.errors import (
+    BadRequest,
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    OperationNotAllowed,
+    PropertyChangeNotAllowed,
+    Unmodelled,
+    json_object_required,
+    missing_parameter,
+)
 from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
 from sandbox.arm.lro_effects import delete_resource
 from sandbox.arm.topology import power_of, sync_dynamic_pips, vm_using_nic
@@ -148,7 +158,7 @@ def check_password(pw: Any, windows: bool) -> None:
         "characters are not allowed"
     )
     if not isinstance(pw, str) or not lo <= len(pw) <= hi or any(ord(c) < 32 for c in pw):
-        raise ArmError(400, "InvalidParameter", msg, target="adminPassword")
+        raise InvalidParameter(msg, target="adminPassword")
     classes = sum(
         [
             any(c.isupper() for c in pw),
@@ -158,11 +168,9 @@ def check_password(pw: Any, windows: bool) -> None:
         ]
     )
     if classes < 3:
-        raise ArmError(400, "InvalidParameter", msg, target="adminPassword")
+        raise InvalidParameter(msg, target="adminPassword")
     if pw.lower() in DISALLOWED_PASSWORDS:
-        raise ArmError(
-            400, "InvalidParameter", "The supplied password is not allowed.", target="adminPassword"
-        )
+        raise InvalidParameter("The supplied password is not allowed.", target="adminPassword")
 
 
 def check_computer_name(name: Any) -> None:
@@ -172,9 +180,7 @@ def check_computer_name(name: Any) -> None:
         or name.isdigit()
         or not re.match(r"^[A-Za-z0-9][A-Za-z0-9-]*$", name)
     ):
-        raise ArmError(
-            400,
-            "InvalidParameter",
+        raise InvalidParameter(
             "Windows computer name cannot be more than 15 characters long, be entirely numeric, or contain "
             "the "
             "following characters: ` ~ ! @ # $ % ^ & * ( ) = + _ [ ] { } \\ | ; : . ' \" , < > / ?.",
@@ -182,30 +188,22 @@ def check_computer_name(name: Any) -> None:
         )
 
 
-def _not_allowed(message: str) -> ArmError:
-    return ArmError(409, "OperationNotAllowed", message)
-
-
 # --------------------------------------------------------------------------------------------------
 class VmHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         if existing is not None and arm.internal.get(existing["id"].lower(), {}).get("generalized"):
-            raise _not_allowed(
+            raise OperationNotAllowed(
                 f"Operation 'Update VM' is not allowed on VM '{existing['name']}' since the VM is "
                 "generalized."
             )
         name = rid.rsplit("/", 1)[-1]
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9_]$|^[A-Za-z0-9]$", name):
-            raise ArmError(
-                400, "InvalidParameter", f"Virtual machine name '{name}' is invalid.", target="name"
-            )
+            raise InvalidParameter(f"Virtual machine name '{name}' is invalid.", target="name")
         location = arm.check_location(body.get("location"))
         if existing is not None and existing["location"] != location:
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                "Changing property 'location' is not allowed.",
+            raise PropertyChangeNotAllowed(
+                "location",
                 target="location",
             )
         props = body.get("properties") or {}
@@ -231,9 +229,7 @@ class VmHandler(ResourceHandler):
         size = validate.require(props, "hardwareProfile.vmSize")
         size_entry = catalog.VM_SIZE_BY_LOWER.get(str(size).lower())
         if size_entry is None:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The value {size} provided for the VM size is not valid. The valid sizes in the current "
                 "region "
                 f"are: {', '.join(s.name for s in catalog.VM_SIZES)}.",
@@ -267,10 +263,8 @@ class VmHandler(ResourceHandler):
         image_ref = storage.get("imageReference")
         if existing is None:
             if not image_ref:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    "Required parameter 'imageReference' is missing (null).",
+                raise missing_parameter(
+                    "imageReference",
                     target="imageReference",
                 )
             image, exact = self._resolve_image(image_ref)
@@ -279,10 +273,8 @@ class VmHandler(ResourceHandler):
             if image_ref:
                 for k in ("publisher", "offer", "sku"):
                     if str(image_ref.get(k, old_ref[k])).lower() != old_ref[k].lower():
-                        raise ArmError(
-                            409,
-                            "PropertyChangeNotAllowed",
-                            f"Changing property 'imageReference.{k}' is not allowed.",
+                        raise PropertyChangeNotAllowed(
+                            f"imageReference.{k}",
                             target=f"imageReference.{k}",
                         )
             image = catalog.find_sku(old_ref["publisher"], old_ref["offer"], old_ref["sku"])
@@ -290,9 +282,7 @@ class VmHandler(ResourceHandler):
             assert image is not None
         os_type = validate.enum(os_disk, "osType", ["Windows", "Linux"]) or image.os_type
         if os_type != image.os_type:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The osType '{os_type}' does not match the image's operating system '{image.os_type}'.",
                 target="osDisk.osType",
             )
@@ -305,9 +295,7 @@ class VmHandler(ResourceHandler):
                 else ("Premium_LRS" if size_entry.premium_io else "Standard_LRS")
             )
         if storage_type.startswith("Premium") and not size_entry.premium_io:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"Requested operation cannot be performed because storage account type '{storage_type}' is "
                 "not "
                 f"supported for VM size '{size_entry.name}'.",
@@ -318,8 +306,7 @@ class VmHandler(ResourceHandler):
         if disk_gb is None:
             disk_gb = old_storage["osDisk"].get("diskSizeGB") if existing else image.os_disk_gb
         if not isinstance(disk_gb, int) or disk_gb < image.os_disk_gb or disk_gb > 4095:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "ResizeDiskError",
                 f"The specified disk size {disk_gb} GB is smaller than the size of the corresponding disk "
                 "in the "
@@ -331,11 +318,8 @@ class VmHandler(ResourceHandler):
                 target="osDisk.diskSizeGB",
             )
         if existing is not None and disk_gb < (old_storage["osDisk"].get("diskSizeGB") or 0):
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                "Disk size can only be increased.",
-                target="osDisk.diskSizeGB",
+            raise PropertyChangeNotAllowed(
+                "diskSizeGB", target="osDisk.diskSizeGB", message="Disk size can only be increased."
             )
         delete_option = validate.enum(os_disk, "deleteOption", ["Delete", "Detach"]) or (
             old_storage["osDisk"].get("deleteOption", "Detach") if existing else "Detach"
@@ -351,8 +335,7 @@ class VmHandler(ResourceHandler):
             else f"{arm.rg_id(arm.rg_of(rid))}/providers/Microsoft.Compute/disks/{disk_name}"
         )
         if existing is None and arm.get(disk_id) is not None:
-            raise ArmError(
-                409,
+            raise Conflict(
                 "ConflictingUserInput",
                 f"Disk {disk_name} already exists in resource group {arm.rg_of(rid).upper()}. Only "
                 "CreateOption.Attach "
@@ -372,15 +355,12 @@ class VmHandler(ResourceHandler):
             raise Unmodelled("encryptionAtHost is not modelled")
         if sec_type == "TrustedLaunch":
             if not uefi:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
+                raise InvalidParameter(
                     "securityProfile.uefiSettings must be specified when securityType is TrustedLaunch.",
                     target="securityProfile.uefiSettings",
                 )
             if image.hyper_v_generation != "V2" or not size_entry.gen2:
-                raise ArmError(
-                    400,
+                raise BadRequest(
                     "BadRequest",
                     f"The VM size '{size_entry.name}' or the image "
                     f"'{image.publisher}:{image.offer}:{image.sku}' "
@@ -388,25 +368,20 @@ class VmHandler(ResourceHandler):
                     target="securityProfile.securityType",
                 )
             if image.security_feature == "Standard":
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
+                raise InvalidParameter(
                     f"The image '{image.publisher}:{image.offer}:{image.sku}' does not support security type "
                     "TrustedLaunch.",
                     target="securityProfile.securityType",
                 )
         elif uefi.get("secureBootEnabled") or uefi.get("vTpmEnabled"):
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 "Use of secureBootEnabled and vTpmEnabled requires securityType to be set to TrustedLaunch "
                 "or "
                 "ConfidentialVM.",
                 target="securityProfile.uefiSettings",
             )
         if image.hyper_v_generation == "V2" and not size_entry.gen2:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "BadRequest",
                 f"The selected VM size '{size_entry.name}' cannot boot Hypervisor Generation '2'.",
                 target="vmSize",
@@ -415,10 +390,8 @@ class VmHandler(ResourceHandler):
             old_sec = existing["properties"].get("securityProfile", {}).get("securityType")
             if (old_sec or None) != (sec_type or None) and (sec or old_sec):
                 if not (sec == {} and old_sec):
-                    raise ArmError(
-                        409,
-                        "PropertyChangeNotAllowed",
-                        "Changing property 'securityProfile.securityType' is not allowed.",
+                    raise PropertyChangeNotAllowed(
+                        "securityProfile.securityType",
                         target="securityProfile.securityType",
                     )
                 sec_type = old_sec
@@ -426,9 +399,7 @@ class VmHandler(ResourceHandler):
 
         license_type = validate.enum(props, "licenseType", LICENSE_TYPES)
         if license_type in ("Windows_Client", "Windows_Server") and not windows:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"License type {license_type} is only valid for Windows images.",
                 target="licenseType",
             )
@@ -437,9 +408,7 @@ class VmHandler(ResourceHandler):
             "windows-10",
             "office-365",
         ):
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 "License type Windows_Client requires a Windows client image.",
                 target="licenseType",
             )
@@ -453,27 +422,21 @@ class VmHandler(ResourceHandler):
             if windows:
                 check_computer_name(computer)
                 if str(user).lower() in DISALLOWED_USERS or len(str(user)) > 20 or str(user).endswith("."):
-                    raise ArmError(
-                        400,
-                        "InvalidParameter",
+                    raise InvalidParameter(
                         "The Admin Username specified is not allowed.",
                         target="adminUsername",
                     )
                 password = osp.get("adminPassword")
                 if password is None:
-                    raise ArmError(
-                        400,
-                        "InvalidParameter",
-                        "Required parameter 'adminPassword' is missing (null).",
+                    raise missing_parameter(
+                        "adminPassword",
                         target="adminPassword",
                     )
                 check_password(password, True)
             else:
                 raise Unmodelled("Linux virtual machines are not modelled")
             if osp.get("linuxConfiguration"):
-                raise ArmError(
-                    400, "InvalidParameter", "linuxConfiguration is not valid for a Windows image."
-                )
+                raise InvalidParameter("linuxConfiguration is not valid for a Windows image.")
             if osp.get("secrets"):
                 raise Unmodelled("osProfile.secrets (Key Vault certificates) is not modelled")
             wc = osp.get("windowsConfiguration") or {}
@@ -515,10 +478,8 @@ class VmHandler(ResourceHandler):
             os_profile = existing["properties"]["osProfile"]
             for key in ("computerName", "adminUsername"):
                 if osp.get(key) is not None and str(osp[key]) != str(os_profile[key]):
-                    raise ArmError(
-                        409,
-                        "PropertyChangeNotAllowed",
-                        f"Changing property '{key}' is not allowed.",
+                    raise PropertyChangeNotAllowed(
+                        f"{key}",
                         target=key,
                     )
             if osp.get("adminPassword") is not None:
@@ -533,9 +494,7 @@ class VmHandler(ResourceHandler):
             )
         refs = net.get("networkInterfaces") or []
         if not refs:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 "At least one network interface is required for a virtual machine.",
                 target="networkProfile.networkInterfaces",
             )
@@ -544,16 +503,14 @@ class VmHandler(ResourceHandler):
         for i, ref in enumerate(refs):
             nic = arm.ref(ref, NIC, rid, f"properties.networkProfile.networkInterfaces[{i}]")
             if nic["location"] != location:
-                raise ArmError(
-                    400,
+                raise BadRequest(
                     "NicInDifferentLocation",
                     f"The network interface {nic['id']} is in location '{nic['location']}', not in the VM's "
                     f"location '{location}'.",
                 )
             user_vm = vm_using_nic(arm, nic["id"])
             if user_vm is not None and user_vm["id"].lower() != rid.lower():
-                raise ArmError(
-                    400,
+                raise BadRequest(
                     "NicInUse",
                     f"Network Interface {nic['id']} is used by existing resource {user_vm['id']}. In order "
                     "to use "
@@ -569,9 +526,7 @@ class VmHandler(ResourceHandler):
                 entry["properties"]["deleteOption"] = dopt
             out_refs.append(entry)
         if len(refs) > 1 and primaries != 1:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 "Exactly one network interface must be primary when a VM has more than one.",
                 target="networkProfile.networkInterfaces",
             )
@@ -590,9 +545,7 @@ class VmHandler(ResourceHandler):
         if body.get("zones"):
             zones = [str(z) for z in body["zones"]]
             if len(zones) != 1 or zones[0] not in ("1", "2", "3"):
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
+                raise InvalidParameter(
                     "A virtual machine can be placed in exactly one zone (1-3).",
                     target="zones",
                 )
@@ -604,9 +557,7 @@ class VmHandler(ResourceHandler):
             try:
                 base64.b64decode(user_data, validate=True)
             except ValueError as exc:
-                raise ArmError(
-                    400, "InvalidParameter", "userData must be base64 encoded.", target="userData"
-                ) from exc
+                raise InvalidParameter("userData must be base64 encoded.", target="userData") from exc
 
         vm_id = existing["properties"]["vmId"] if existing else str(uuid.uuid4())
         res: dict[str, Any] = {
@@ -737,17 +688,14 @@ class VmHandler(ResourceHandler):
             raise Unmodelled("custom/gallery image references are not modelled (marketplace images only)")
         for k in ("publisher", "offer", "sku", "version"):
             if not ref.get(k):
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    f"Required parameter 'imageReference.{k}' is missing (null).",
+                raise missing_parameter(
+                    f"imageReference.{k}",
                     target=f"imageReference.{k}",
                 )
         entry = catalog.find_sku(ref["publisher"], ref["offer"], ref["sku"])
         exact = catalog.resolve_version(entry, ref["version"]) if entry else None
         if entry is None or exact is None:
-            raise ArmError(
-                404,
+            raise NotFound(
                 "PlatformImageNotFound",
                 f"The platform image '{ref['publisher']}:{ref['offer']}:{ref['sku']}:{ref['version']}' is "
                 "not "
@@ -942,15 +890,13 @@ class VmHandler(ResourceHandler):
 
     def _busy(self, arm: Arm, res: dict[str, Any], op: str) -> None:
         if arm.pending_op_for(res["id"]):
-            raise ArmError(
-                409,
-                "OperationNotAllowed",
+            raise OperationNotAllowed(
                 f"Operation '{op}' is not allowed on VM '{res['name']}' since the VM is marked for "
                 "deletion or "
                 "another operation is in progress.",
             )
         if res["properties"]["provisioningState"] == "Failed" and op != "delete":
-            raise _not_allowed(
+            raise OperationNotAllowed(
                 f"Operation '{op}' is not allowed on VM '{res['name']}' since its provisioning failed."
             )
 
@@ -961,15 +907,15 @@ class VmHandler(ResourceHandler):
             self._busy(arm, res, op_name)
             meta = arm.meta(res["id"])
             if meta.get("generalized") and op_name in ("start", "restart"):
-                raise _not_allowed(
+                raise OperationNotAllowed(
                     f"Operation '{op_name}' is not allowed on VM '{res['name']}' since the VM is generalized."
                 )
             if op_name == "restart" and meta.get("power") != "running":
-                raise _not_allowed(
+                raise OperationNotAllowed(
                     f"Operation 'restart' is not allowed on VM '{res['name']}' since the VM is not running."
                 )
             if req.query.get("skipShutdown") not in (None, "true", "false", "True", "False"):
-                raise ArmError(400, "InvalidParameter", "skipShutdown must be true or false.")
+                raise InvalidParameter("skipShutdown must be true or false.")
             meta["previous_power"] = meta.get("power")
             meta["power"] = transitional
             _opid, headers = arm.start_op(
@@ -1017,14 +963,14 @@ class VmHandler(ResourceHandler):
         lid = res["id"].lower()
         meta = arm.meta(lid)
         if meta.get("power") not in ("stopped", "deallocated"):
-            raise _not_allowed(
+            raise OperationNotAllowed(
                 f"Operation 'generalize' is not allowed on VM '{res['name']}' since the VM is running. "
                 "Please "
                 "stop or deallocate the VM and try again."
             )
         state = self._image_state(arm, lid)
         if state != IMAGE_STATE_READY:
-            raise _not_allowed(
+            raise OperationNotAllowed(
                 f"Operation 'generalize' is not allowed on VM '{res['name']}': the guest OS has not been "
                 f"generalized with Sysprep (ImageState is {state}, expected {IMAGE_STATE_READY}). Run "
                 "'sysprep /generalize /oobe /mode:vm /shutdown' in the VM first."
@@ -1037,18 +983,14 @@ class VmHandler(ResourceHandler):
             raise Unmodelled(f"{req.method} runCommand is not modelled")
         body = req.body
         if not isinstance(body, dict):
-            raise ArmError(
-                400, "InvalidRequestContent", "The request content was invalid: a JSON object is required."
-            )
+            raise json_object_required()
         validate.check_members(body, f"compute/{API}/RunCommandInput", "RunCommandInput")
         command = validate.require(body, "commandId")
         self._busy(arm, res, "runCommand")
         lid = res["id"].lower()
         meta = arm.meta(lid)
         if meta.get("power") != "running" or meta.get("generalized"):
-            raise ArmError(
-                409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run)."
-            )
+            raise OperationNotAllowed("The operation requires the VM to be running (or set to run).")
         if command != "RunPowerShellScript":
             if command in (
                 "RunShellScript",
@@ -1063,20 +1005,14 @@ class VmHandler(ResourceHandler):
                 "EnableWindowsUpdate",
             ):
                 raise Unmodelled(f"run command '{command}' is not modelled (RunPowerShellScript only)")
-            raise ArmError(
-                400, "InvalidParameter", f"Command '{command}' is not a valid command id.", target="commandId"
-            )
+            raise InvalidParameter(f"Command '{command}' is not a valid command id.", target="commandId")
         script = body.get("script")
         if not isinstance(script, list) or not script or not all(isinstance(s, str) for s in script):
-            raise ArmError(
-                400, "InvalidParameter", "The script must be a non-empty list of lines.", target="script"
-            )
+            raise InvalidParameter("The script must be a non-empty list of lines.", target="script")
         params = body.get("parameters") or []
         for p in params:
             if not isinstance(p, dict) or not p.get("name") or "value" not in p:
-                raise ArmError(
-                    400, "InvalidParameter", "Each parameter needs a name and a value.", target="parameters"
-                )
+                raise InvalidParameter("Each parameter needs a name and a value.", target="parameters")
         if arm.guests is None or not meta.get("guest_created"):
             raise NotModelled(
                 "run command needs the sandbox's Windows side (sandbox.windows.host), which is not "
@@ -1116,9 +1052,7 @@ class VmHandler(ResourceHandler):
 class DiskHandler(ResourceHandler):
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         if res.get("managedBy"):
-            raise ArmError(
-                409,
-                "OperationNotAllowed",
+            raise OperationNotAllowed(
                 f"Disk {res['name']} is attached to VM {res['managedBy']}.",
             )
 

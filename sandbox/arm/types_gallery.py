@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import validate
 from sandbox.arm.catalog import LOCATIONS
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.errors import (
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    OperationNotAllowed,
+    PropertyChangeNotAllowed,
+    Unmodelled,
+    missing_parameter,
+    nested_resources_exist,
+)
 from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
 from sandbox.arm.values import Request, utcnow
 
@@ -95,25 +104,18 @@ def _immutable(existing: dict[str, Any] | None, new: dict[str, Any], keys: list[
         val = validate.get(new, key)
         same = old.lower() == val.lower() if isinstance(old, str) and isinstance(val, str) else old == val
         if not same:
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                f"Changing property '{key.rsplit('.', 1)[-1]}' is not allowed.",
-                target=key,
-            )
+            raise PropertyChangeNotAllowed(key.rsplit(".", 1)[-1], target=key)
 
 
 def _date(value: Any, field: str) -> str:
     try:
         d = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ArmError(
-            400, "InvalidParameter", f"The value '{value}' of {field} is not a valid date.", target=field
-        ) from exc
+        raise InvalidParameter(f"The value '{value}' of {field} is not a valid date.", target=field) from exc
     if d.tzinfo is None:
         d = d.replace(tzinfo=dt.UTC)
     if d < dt.datetime.now(dt.UTC):
-        raise ArmError(400, "InvalidParameter", f"The {field} '{value}' must be in the future.", target=field)
+        raise InvalidParameter(f"The {field} '{value}' must be in the future.", target=field)
     return d.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
@@ -122,19 +124,15 @@ class GalleryHandler(ResourceHandler):
         body = req.body
         name = rid.rsplit("/", 1)[-1]
         if not GALLERY_NAME.match(name):
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The gallery name '{name}' is invalid. It may contain only letters, digits, periods and "
                 "underscores, be at most 80 characters, and cannot begin or end with a period or underscore.",
                 target="galleryName",
             )
         location = arm.check_location(body.get("location"))
         if existing is not None and existing["location"] != location:
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                "Changing property 'location' is not allowed.",
+            raise PropertyChangeNotAllowed(
+                "location",
                 target="location",
             )
         props = _props(body)
@@ -169,12 +167,7 @@ class GalleryHandler(ResourceHandler):
 
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         if arm.children(res["id"]):
-            raise ArmError(
-                409,
-                "CannotDeleteResource",
-                "Can not delete resource before nested resources are deleted.",
-                target=res["id"],
-            )
+            raise nested_resources_exist(res["id"])
 
 
 class ImageHandler(ResourceHandler):
@@ -182,9 +175,7 @@ class ImageHandler(ResourceHandler):
         body = req.body
         name = rid.rsplit("/", 1)[-1]
         if not IMAGE_NAME.match(name):
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The gallery image name '{name}' is invalid.",
                 target="galleryImageName",
             )
@@ -192,9 +183,7 @@ class ImageHandler(ResourceHandler):
         assert gallery is not None
         location = arm.check_location(body.get("location"))
         if location != gallery["location"]:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The gallery image location '{location}' must be the gallery's location "
                 f"'{gallery['location']}'.",
                 target="location",
@@ -203,27 +192,19 @@ class ImageHandler(ResourceHandler):
         os_type = validate.enum(props, "osType", ["Windows", "Linux"])
         os_state = validate.enum(props, "osState", ["Generalized", "Specialized"])
         if os_type is None:
-            raise ArmError(
-                400, "InvalidParameter", "Required parameter 'osType' is missing (null).", target="osType"
-            )
+            raise missing_parameter("osType", target="osType")
         if os_state is None:
-            raise ArmError(
-                400, "InvalidParameter", "Required parameter 'osState' is missing (null).", target="osState"
-            )
+            raise missing_parameter("osState", target="osState")
         ident = props.get("identifier") or {}
         for k in ("publisher", "offer", "sku"):
             v = ident.get(k)
             if not v:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    f"Required parameter 'identifier.{k}' is missing (null).",
+                raise missing_parameter(
+                    f"identifier.{k}",
                     target=f"identifier.{k}",
                 )
             if len(str(v)) > 128:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
+                raise InvalidParameter(
                     f"identifier.{k} is longer than 128 characters.",
                     target=f"identifier.{k}",
                 )
@@ -232,8 +213,7 @@ class ImageHandler(ResourceHandler):
                 continue
             sid = sibling["properties"]["identifier"]
             if all(str(sid[k]).lower() == str(ident[k]).lower() for k in ("publisher", "offer", "sku")):
-                raise ArmError(
-                    409,
+                raise Conflict(
                     "GalleryImageDefinitionIdentifierAlreadyExists",
                     f"Gallery image definition '{sibling['name']}' already uses the identifier "
                     f"{ident['publisher']}/{ident['offer']}/{ident['sku']} in this gallery.",
@@ -245,16 +225,12 @@ class ImageHandler(ResourceHandler):
         for f in props.get("features") or []:
             fname, fval = f.get("name"), f.get("value")
             if not fname or fval is None:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
+                raise InvalidParameter(
                     "Each gallery image feature needs a name and a value.",
                     target="features",
                 )
             if fname.lower() in names:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
+                raise InvalidParameter(
                     f"Feature '{fname}' is specified more than once.",
                     target="features",
                 )
@@ -262,9 +238,7 @@ class ImageHandler(ResourceHandler):
             if fname == "SecurityType":
                 fval = validate.enum({"v": fval}, "v", SECURITY_TYPES)
                 if fval != "Standard" and gen != "V2":
-                    raise ArmError(
-                        400,
-                        "InvalidParameter",
+                    raise InvalidParameter(
                         f"The security type '{fval}' is only supported for HyperVGeneration V2 images.",
                         target="features",
                     )
@@ -275,9 +249,7 @@ class ImageHandler(ResourceHandler):
                 "DiskControllerTypes",
                 "IsHibernateSupported",
             ):
-                raise ArmError(
-                    400, "InvalidParameter", f"The feature '{fname}' is not supported.", target="features"
-                )
+                raise InvalidParameter(f"The feature '{fname}' is not supported.", target="features")
             features.append({"name": fname, "value": str(fval)})
         if props.get("purchasePlan") or props.get("disallowed"):
             raise Unmodelled("gallery image purchasePlan/disallowed are not modelled")
@@ -322,10 +294,8 @@ class ImageHandler(ResourceHandler):
             ],
         )
         if existing is not None and _security_type(existing) != _security_type(res):
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                "Changing property 'features' is not allowed.",
+            raise PropertyChangeNotAllowed(
+                "features",
                 target="properties.features",
             )
         return res
@@ -335,12 +305,7 @@ class ImageHandler(ResourceHandler):
 
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         if arm.children(res["id"]):
-            raise ArmError(
-                409,
-                "CannotDeleteResource",
-                "Can not delete resource before nested resources are deleted.",
-                target=res["id"],
-            )
+            raise nested_resources_exist(res["id"])
 
 
 def _security_type(image: dict[str, Any]) -> str:
@@ -359,18 +324,14 @@ def _check_regions(
         name = r.get("name")
         loc = arm.check_location(name, target=f"publishingProfile.targetRegions[{i}].name")
         if loc in seen:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"Target region '{name}' is specified more than once.",
                 target="publishingProfile.targetRegions",
             )
         seen.add(loc)
         count = r.get("regionalReplicaCount", default_count)
         if not isinstance(count, int) or not 1 <= count <= 100:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The regional replica count {count} of region '{name}' must be an integer from 1 to 100.",
                 target=f"publishingProfile.targetRegions[{i}].regionalReplicaCount",
             )
@@ -394,9 +355,7 @@ def _check_regions(
             }
         ]
     if location not in seen and regions:
-        raise ArmError(
-            400,
-            "InvalidParameter",
+        raise InvalidParameter(
             f"The target regions of a gallery image version must include its location '{location}'.",
             target="publishingProfile.targetRegions",
         )
@@ -412,9 +371,7 @@ class VersionHandler(ResourceHandler):
         body = req.body
         name = rid.rsplit("/", 1)[-1]
         if not VERSION_NAME.match(name) or any(int(p) > 2**31 - 1 for p in name.split(".")):
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The gallery image version name '{name}' is invalid. It must follow the format "
                 "<MajorVersion>.<MinorVersion>.<Patch> with 32-bit integers.",
                 target="galleryImageVersionName",
@@ -423,9 +380,7 @@ class VersionHandler(ResourceHandler):
         assert image is not None
         location = arm.check_location(body.get("location"))
         if location != image["location"]:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The gallery image version location '{location}' must be the gallery's location "
                 f"'{image['location']}'.",
                 target="location",
@@ -442,10 +397,8 @@ class VersionHandler(ResourceHandler):
                 and str(src.get("virtualMachineId", old_src.get("virtualMachineId"))).lower()
                 != str(old_src.get("virtualMachineId")).lower()
             ):
-                raise ArmError(
-                    409,
-                    "PropertyChangeNotAllowed",
-                    "Changing property 'source' is not allowed.",
+                raise PropertyChangeNotAllowed(
+                    "source",
                     target="properties.storageProfile.source",
                 )
             res = dict(existing)
@@ -463,33 +416,26 @@ class VersionHandler(ResourceHandler):
             )
         vm_id = src.get("virtualMachineId")
         if not vm_id:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                "Required parameter 'storageProfile.source' is missing (null).",
+            raise missing_parameter(
+                "storageProfile.source",
                 target="properties.storageProfile.source",
             )
         vm = arm.get(vm_id)
         if vm is None or vm["type"] != VM:
-            raise ArmError(
-                404,
+            raise NotFound(
                 "NotFound",
                 f"The entity was not found in this Azure location. Source virtual machine '{vm_id}' not "
                 "found.",
                 target="properties.storageProfile.source.virtualMachineId",
             )
         if vm["location"] != location:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The source virtual machine '{vm_id}' must be in the image version's location '{location}'.",
                 target="properties.storageProfile.source.virtualMachineId",
             )
         meta = arm.internal.get(vm["id"].lower(), {})
         if not meta.get("generalized"):
-            raise ArmError(
-                409,
-                "OperationNotAllowed",
+            raise OperationNotAllowed(
                 f"The source virtual machine '{vm['id']}' must be generalized to create a gallery image "
                 "version "
                 "for a gallery image definition with osState 'Generalized'. Generalize the VM and try again.",
@@ -499,18 +445,14 @@ class VersionHandler(ResourceHandler):
             raise Unmodelled("specialized gallery images are not modelled")
         os_disk = vm["properties"]["storageProfile"]["osDisk"]
         if os_disk["osType"] != image["properties"]["osType"]:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The OS type '{os_disk['osType']}' of the source does not match the gallery image's "
                 f"OS type '{image['properties']['osType']}'.",
                 target="properties.storageProfile",
             )
         vm_gen = meta.get("hyperVGeneration", "V2")
         if vm_gen != image["properties"]["hyperVGeneration"]:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The HyperVGeneration '{vm_gen}' of the source virtual machine does not match the "
                 "HyperVGeneration "
                 f"'{image['properties']['hyperVGeneration']}' of the gallery image definition.",
@@ -527,9 +469,7 @@ class VersionHandler(ResourceHandler):
             },
         }
         if img_sec not in compatible.get(vm_sec, set()):
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The security type '{vm_sec}' of the source virtual machine is not compatible with the "
                 "security "
                 f"type '{img_sec}' of the gallery image definition '{image['name']}'. Use an image "
@@ -576,9 +516,7 @@ class VersionHandler(ResourceHandler):
         old = res["properties"].get("publishingProfile") or {}
         count = pub.get("replicaCount", old.get("replicaCount", 1))
         if not isinstance(count, int) or not 1 <= count <= 100:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The replica count {count} must be an integer from 1 to 100.",
                 target="publishingProfile.replicaCount",
             )
@@ -616,10 +554,8 @@ class VersionHandler(ResourceHandler):
                 str(src.get("virtualMachineId", old.get("virtualMachineId"))).lower()
                 != str(old.get("virtualMachineId")).lower()
             ):
-                raise ArmError(
-                    409,
-                    "PropertyChangeNotAllowed",
-                    "Changing property 'source' is not allowed.",
+                raise PropertyChangeNotAllowed(
+                    "source",
                     target="properties.storageProfile.source",
                 )
         self._apply_publishing(arm, existing, props.get("publishingProfile") or {}, existing["location"])

@@ -15,7 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import validate
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.errors import BadRequest, InvalidRequestFormat, Unmodelled, subnet_in_use
 from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
 from sandbox.arm.topology import ipconfigs_using, nics, sync_dynamic_pips, vm_using_nic
 from sandbox.arm.values import Request, etag, new_mac
@@ -95,8 +95,7 @@ def _base(
     if tracked:
         loc = arm.check_location(body.get("location"))
         if existing is not None and existing.get("location") != loc:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "InvalidResourceLocation",
                 f"The resource '{res['name']}' already exists in location '{existing['location']}' in "
                 "resource "
@@ -115,14 +114,13 @@ def _cidr(value: Any, where: str) -> ipaddress.IPv4Network:
     try:
         net = ipaddress.ip_network(str(value), strict=False)
     except ValueError as exc:
-        raise ArmError(
-            400, "InvalidAddressPrefixFormat", f"Address prefix {value} of {where} is not in a valid format."
+        raise BadRequest(
+            "InvalidAddressPrefixFormat", f"Address prefix {value} of {where} is not in a valid format."
         ) from exc
     if not isinstance(net, ipaddress.IPv4Network):
         raise Unmodelled(f"IPv6 address prefix {value} of {where} is not modelled")
     if str(net.network_address) != str(value).split("/")[0]:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "InvalidCIDRNotation",
             f"The address prefix {value} in resource {where} has an invalid CIDR notation. For the given "
             "prefix "
@@ -141,8 +139,7 @@ def _subnet_resource(
     prefixes = props.get("addressPrefixes")
     prefix = props.get("addressPrefix")
     if prefix is None and not prefixes:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "NoAddressPrefixOrPoolProvided",
             f"No address prefix or pool is provided for subnet '{name}'.",
             target=f"{sid}",
@@ -152,22 +149,20 @@ def _subnet_resource(
     net = _cidr(prefix, sid)
     vnet_nets = [_cidr(p, vnet["id"]) for p in vnet["properties"]["addressSpace"]["addressPrefixes"]]
     if not any(net.subnet_of(v) for v in vnet_nets):
-        raise ArmError(
-            400,
+        raise BadRequest(
             "NetcfgSubnetRangeOutsideVnet",
             f"Subnet '{name}' is not valid because its IP address range is outside the IP address range of "
             f"virtual network '{vnet['name']}'.",
         )
     if net.prefixlen > 29:
-        raise ArmError(
-            400, "NetcfgInvalidSubnet", f"Subnet '{name}' is not valid in virtual network '{vnet['name']}'."
+        raise BadRequest(
+            "NetcfgInvalidSubnet", f"Subnet '{name}' is not valid in virtual network '{vnet['name']}'."
         )
     for sib in arm.children(vnet["id"]):
         if sib["name"].lower() == name.lower():
             continue
         if net.overlaps(ipaddress.ip_network(sib["properties"]["addressPrefix"])):
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "NetcfgSubnetRangesOverlap",
                 f"Subnet '{name}' is not valid because its IP address range overlaps with that of an "
                 "existing "
@@ -178,8 +173,7 @@ def _subnet_resource(
         and existing["properties"]["addressPrefix"] != str(net)
         and ipconfigs_using(arm, "subnet", existing["id"])
     ):
-        raise ArmError(
-            400,
+        raise BadRequest(
             "InUseSubnetCannotBeUpdated",
             f"Subnet {name} is in use and cannot be updated.",
         )
@@ -233,9 +227,7 @@ class VNetHandler(ResourceHandler):
         res = _base(arm, rid, VNET, existing, body)
         prefixes = validate.get(props, "addressSpace.addressPrefixes")
         if not prefixes:
-            raise ArmError(
-                400,
-                "InvalidRequestFormat",
+            raise InvalidRequestFormat(
                 "Cannot parse the request: the virtual network must have addressSpace.addressPrefixes.",
                 target="properties.addressSpace.addressPrefixes",
             )
@@ -243,8 +235,7 @@ class VNetHandler(ResourceHandler):
         for i, a in enumerate(nets):
             for b in nets[i + 1 :]:
                 if a.overlaps(b):
-                    raise ArmError(
-                        400,
+                    raise BadRequest(
                         "VnetAddressSpacesOverlap",
                         f"Address space {a} overlaps with address space {b} in virtual network "
                         f"{res['name']}.",
@@ -267,9 +258,7 @@ class VNetHandler(ResourceHandler):
         if props.get("flowTimeoutInMinutes") is not None:
             ft = props["flowTimeoutInMinutes"]
             if not isinstance(ft, int) or not 4 <= ft <= 30:
-                raise ArmError(
-                    400, "InvalidFlowTimeoutInMinutes", "flowTimeoutInMinutes must be from 4 to 30."
-                )
+                raise BadRequest("InvalidFlowTimeoutInMinutes", "flowTimeoutInMinutes must be from 4 to 30.")
             res["properties"]["flowTimeoutInMinutes"] = ft
         if props.get("encryption"):
             raise Unmodelled("virtual network encryption is not modelled")
@@ -281,11 +270,9 @@ class VNetHandler(ResourceHandler):
         for s in wanted:
             name = s.get("name")
             if not name:
-                raise ArmError(
-                    400, "InvalidRequestFormat", "Each subnet must have a name.", target="properties.subnets"
-                )
+                raise InvalidRequestFormat("Each subnet must have a name.", target="properties.subnets")
             if name.lower() in names:
-                raise ArmError(400, "DuplicateResourceName", f"Subnet name {name} is used more than once.")
+                raise BadRequest("DuplicateResourceName", f"Subnet name {name} is used more than once.")
             names.add(name.lower())
             validate.check_members(s, f"network/{API}/Subnet", "Subnet")
             new_subnets.append((name, _props(s)))
@@ -294,13 +281,7 @@ class VNetHandler(ResourceHandler):
             if sub["name"].lower() not in names:
                 users = ipconfigs_using(arm, "subnet", sub["id"])
                 if users:
-                    raise ArmError(
-                        400,
-                        "InUseSubnetCannotBeDeleted",
-                        f"Subnet {sub['name']} is in use by {users[0]} and cannot be deleted. In order to "
-                        "delete "
-                        "the subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
-                    )
+                    raise subnet_in_use(sub["name"], users[0])
         # Validate all subnets against the new address space before storing anything.
         built = []
         for name, sprops in new_subnets:
@@ -311,8 +292,7 @@ class VNetHandler(ResourceHandler):
                 if ipaddress.ip_network(a["properties"]["addressPrefix"]).overlaps(
                     ipaddress.ip_network(b["properties"]["addressPrefix"])
                 ):
-                    raise ArmError(
-                        400,
+                    raise BadRequest(
                         "NetcfgSubnetRangesOverlap",
                         f"Subnet '{b['name']}' is not valid because its IP address range overlaps with "
                         "that of "
@@ -338,13 +318,7 @@ class VNetHandler(ResourceHandler):
         for sub in arm.children(res["id"]):
             users = ipconfigs_using(arm, "subnet", sub["id"])
             if users:
-                raise ArmError(
-                    400,
-                    "InUseSubnetCannotBeDeleted",
-                    f"Subnet {sub['name']} is in use by {users[0]} and cannot be deleted. In order to "
-                    "delete the "
-                    "subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
-                )
+                raise subnet_in_use(sub["name"], users[0])
 
 
 class SubnetHandler(ResourceHandler):
@@ -362,12 +336,7 @@ class SubnetHandler(ResourceHandler):
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         users = ipconfigs_using(arm, "subnet", res["id"])
         if users:
-            raise ArmError(
-                400,
-                "InUseSubnetCannotBeDeleted",
-                f"Subnet {res['name']} is in use by {users[0]} and cannot be deleted. In order to delete the "
-                "subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
-            )
+            raise subnet_in_use(res["name"], users[0])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -423,8 +392,7 @@ def _check_prefix(value: Any, rule: str, field: str) -> None:
     try:
         ipaddress.ip_network(v, strict=False)
     except ValueError as exc:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "SecurityRuleInvalidAddressPrefix",
             f"Security rule {rule} has invalid Address prefix. Value provided: {v}",
             target=field,
@@ -438,8 +406,7 @@ def _check_port(value: Any, rule: str, field: str) -> None:
         parts = [int(p) for p in v.split("-")]
         ok = all(0 <= p <= 65535 for p in parts) and (len(parts) == 1 or parts[0] <= parts[1])
     if not ok:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "SecurityRuleInvalidPortRange",
             f"Security rule {rule} has invalid Port range. Value provided: {v}. Value should be an integer "
             "OR "
@@ -455,16 +422,14 @@ def _rule_properties(name: str, p: dict[str, Any]) -> dict[str, Any]:
     direction = validate.enum(p, "direction", ["Inbound", "Outbound"])
     for key, val in (("protocol", protocol), ("access", access), ("direction", direction)):
         if val is None:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "SecurityRuleParameterContainsUnsupportedValue",
                 f"Security rule parameter {key[0].upper() + key[1:]} for rule with Id {name} cannot be null.",
                 target=f"properties.{key}",
             )
     prio = p.get("priority")
     if not isinstance(prio, int) or not 100 <= prio <= 4096:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "SecurityRuleInvalidPriority",
             f"Security rule {name} has invalid Priority. Value provided: {prio} Allowed range 100-4096.",
             target="properties.priority",
@@ -490,14 +455,12 @@ def _rule_properties(name: str, p: dict[str, Any]) -> dict[str, Any]:
     ):
         one, many = p.get(single), p.get(plural) or []
         if one is not None and many:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "SecurityRuleParameterContainsUnsupportedValue",
                 f"Security rule {name} has both {single} and {plural} specified.",
             )
         if one is None and not many:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "SecurityRuleParameterContainsUnsupportedValue",
                 f"Security rule parameter {single[0].upper() + single[1:]} for rule with Id {name} cannot "
                 "be null.",
@@ -520,8 +483,7 @@ def _check_conflicts(rules: list[tuple[str, dict[str, Any]]]) -> None:
     for name, p in rules:
         key = (p["direction"], p["priority"])
         if key in seen:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "SecurityRuleConflict",
                 f"Security rule {name} conflicts with rule {seen[key]}. Rules cannot have the same "
                 "Priority and "
@@ -546,10 +508,10 @@ class NsgHandler(ResourceHandler):
         for r in props.get("securityRules") or []:
             name = r.get("name")
             if not name:
-                raise ArmError(400, "InvalidRequestFormat", "Each security rule must have a name.")
+                raise InvalidRequestFormat("Each security rule must have a name.")
             if name.lower() in names:
-                raise ArmError(
-                    400, "DuplicateResourceName", f"Security rule name {name} is used more than once."
+                raise BadRequest(
+                    "DuplicateResourceName", f"Security rule name {name} is used more than once."
                 )
             names.add(name.lower())
             rules.append((name, _rule_properties(name, _props(r))))
@@ -612,8 +574,7 @@ class NsgHandler(ResourceHandler):
         nic_users, subnet_users = nsg_users(arm, res["id"])
         users = nic_users + subnet_users
         if users:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "InUseNetworkSecurityGroupCannotBeDeleted",
                 f"Network security group {res['id']} cannot be deleted because it is in use by the following "
                 f"resources: {', '.join(users)}. In order to delete the Network security group, remove the "
@@ -670,8 +631,7 @@ class PipHandler(ResourceHandler):
         if method is None:
             method = "Static" if sku == "Standard" else "Dynamic"
         if sku == "Standard" and method != "Static":
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "StandardSkuPublicIPAddressMustBeStatic",
                 f"Standard sku publicIp {rid} must have AllocationMethod set to Static.",
             )
@@ -679,15 +639,13 @@ class PipHandler(ResourceHandler):
         if version == "IPv6":
             raise Unmodelled("IPv6 public IPs are not modelled")
         if existing is not None and existing["sku"]["name"] != sku:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "PublicIPAddressSkuCannotBeChanged",
                 f"Sku of public IP address {rid} cannot be changed from {existing['sku']['name']} to {sku}.",
             )
         idle = props.get("idleTimeoutInMinutes", 4)
         if not isinstance(idle, int) or not 4 <= idle <= 30:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "PublicIPIdleTimeoutIsOutOfRange",
                 f"Idle timeout {idle} of public IP {rid} is out of range. It must be from 4 to 30 minutes.",
             )
@@ -720,8 +678,7 @@ class PipHandler(ResourceHandler):
         label = validate.get(props, "dnsSettings.domainNameLabel")
         if label:
             if not re.match(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$", label):
-                raise ArmError(
-                    400,
+                raise BadRequest(
                     "InvalidDomainNameLabel",
                     f"The domain name label {label} is invalid. It must conform to the following regular "
                     "expression: ^[a-z][a-z0-9-]{1,61}[a-z0-9]$.",
@@ -759,8 +716,7 @@ class PipHandler(ResourceHandler):
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         users = ipconfigs_using(arm, "publicIPAddress", res["id"])
         if users:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "PublicIPAddressCannotBeDeleted",
                 f"Public IP address {res['id']} can not be deleted since it is still allocated to resource "
                 f"{users[0]}. In order to delete the public IP, disassociate/detach the Public IP address "
@@ -789,8 +745,7 @@ class NicHandler(ResourceHandler):
         res = _base(arm, rid, NIC, existing, body)
         ipcs = props.get("ipConfigurations") or []
         if not ipcs:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "NetworkInterfaceMustHaveAtLeastOneIpConfiguration",
                 f"Network interface {rid} must have at least one IP configuration.",
             )
@@ -803,7 +758,7 @@ class NicHandler(ResourceHandler):
         for idx, ipc in enumerate(ipcs):
             name = ipc.get("name")
             if not name:
-                raise ArmError(400, "InvalidRequestFormat", "Each IP configuration must have a name.")
+                raise InvalidRequestFormat("Each IP configuration must have a name.")
             ip = _props(ipc)
             ipc_id = f"{res['id']}/ipConfigurations/{name}"
             subnet = arm.ref(
@@ -812,8 +767,7 @@ class NicHandler(ResourceHandler):
             vnet_id = subnet["id"].rsplit("/", 2)[0]
             vnet = arm.get(vnet_id)
             if vnet and vnet["location"] != res["location"]:
-                raise ArmError(
-                    400,
+                raise BadRequest(
                     "InvalidResourceReference",
                     f"Resource {subnet['id']} referenced by resource {rid} was not found. Please make sure "
                     "that the "
@@ -828,8 +782,7 @@ class NicHandler(ResourceHandler):
             if method == "Static":
                 addr = ip.get("privateIPAddress")
                 if not addr:
-                    raise ArmError(
-                        400,
+                    raise BadRequest(
                         "PrivateIPAddressIsMissing",
                         f"Private static IP address is missing in IP configuration {ipc_id}.",
                     )
@@ -838,16 +791,14 @@ class NicHandler(ResourceHandler):
                     ipaddress.ip_address(addr) not in net
                     or ipaddress.ip_address(addr) in hosts[:3] + hosts[-1:]
                 ):
-                    raise ArmError(
-                        400,
+                    raise BadRequest(
                         "PrivateIPAddressNotInSubnet",
                         f"IP configuration {ipc_id} is referencing a subnet {subnet['id']} whose address "
                         "range "
                         f"does not contain (or reserves) private IP address {addr}.",
                     )
                 if addr in used:
-                    raise ArmError(
-                        400,
+                    raise BadRequest(
                         "PrivateIPAddressInUse",
                         f"IP configuration {ipc_id} is using the private IP address {addr} which is already "
                         "allocated to another resource.",
@@ -861,8 +812,7 @@ class NicHandler(ResourceHandler):
             else:
                 addr = next((str(h) for h in list(net.hosts())[3:] if str(h) not in used), None)
                 if addr is None:
-                    raise ArmError(
-                        400,
+                    raise BadRequest(
                         "SubnetIsFull",
                         f"Subnet {subnet['name']} with address prefix {net} does not have enough capacity "
                         "for 1 IP "
@@ -888,8 +838,7 @@ class NicHandler(ResourceHandler):
                     f"properties.ipConfigurations[{idx}].properties.publicIPAddress",
                 )
                 if pip["location"] != res["location"]:
-                    raise ArmError(
-                        400,
+                    raise BadRequest(
                         "InvalidResourceReference",
                         f"Resource {pip['id']} referenced by resource {rid} was not found. Please make "
                         "sure that "
@@ -901,8 +850,7 @@ class NicHandler(ResourceHandler):
                     if u.lower() != ipc_id.lower()
                 ]
                 if others:
-                    raise ArmError(
-                        400,
+                    raise BadRequest(
                         "PublicIPAddressInUse",
                         f"Resource {pip['id']} is referenced by resource {others[0]}, so it cannot be used "
                         "by "
@@ -923,14 +871,12 @@ class NicHandler(ResourceHandler):
                 {"id": ipc_id, "name": name, "etag": res["etag"], "type": IPCONFIG, "properties": p_out}
             )
         if not primary_seen:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "NetworkInterfaceMustHavePrimaryIpConfiguration",
                 f"Network interface {rid} must have one primary IP configuration.",
             )
         if len(vnet_ids) > 1:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "IpConfigurationsOnSameNicCannotUseDifferentVnets",
                 f"IP configurations on network interface {rid} reference subnets of different virtual "
                 "networks.",
@@ -1005,8 +951,7 @@ class NicHandler(ResourceHandler):
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         vm = vm_using_nic(arm, res["id"])
         if vm is not None:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "NicInUse",
                 f"Network Interface {res['id']} is used by existing resource {vm['id']}. In order to "
                 "delete the "

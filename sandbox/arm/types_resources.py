@@ -7,7 +7,14 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import catalog, errors, validate
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    Unmodelled,
+    json_object_required,
+    missing_api_version,
+)
 from sandbox.arm.handlers import Registry, SubscriptionRoutes
 from sandbox.arm.values import Request, Response
 
@@ -43,11 +50,7 @@ def register(registry: Registry) -> None:
 
 def _check_api(req: Request, allowed: tuple[str, ...] = (RG_API,)) -> None:
     if not req.api_version:
-        raise ArmError(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
+        raise missing_api_version()
     if req.api_version not in allowed:
         raise Unmodelled(
             f"api-version '{req.api_version}' of Microsoft.Resources/resourceGroups is not modelled"
@@ -84,13 +87,10 @@ def resource_group(arm: Arm, req: Request, name: str) -> Response:
     if req.method == "PUT":
         body = req.body
         if not isinstance(body, dict):
-            raise ArmError(
-                400, "InvalidRequestContent", "The request content was invalid: a JSON object is required."
-            )
+            raise json_object_required()
         validate.check_members(body, f"resources/{RG_API}/ResourceGroup", "ResourceGroup")
         if not RG_NAME.match(name) or name.endswith("."):
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "InvalidResourceGroupName",
                 f"Resource group name '{name}' is invalid. It can contain only letters, digits, underscores, "
                 "periods, hyphens and parentheses, must be 1-90 characters, and cannot end with a period.",
@@ -98,15 +98,13 @@ def resource_group(arm: Arm, req: Request, name: str) -> Response:
         location = arm.check_location(body.get("location"))
         if existing is not None:
             if existing["location"] != location:
-                raise ArmError(
-                    409,
+                raise Conflict(
                     "InvalidResourceGroupLocation",
                     f"Invalid resource group location '{body.get('location')}'. The Resource group already "
                     f"exists in location '{existing['location']}'.",
                 )
             if existing["properties"]["provisioningState"] == "Deleting":
-                raise ArmError(
-                    409,
+                raise Conflict(
                     "ResourceGroupBeingDeleted",
                     f"The resource group '{name}' is in deprovisioning state and cannot perform this "
                     "operation.",
@@ -140,10 +138,9 @@ def resource_group(arm: Arm, req: Request, name: str) -> Response:
             "Microsoft.Compute/virtualMachines",
             "Microsoft.Compute/virtualMachineScaleSets",
         ):
-            raise ArmError(400, "InvalidForceDeletionTypes", f"Unsupported forceDeletionTypes '{forced}'.")
+            raise BadRequest("InvalidForceDeletionTypes", f"Unsupported forceDeletionTypes '{forced}'.")
         if arm.pending_op_for(existing["id"]):
-            raise ArmError(
-                409,
+            raise Conflict(
                 "ResourceGroupBeingDeleted",
                 f"The resource group '{name}' is in deprovisioning state and cannot perform this operation.",
             )
@@ -222,8 +219,7 @@ def location_route(
         )
         if len(rest) == 9:
             if entry is None:
-                raise ArmError(
-                    404,
+                raise NotFound(
                     "PlatformImageNotFound",
                     f"The platform image '{pub}:{offer}:{sku}' is not available. Verify that all fields in "
                     "the "
@@ -233,8 +229,7 @@ def location_route(
         version = raw[9]
         exact = catalog.resolve_version(entry, version) if entry else None
         if entry is None or exact is None or version.lower() == "latest":
-            raise ArmError(
-                404,
+            raise NotFound(
                 "PlatformImageNotFound",
                 f"Artifact: VMImage was not found. The platform image '{pub}:{offer}:{sku}:{version}' is not "
                 "available.",
