@@ -15,7 +15,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import validate
-from sandbox.arm.errors import BadRequest, InvalidRequestFormat, Unmodelled, subnet_in_use
+from sandbox.arm.errors import (
+    BadRequest,
+    InvalidRequestFormat,
+    Unmodelled,
+    invalid_resource_reference,
+    subnet_in_use,
+)
 from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
 from sandbox.arm.topology import ipconfigs_using, nics, sync_dynamic_pips, vm_using_nic
 from sandbox.arm.values import Request, etag, new_mac
@@ -738,178 +744,193 @@ def _used_private_ips(arm: Arm, subnet_id: str, except_nic: str) -> set[str]:
     return used
 
 
+NIC_IPC_UNMODELLED = (
+    "loadBalancerBackendAddressPools",
+    "loadBalancerInboundNatRules",
+    "applicationGatewayBackendAddressPools",
+    "applicationSecurityGroups",
+    "gatewayLoadBalancer",
+)
+
+
+def _static_private_ip(ip: dict[str, Any], ipc_id: str, subnet: dict[str, Any], used: set[str]) -> str:
+    net = ipaddress.ip_network(subnet["properties"]["addressPrefix"])
+    addr = ip.get("privateIPAddress")
+    if not addr:
+        raise BadRequest(
+            "PrivateIPAddressIsMissing", f"Private static IP address is missing in IP configuration {ipc_id}."
+        )
+    hosts = list(net.hosts())
+    if ipaddress.ip_address(addr) not in net or ipaddress.ip_address(addr) in hosts[:3] + hosts[-1:]:
+        raise BadRequest(
+            "PrivateIPAddressNotInSubnet",
+            f"IP configuration {ipc_id} is referencing a subnet {subnet['id']} whose address range "
+            f"does not contain (or reserves) private IP address {addr}.",
+        )
+    if addr in used:
+        raise BadRequest(
+            "PrivateIPAddressInUse",
+            f"IP configuration {ipc_id} is using the private IP address {addr} which is already "
+            "allocated to another resource.",
+        )
+    return addr
+
+
+def _dynamic_private_ip(subnet: dict[str, Any], old: dict[str, Any] | None, used: set[str]) -> str:
+    """The previous address when it is still in the subnet and free, else the first free one (.4)."""
+    if (
+        old is not None
+        and str(old["properties"]["subnet"]["id"]).lower() == subnet["id"].lower()
+        and old["properties"]["privateIPAddress"] not in used
+    ):
+        return old["properties"]["privateIPAddress"]
+    net = ipaddress.ip_network(subnet["properties"]["addressPrefix"])
+    addr = next((str(h) for h in list(net.hosts())[3:] if str(h) not in used), None)
+    if addr is None:
+        raise BadRequest(
+            "SubnetIsFull",
+            f"Subnet {subnet['name']} with address prefix {net} does not have enough capacity for 1 IP "
+            "address.",
+        )
+    return addr
+
+
+def _nic_public_ip(
+    arm: Arm, ip: dict[str, Any], idx: int, ipc_id: str, res: dict[str, Any], rid: str
+) -> dict[str, str]:
+    """The {"id"} reference to an ip configuration's public IP, which no other one may use."""
+    pip = arm.ref(
+        ip["publicIPAddress"], PIP, ipc_id, f"properties.ipConfigurations[{idx}].properties.publicIPAddress"
+    )
+    if pip["location"] != res["location"]:
+        raise invalid_resource_reference(pip["id"], rid)
+    others = [u for u in ipconfigs_using(arm, "publicIPAddress", pip["id"]) if u.lower() != ipc_id.lower()]
+    if others:
+        raise BadRequest(
+            "PublicIPAddressInUse",
+            f"Resource {pip['id']} is referenced by resource {others[0]}, so it cannot be used by {ipc_id}.",
+        )
+    return {"id": pip["id"]}
+
+
+def _ip_configuration(
+    arm: Arm,
+    rid: str,
+    res: dict[str, Any],
+    idx: int,
+    ipcs: list[dict[str, Any]],
+    old: dict[str, Any] | None,
+    used: set[str],
+) -> dict[str, Any]:
+    """One validated ip configuration of a NIC PUT (``used``: addresses taken in the subnet)."""
+    ipc = ipcs[idx]
+    name = ipc.get("name")
+    if not name:
+        raise InvalidRequestFormat("Each IP configuration must have a name.")
+    ip = _props(ipc)
+    ipc_id = f"{res['id']}/ipConfigurations/{name}"
+    subnet = arm.ref(
+        ip.get("subnet"), SUBNET, ipc_id, f"properties.ipConfigurations[{idx}].properties.subnet"
+    )
+    vnet = arm.get(subnet["id"].rsplit("/", 2)[0])
+    if vnet and vnet["location"] != res["location"]:
+        raise invalid_resource_reference(subnet["id"], rid)
+    method = validate.enum(ip, "privateIPAllocationMethod", ["Dynamic", "Static"]) or "Dynamic"
+    used = used | _used_private_ips(arm, subnet["id"], res["id"])
+    if method == "Static":
+        addr = _static_private_ip(ip, ipc_id, subnet, used)
+    else:
+        addr = _dynamic_private_ip(subnet, old, used)
+    p_out: dict[str, Any] = {
+        "provisioningState": "Succeeded",
+        "privateIPAddress": addr,
+        "privateIPAllocationMethod": method,
+        "subnet": {"id": subnet["id"]},
+        "primary": bool(ip.get("primary", idx == 0 and not any(_props(c).get("primary") for c in ipcs))),
+        "privateIPAddressVersion": "IPv4",
+    }
+    if validate.get(ip, "privateIPAddressVersion", "IPv4") != "IPv4":
+        raise Unmodelled("IPv6 NIC IP configurations are not modelled")
+    if ip.get("publicIPAddress"):
+        p_out["publicIPAddress"] = _nic_public_ip(arm, ip, idx, ipc_id, res, rid)
+    for key in NIC_IPC_UNMODELLED:
+        if ip.get(key):
+            raise Unmodelled(f"NIC ip configuration property {key} is not modelled")
+    return {"id": ipc_id, "name": name, "etag": res["etag"], "type": IPCONFIG, "properties": p_out}
+
+
+def _ip_configurations(
+    arm: Arm, rid: str, res: dict[str, Any], props: dict[str, Any], existing: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    ipcs = props.get("ipConfigurations") or []
+    if not ipcs:
+        raise BadRequest(
+            "NetworkInterfaceMustHaveAtLeastOneIpConfiguration",
+            f"Network interface {rid} must have at least one IP configuration.",
+        )
+    old_ipcs = {
+        i["name"].lower(): i for i in (existing or {}).get("properties", {}).get("ipConfigurations", [])
+    }
+    out: list[dict[str, Any]] = []
+    for idx, ipc in enumerate(ipcs):
+        old = old_ipcs.get(str(ipc.get("name")).lower())
+        out.append(
+            _ip_configuration(
+                arm, rid, res, idx, ipcs, old, {o["properties"]["privateIPAddress"] for o in out}
+            )
+        )
+    if not any(o["properties"]["primary"] for o in out):
+        raise BadRequest(
+            "NetworkInterfaceMustHavePrimaryIpConfiguration",
+            f"Network interface {rid} must have one primary IP configuration.",
+        )
+    if len({o["properties"]["subnet"]["id"].rsplit("/", 2)[0].lower() for o in out}) > 1:
+        raise BadRequest(
+            "IpConfigurationsOnSameNicCannotUseDifferentVnets",
+            f"IP configurations on network interface {rid} reference subnets of different virtual networks.",
+        )
+    return out
+
+
+def _nic_properties(
+    props: dict[str, Any], existing: dict[str, Any] | None, ipcs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    old = (existing or {}).get("properties", {})
+    out = {
+        "provisioningState": "Updating",
+        "resourceGuid": old["resourceGuid"] if existing else str(uuid.uuid4()),
+        "ipConfigurations": ipcs,
+        "dnsSettings": {
+            "dnsServers": list(validate.get(props, "dnsSettings.dnsServers", []) or []),
+            "appliedDnsServers": [],
+            "internalDomainNameSuffix": old.get("dnsSettings", {}).get("internalDomainNameSuffix")
+            or f"{uuid.uuid4().hex[:26]}.ax.internal.cloudapp.net",
+        },
+        "enableAcceleratedNetworking": bool(props.get("enableAcceleratedNetworking", False)),
+        "vnetEncryptionSupported": False,
+        "enableIPForwarding": bool(props.get("enableIPForwarding", False)),
+        "disableTcpStateTracking": bool(props.get("disableTcpStateTracking", False)),
+        "hostedWorkloads": [],
+        "tapConfigurations": [],
+        "nicType": validate.enum(props, "nicType", ["Standard", "Elastic"]) or "Standard",
+        "auxiliaryMode": props.get("auxiliaryMode") or "None",
+        "auxiliarySku": props.get("auxiliarySku") or "None",
+    }
+    if out["auxiliaryMode"] != "None" or out["nicType"] != "Standard":
+        raise Unmodelled("NIC auxiliaryMode / Elastic nicType is not modelled")
+    if validate.get(props, "dnsSettings.internalDnsNameLabel"):
+        out["dnsSettings"]["internalDnsNameLabel"] = props["dnsSettings"]["internalDnsNameLabel"]
+    return out
+
+
 class NicHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
         res = _base(arm, rid, NIC, existing, body)
-        ipcs = props.get("ipConfigurations") or []
-        if not ipcs:
-            raise BadRequest(
-                "NetworkInterfaceMustHaveAtLeastOneIpConfiguration",
-                f"Network interface {rid} must have at least one IP configuration.",
-            )
-        old_ipcs = {
-            i["name"].lower(): i for i in (existing or {}).get("properties", {}).get("ipConfigurations", [])
-        }
-        out_ipcs = []
-        vnet_ids = set()
-        primary_seen = False
-        for idx, ipc in enumerate(ipcs):
-            name = ipc.get("name")
-            if not name:
-                raise InvalidRequestFormat("Each IP configuration must have a name.")
-            ip = _props(ipc)
-            ipc_id = f"{res['id']}/ipConfigurations/{name}"
-            subnet = arm.ref(
-                ip.get("subnet"), SUBNET, ipc_id, f"properties.ipConfigurations[{idx}].properties.subnet"
-            )
-            vnet_id = subnet["id"].rsplit("/", 2)[0]
-            vnet = arm.get(vnet_id)
-            if vnet and vnet["location"] != res["location"]:
-                raise BadRequest(
-                    "InvalidResourceReference",
-                    f"Resource {subnet['id']} referenced by resource {rid} was not found. Please make sure "
-                    "that the "
-                    "referenced resource exists, and that both resources are in the same region.",
-                )
-            vnet_ids.add(vnet_id.lower())
-            method = validate.enum(ip, "privateIPAllocationMethod", ["Dynamic", "Static"]) or "Dynamic"
-            net = ipaddress.ip_network(subnet["properties"]["addressPrefix"])
-            used = _used_private_ips(arm, subnet["id"], res["id"])
-            used |= {o["properties"]["privateIPAddress"] for o in out_ipcs}
-            old = old_ipcs.get(name.lower())
-            if method == "Static":
-                addr = ip.get("privateIPAddress")
-                if not addr:
-                    raise BadRequest(
-                        "PrivateIPAddressIsMissing",
-                        f"Private static IP address is missing in IP configuration {ipc_id}.",
-                    )
-                hosts = list(net.hosts())
-                if (
-                    ipaddress.ip_address(addr) not in net
-                    or ipaddress.ip_address(addr) in hosts[:3] + hosts[-1:]
-                ):
-                    raise BadRequest(
-                        "PrivateIPAddressNotInSubnet",
-                        f"IP configuration {ipc_id} is referencing a subnet {subnet['id']} whose address "
-                        "range "
-                        f"does not contain (or reserves) private IP address {addr}.",
-                    )
-                if addr in used:
-                    raise BadRequest(
-                        "PrivateIPAddressInUse",
-                        f"IP configuration {ipc_id} is using the private IP address {addr} which is already "
-                        "allocated to another resource.",
-                    )
-            elif (
-                old is not None
-                and str(old["properties"]["subnet"]["id"]).lower() == subnet["id"].lower()
-                and old["properties"]["privateIPAddress"] not in used
-            ):
-                addr = old["properties"]["privateIPAddress"]
-            else:
-                addr = next((str(h) for h in list(net.hosts())[3:] if str(h) not in used), None)
-                if addr is None:
-                    raise BadRequest(
-                        "SubnetIsFull",
-                        f"Subnet {subnet['name']} with address prefix {net} does not have enough capacity "
-                        "for 1 IP "
-                        "address.",
-                    )
-            p_out: dict[str, Any] = {
-                "provisioningState": "Succeeded",
-                "privateIPAddress": addr,
-                "privateIPAllocationMethod": method,
-                "subnet": {"id": subnet["id"]},
-                "primary": bool(
-                    ip.get("primary", idx == 0 and not any(_props(c).get("primary") for c in ipcs))
-                ),
-                "privateIPAddressVersion": "IPv4",
-            }
-            if validate.get(ip, "privateIPAddressVersion", "IPv4") != "IPv4":
-                raise Unmodelled("IPv6 NIC IP configurations are not modelled")
-            if ip.get("publicIPAddress"):
-                pip = arm.ref(
-                    ip["publicIPAddress"],
-                    PIP,
-                    ipc_id,
-                    f"properties.ipConfigurations[{idx}].properties.publicIPAddress",
-                )
-                if pip["location"] != res["location"]:
-                    raise BadRequest(
-                        "InvalidResourceReference",
-                        f"Resource {pip['id']} referenced by resource {rid} was not found. Please make "
-                        "sure that "
-                        "the referenced resource exists, and that both resources are in the same region.",
-                    )
-                others = [
-                    u
-                    for u in ipconfigs_using(arm, "publicIPAddress", pip["id"])
-                    if u.lower() != ipc_id.lower()
-                ]
-                if others:
-                    raise BadRequest(
-                        "PublicIPAddressInUse",
-                        f"Resource {pip['id']} is referenced by resource {others[0]}, so it cannot be used "
-                        "by "
-                        f"{ipc_id}.",
-                    )
-                p_out["publicIPAddress"] = {"id": pip["id"]}
-            for key in (
-                "loadBalancerBackendAddressPools",
-                "loadBalancerInboundNatRules",
-                "applicationGatewayBackendAddressPools",
-                "applicationSecurityGroups",
-                "gatewayLoadBalancer",
-            ):
-                if ip.get(key):
-                    raise Unmodelled(f"NIC ip configuration property {key} is not modelled")
-            primary_seen = primary_seen or p_out["primary"]
-            out_ipcs.append(
-                {"id": ipc_id, "name": name, "etag": res["etag"], "type": IPCONFIG, "properties": p_out}
-            )
-        if not primary_seen:
-            raise BadRequest(
-                "NetworkInterfaceMustHavePrimaryIpConfiguration",
-                f"Network interface {rid} must have one primary IP configuration.",
-            )
-        if len(vnet_ids) > 1:
-            raise BadRequest(
-                "IpConfigurationsOnSameNicCannotUseDifferentVnets",
-                f"IP configurations on network interface {rid} reference subnets of different virtual "
-                "networks.",
-            )
-        res["properties"] = {
-            "provisioningState": "Updating",
-            "resourceGuid": existing["properties"]["resourceGuid"] if existing else str(uuid.uuid4()),
-            "ipConfigurations": out_ipcs,
-            "dnsSettings": {
-                "dnsServers": list(validate.get(props, "dnsSettings.dnsServers", []) or []),
-                "appliedDnsServers": [],
-                "internalDomainNameSuffix": (existing or {})
-                .get("properties", {})
-                .get("dnsSettings", {})
-                .get("internalDomainNameSuffix")
-                or f"{uuid.uuid4().hex[:26]}.ax.internal.cloudapp.net",
-            },
-            "enableAcceleratedNetworking": bool(props.get("enableAcceleratedNetworking", False)),
-            "vnetEncryptionSupported": False,
-            "enableIPForwarding": bool(props.get("enableIPForwarding", False)),
-            "disableTcpStateTracking": bool(props.get("disableTcpStateTracking", False)),
-            "hostedWorkloads": [],
-            "tapConfigurations": [],
-            "nicType": validate.enum(props, "nicType", ["Standard", "Elastic"]) or "Standard",
-            "auxiliaryMode": props.get("auxiliaryMode") or "None",
-            "auxiliarySku": props.get("auxiliarySku") or "None",
-        }
-        if res["properties"]["auxiliaryMode"] != "None" or res["properties"]["nicType"] != "Standard":
-            raise Unmodelled("NIC auxiliaryMode / Elastic nicType is not modelled")
-        if validate.get(props, "dnsSettings.internalDnsNameLabel"):
-            res["properties"]["dnsSettings"]["internalDnsNameLabel"] = props["dnsSettings"][
-                "internalDnsNameLabel"
-            ]
+        res["properties"] = _nic_properties(
+            props, existing, _ip_configurations(arm, rid, res, props, existing)
+        )
         if props.get("networkSecurityGroup"):
             nsg = arm.ref(props["networkSecurityGroup"], NSG, rid, "properties.networkSecurityGroup")
             res["properties"]["networkSecurityGroup"] = {"id": nsg["id"]}
