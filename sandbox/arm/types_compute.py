@@ -822,6 +822,26 @@ VM_PUT_STEPS = (
 )
 
 
+def _run_command_input(body: dict[str, Any], command: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """(script lines, parameters) of a RunPowerShellScript run command."""
+    if command != "RunPowerShellScript":
+        if command in RUN_COMMANDS_NOT_MODELLED:
+            raise Unmodelled(f"run command '{command}' is not modelled (RunPowerShellScript only)")
+        raise InvalidParameter(f"Command '{command}' is not a valid command id.", target="commandId")
+    script = body.get("script")
+    if not isinstance(script, list) or not script or not all(isinstance(s, str) for s in script):
+        raise InvalidParameter("The script must be a non-empty list of lines.", target="script")
+    params = body.get("parameters") or []
+    for p in params:
+        if not isinstance(p, dict) or not p.get("name") or "value" not in p:
+            raise InvalidParameter("Each parameter needs a name and a value.", target="parameters")
+    return script, params
+
+
+def _instance_status(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "level": "Info", "displayStatus": "Provisioning succeeded", "message": message}
+
+
 # --------------------------------------------------------------------------------------------------
 class VmHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -1117,28 +1137,7 @@ class VmHandler(ResourceHandler):
         meta = arm.meta(lid)
         if meta.get("power") != "running" or meta.get("generalized"):
             raise OperationNotAllowed("The operation requires the VM to be running (or set to run).")
-        if command != "RunPowerShellScript":
-            if command in (
-                "RunShellScript",
-                "IPConfig",
-                "EnableRemotePS",
-                "EnableAdminAccount",
-                "ResetRDPCert",
-                "SetRDPPort",
-                "DisableNLA",
-                "RDPSettings",
-                "DisableWindowsUpdate",
-                "EnableWindowsUpdate",
-            ):
-                raise Unmodelled(f"run command '{command}' is not modelled (RunPowerShellScript only)")
-            raise InvalidParameter(f"Command '{command}' is not a valid command id.", target="commandId")
-        script = body.get("script")
-        if not isinstance(script, list) or not script or not all(isinstance(s, str) for s in script):
-            raise InvalidParameter("The script must be a non-empty list of lines.", target="script")
-        params = body.get("parameters") or []
-        for p in params:
-            if not isinstance(p, dict) or not p.get("name") or "value" not in p:
-                raise InvalidParameter("Each parameter needs a name and a value.", target="parameters")
+        script, params = _run_command_input(body, command)
         if arm.guests is None or not meta.get("guest_created"):
             raise NotModelled(
                 "run command needs the sandbox's Windows side (sandbox.windows.host), which is not "
@@ -1148,18 +1147,8 @@ class VmHandler(ResourceHandler):
         result = arm.guests.run_command(lid, "\n".join(script), params)
         output = {
             "value": [
-                {
-                    "code": "ComponentStatus/StdOut/succeeded",
-                    "level": "Info",
-                    "displayStatus": "Provisioning succeeded",
-                    "message": result.stdout,
-                },
-                {
-                    "code": "ComponentStatus/StdErr/succeeded",
-                    "level": "Info",
-                    "displayStatus": "Provisioning succeeded",
-                    "message": result.stderr,
-                },
+                _instance_status(f"ComponentStatus/{name}/succeeded", text)
+                for name, text in (("StdOut", result.stdout), ("StdErr", result.stderr))
             ]
         }
         meta["previous_power"] = meta.get("power")

@@ -137,10 +137,10 @@ def _cidr(value: Any, where: str) -> ipaddress.IPv4Network:
 
 # --------------------------------------------------------------------------------------------------
 # virtual networks and subnets
-def _subnet_resource(
+def _subnet_prefix(
     arm: Arm, vnet: dict[str, Any], name: str, props: dict[str, Any], existing: dict[str, Any] | None
-) -> dict[str, Any]:
-    """Validate and build one subnet of `vnet` (used by both VNet and subnet PUTs)."""
+) -> ipaddress.IPv4Network:
+    """The subnet's address prefix: inside the VNet, not overlapping a sibling, unchanged while used."""
     sid = f"{vnet['id']}/subnets/{name}"
     prefixes = props.get("addressPrefixes")
     prefix = props.get("addressPrefix")
@@ -148,7 +148,7 @@ def _subnet_resource(
         raise BadRequest(
             "NoAddressPrefixOrPoolProvided",
             f"No address prefix or pool is provided for subnet '{name}'.",
-            target=f"{sid}",
+            target=sid,
         )
     if prefixes:
         raise Unmodelled("subnet addressPrefixes (multiple prefixes) is not modelled; use addressPrefix")
@@ -165,24 +165,33 @@ def _subnet_resource(
             "NetcfgInvalidSubnet", f"Subnet '{name}' is not valid in virtual network '{vnet['name']}'."
         )
     for sib in arm.children(vnet["id"]):
-        if sib["name"].lower() == name.lower():
-            continue
-        if net.overlaps(ipaddress.ip_network(sib["properties"]["addressPrefix"])):
-            raise BadRequest(
-                "NetcfgSubnetRangesOverlap",
-                f"Subnet '{name}' is not valid because its IP address range overlaps with that of an "
-                "existing "
-                f"subnet '{sib['name']}' in virtual network '{vnet['name']}'.",
-            )
+        if sib["name"].lower() != name.lower() and net.overlaps(
+            ipaddress.ip_network(sib["properties"]["addressPrefix"])
+        ):
+            raise _subnets_overlap(name, sib["name"], vnet["name"])
     if (
         existing is not None
         and existing["properties"]["addressPrefix"] != str(net)
         and ipconfigs_using(arm, "subnet", existing["id"])
     ):
-        raise BadRequest(
-            "InUseSubnetCannotBeUpdated",
-            f"Subnet {name} is in use and cannot be updated.",
-        )
+        raise BadRequest("InUseSubnetCannotBeUpdated", f"Subnet {name} is in use and cannot be updated.")
+    return net
+
+
+def _subnets_overlap(name: str, other: str, vnet_name: str) -> BadRequest:
+    return BadRequest(
+        "NetcfgSubnetRangesOverlap",
+        f"Subnet '{name}' is not valid because its IP address range overlaps with that of an existing "
+        f"subnet '{other}' in virtual network '{vnet_name}'.",
+    )
+
+
+def _subnet_resource(
+    arm: Arm, vnet: dict[str, Any], name: str, props: dict[str, Any], existing: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Validate and build one subnet of `vnet` (used by both VNet and subnet PUTs)."""
+    sid = f"{vnet['id']}/subnets/{name}"
+    net = _subnet_prefix(arm, vnet, name, props, existing)
     out: dict[str, Any] = {
         "id": existing["id"] if existing else sid,
         "name": existing["name"] if existing else name,
@@ -226,95 +235,116 @@ def _subnet_resource(
     return out
 
 
-class VNetHandler(ResourceHandler):
-    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
-        body = req.body
-        props = _props(body)
-        res = _base(arm, rid, VNET, existing, body)
-        prefixes = validate.get(props, "addressSpace.addressPrefixes")
-        if not prefixes:
-            raise InvalidRequestFormat(
-                "Cannot parse the request: the virtual network must have addressSpace.addressPrefixes.",
-                target="properties.addressSpace.addressPrefixes",
+def _named_children(
+    items: list[dict[str, Any]], what: str, target: str | None = None, schema: str | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """(name, properties) of the child resources inlined in a PUT body (subnets of a VNet, rules of
+    an NSG): each needs a name, used once."""
+    names: set[str] = set()
+    out = []
+    for item in items:
+        name = item.get("name")
+        if not name:
+            raise InvalidRequestFormat(f"Each {what} must have a name.", target=target)
+        if name.lower() in names:
+            raise BadRequest(
+                "DuplicateResourceName", f"{what[0].upper() + what[1:]} name {name} is used more than once."
             )
-        nets = [_cidr(p, rid) for p in prefixes]
-        for i, a in enumerate(nets):
-            for b in nets[i + 1 :]:
-                if a.overlaps(b):
-                    raise BadRequest(
-                        "VnetAddressSpacesOverlap",
-                        f"Address space {a} overlaps with address space {b} in virtual network "
-                        f"{res['name']}.",
-                    )
-        for key in ("virtualNetworkPeerings", "ddosProtectionPlan", "bgpCommunities", "ipAllocations"):
-            if props.get(key):
-                raise Unmodelled(f"virtual network property {key} is not modelled")
-        res["properties"] = {
-            "provisioningState": "Updating",
-            "resourceGuid": existing["properties"]["resourceGuid"] if existing else str(uuid.uuid4()),
-            "addressSpace": {"addressPrefixes": [str(n) for n in nets]},
-            "virtualNetworkPeerings": [],
-            "enableDdosProtection": bool(props.get("enableDdosProtection", False)),
-            "privateEndpointVNetPolicies": props.get("privateEndpointVNetPolicies") or "Disabled",
-        }
-        if props.get("enableDdosProtection"):
-            raise Unmodelled("DDoS protection is not modelled")
-        if validate.get(props, "dhcpOptions.dnsServers"):
-            res["properties"]["dhcpOptions"] = {"dnsServers": list(props["dhcpOptions"]["dnsServers"])}
-        if props.get("flowTimeoutInMinutes") is not None:
-            ft = props["flowTimeoutInMinutes"]
-            if not isinstance(ft, int) or not 4 <= ft <= 30:
-                raise BadRequest("InvalidFlowTimeoutInMinutes", "flowTimeoutInMinutes must be from 4 to 30.")
-            res["properties"]["flowTimeoutInMinutes"] = ft
-        if props.get("encryption"):
-            raise Unmodelled("virtual network encryption is not modelled")
-        # Subnets: PUT semantics - the body's list replaces the current set.
-        wanted = props.get("subnets") or []
-        names = set()
-        new_subnets = []
-        probe = {**res}
-        for s in wanted:
-            name = s.get("name")
-            if not name:
-                raise InvalidRequestFormat("Each subnet must have a name.", target="properties.subnets")
-            if name.lower() in names:
-                raise BadRequest("DuplicateResourceName", f"Subnet name {name} is used more than once.")
-            names.add(name.lower())
-            validate.check_members(s, f"network/{API}/Subnet", "Subnet")
-            new_subnets.append((name, _props(s)))
-        current = arm.children(rid) if existing else []
-        for sub in current:
-            if sub["name"].lower() not in names:
-                users = ipconfigs_using(arm, "subnet", sub["id"])
-                if users:
-                    raise subnet_in_use(sub["name"], users[0])
-        # Validate all subnets against the new address space before storing anything.
-        built = []
-        for name, sprops in new_subnets:
-            old = arm.get(f"{rid}/subnets/{name}")
-            built.append(_subnet_resource(arm, probe | {"properties": res["properties"]}, name, sprops, old))
-        for i, a in enumerate(built):
-            for b in built[i + 1 :]:
-                if ipaddress.ip_network(a["properties"]["addressPrefix"]).overlaps(
-                    ipaddress.ip_network(b["properties"]["addressPrefix"])
-                ):
-                    raise BadRequest(
-                        "NetcfgSubnetRangesOverlap",
-                        f"Subnet '{b['name']}' is not valid because its IP address range overlaps with "
-                        "that of "
-                        f"an existing subnet '{a['name']}' in virtual network '{res['name']}'.",
-                    )
-        for sub in current:
-            if sub["name"].lower() not in names:
-                arm.remove(sub["id"])
-        for s in built:
-            arm.store(s)
-        return res
+        names.add(name.lower())
+        if schema:
+            validate.check_members(item, schema, schema.rsplit("/", 1)[-1])
+        out.append((name, _props(item)))
+    return out
+
+
+def _vnet_properties(
+    props: dict[str, Any], existing: dict[str, Any] | None, rid: str, name: str
+) -> dict[str, Any]:
+    prefixes = validate.get(props, "addressSpace.addressPrefixes")
+    if not prefixes:
+        raise InvalidRequestFormat(
+            "Cannot parse the request: the virtual network must have addressSpace.addressPrefixes.",
+            target="properties.addressSpace.addressPrefixes",
+        )
+    nets = [_cidr(p, rid) for p in prefixes]
+    for i, a in enumerate(nets):
+        for b in nets[i + 1 :]:
+            if a.overlaps(b):
+                raise BadRequest(
+                    "VnetAddressSpacesOverlap",
+                    f"Address space {a} overlaps with address space {b} in virtual network {name}.",
+                )
+    for key in ("virtualNetworkPeerings", "ddosProtectionPlan", "bgpCommunities", "ipAllocations"):
+        if props.get(key):
+            raise Unmodelled(f"virtual network property {key} is not modelled")
+    out = {
+        "provisioningState": "Updating",
+        "resourceGuid": existing["properties"]["resourceGuid"] if existing else str(uuid.uuid4()),
+        "addressSpace": {"addressPrefixes": [str(n) for n in nets]},
+        "virtualNetworkPeerings": [],
+        "enableDdosProtection": bool(props.get("enableDdosProtection", False)),
+        "privateEndpointVNetPolicies": props.get("privateEndpointVNetPolicies") or "Disabled",
+    }
+    if props.get("enableDdosProtection"):
+        raise Unmodelled("DDoS protection is not modelled")
+    if validate.get(props, "dhcpOptions.dnsServers"):
+        out["dhcpOptions"] = {"dnsServers": list(props["dhcpOptions"]["dnsServers"])}
+    if props.get("flowTimeoutInMinutes") is not None:
+        ft = props["flowTimeoutInMinutes"]
+        if not isinstance(ft, int) or not 4 <= ft <= 30:
+            raise BadRequest("InvalidFlowTimeoutInMinutes", "flowTimeoutInMinutes must be from 4 to 30.")
+        out["flowTimeoutInMinutes"] = ft
+    if props.get("encryption"):
+        raise Unmodelled("virtual network encryption is not modelled")
+    return out
+
+
+def _replace_subnets(
+    arm: Arm, res: dict[str, Any], props: dict[str, Any], existing: dict[str, Any] | None
+) -> None:
+    """PUT semantics: the body's subnets replace the current set, all validated against the new
+    address space before anything is stored."""
+    rid = res["id"]
+    wanted = _named_children(
+        props.get("subnets") or [], "subnet", "properties.subnets", f"network/{API}/Subnet"
+    )
+    names = {name.lower() for name, _ in wanted}
+    dropped = [sub for sub in (arm.children(rid) if existing else []) if sub["name"].lower() not in names]
+    for sub in dropped:
+        users = ipconfigs_using(arm, "subnet", sub["id"])
+        if users:
+            raise subnet_in_use(sub["name"], users[0])
+    built = [
+        _subnet_resource(arm, res, name, sprops, arm.get(f"{rid}/subnets/{name}")) for name, sprops in wanted
+    ]
+    for i, a in enumerate(built):
+        for b in built[i + 1 :]:
+            if ipaddress.ip_network(a["properties"]["addressPrefix"]).overlaps(
+                ipaddress.ip_network(b["properties"]["addressPrefix"])
+            ):
+                raise _subnets_overlap(b["name"], a["name"], res["name"])
+    for sub in dropped:
+        arm.remove(sub["id"])
+    for s in built:
+        arm.store(s)
+
+
+class TaggedResource(ResourceHandler):
+    """A network resource whose PATCH (TagsObject) replaces its tags."""
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
         existing["tags"] = validate.body_tags(req.body) or {}
         existing["etag"] = etag()
         return existing
+
+
+class VNetHandler(TaggedResource):
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        props = _props(req.body)
+        res = _base(arm, rid, VNET, existing, req.body)
+        res["properties"] = _vnet_properties(props, existing, rid, res["name"])
+        _replace_subnets(arm, res, props, existing)
+        return res
 
     def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
         res["properties"]["subnets"] = [arm.render(s) for s in arm.children(res["id"]) if s["type"] == SUBNET]
@@ -498,7 +528,7 @@ def _check_conflicts(rules: list[tuple[str, dict[str, Any]]]) -> None:
         seen[key] = name
 
 
-class NsgHandler(ResourceHandler):
+class NsgHandler(TaggedResource):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
@@ -509,18 +539,10 @@ class NsgHandler(ResourceHandler):
         }
         if props.get("flushConnection") is not None:
             res["properties"]["flushConnection"] = bool(props["flushConnection"])
-        rules = []
-        names = set()
-        for r in props.get("securityRules") or []:
-            name = r.get("name")
-            if not name:
-                raise InvalidRequestFormat("Each security rule must have a name.")
-            if name.lower() in names:
-                raise BadRequest(
-                    "DuplicateResourceName", f"Security rule name {name} is used more than once."
-                )
-            names.add(name.lower())
-            rules.append((name, _rule_properties(name, _props(r))))
+        rules = [
+            (name, _rule_properties(name, p))
+            for name, p in _named_children(props.get("securityRules") or [], "security rule")
+        ]
         _check_conflicts(rules)
         for child in arm.children(rid):
             arm.remove(child["id"])
@@ -535,11 +557,6 @@ class NsgHandler(ResourceHandler):
                 }
             )
         return res
-
-    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = validate.body_tags(req.body) or {}
-        existing["etag"] = etag()
-        return existing
 
     def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
         p = res["properties"]
@@ -624,7 +641,7 @@ class RuleHandler(ResourceHandler):
 
 # --------------------------------------------------------------------------------------------------
 # public IP addresses
-class PipHandler(ResourceHandler):
+class PipHandler(TaggedResource):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
@@ -702,11 +719,6 @@ class PipHandler(ResourceHandler):
         if meta.get("address"):
             res["properties"]["ipAddress"] = meta["address"]
         return res
-
-    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = validate.body_tags(req.body) or {}
-        existing["etag"] = etag()
-        return existing
 
     def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
         users = ipconfigs_using(arm, "publicIPAddress", res["id"])
@@ -923,7 +935,7 @@ def _nic_properties(
     return out
 
 
-class NicHandler(ResourceHandler):
+class NicHandler(TaggedResource):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
@@ -950,11 +962,6 @@ class NicHandler(ResourceHandler):
         if vm is not None:
             sync_dynamic_pips(arm, vm)
             arm.notify_address(vm["id"])
-
-    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = validate.body_tags(req.body) or {}
-        existing["etag"] = etag()
-        return existing
 
     def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
         vm = vm_using_nic(arm, res["id"])
