@@ -205,9 +205,5 @@ def subnet_in_use(subnet: str, user: str) -> ArmError:
     )
 
 
-def platform_image_not_found(message: str, target: str | None = None) -> ArmError:
-    return NotFound("PlatformImageNotFound", message, target)
-
-
 def invalid_fault(message: str) -> ArmError:
     return BadRequest("InvalidFault", message)

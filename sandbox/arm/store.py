@@ -47,9 +47,6 @@ class Store:
         prefix = self.rg_id(rg).lower() + "/providers/"
         return [r for lid, r in self.resources.items() if lid.startswith(prefix)]
 
-    def of_type(self, type_name: str) -> list[Resource]:
-        return [r for r in self.resources.values() if r["type"] == type_name]
-
     def put(self, res: Resource) -> None:
         self.resources[res["id"].lower()] = res
 

@@ -41,15 +41,6 @@ DISK = "Microsoft.Compute/disks"
 NIC = "Microsoft.Network/networkInterfaces"
 PIP = "Microsoft.Network/publicIPAddresses"
 
-STORAGE_TYPES = [
-    "Standard_LRS",
-    "Premium_LRS",
-    "StandardSSD_LRS",
-    "UltraSSD_LRS",
-    "Premium_ZRS",
-    "StandardSSD_ZRS",
-    "PremiumV2_LRS",
-]
 OS_DISK_TYPES = ["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS"]
 LICENSE_TYPES = [
     "Windows_Client",

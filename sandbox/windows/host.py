@@ -319,10 +319,6 @@ class WindowsGuestHost:
             vm.stop_listener()
         self.save()
 
-    def listener_port(self, vm_name: str) -> int | None:
-        vm = self._vm_by_name(vm_name)
-        return vm.listener.port if vm.listener else None
-
     def _vm(self, vm_id: str) -> Vm:
         vm = self.vms.get(vm_id.lower())
         if vm is None:

@@ -46,9 +46,6 @@ ACTIVE_COMPUTER_NAME_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\
 AUTOLOGON_CHECKED_KEY = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\AutoLogonChecked"
 UNINSTALL_KEY = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall"
 UNINSTALL_WOW_KEY = r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall"
-SYSPREP_DIR = r"C:\Windows\System32\Sysprep"
-SYSPREP_PANTHER = r"C:\Windows\System32\Sysprep\Panther"
-DEFAULT_USER_HIVE = r"C:\Users\Default\NTUSER.DAT"
 
 # Optional features whose enabling needs a reboot (DISM RestartNeeded); the rest apply online.
 REBOOT_FEATURES = {
@@ -411,11 +408,6 @@ class WindowsState:
     def package_full_name(pkg: dict[str, Any]) -> str:
         """Get-AppxPackage PackageFullName: <Name>_<Version>_<Arch>__<PublisherId>."""
         return f"{pkg['name']}_{pkg['version']}_{pkg['arch']}__{pkg['publisher_id']}"
-
-    @staticmethod
-    def provisioned_package_name(pkg: dict[str, Any]) -> str:
-        """Get-AppxProvisionedPackage PackageName: <Name>_<Version>_neutral_~_<PublisherId>."""
-        return f"{pkg['name']}_{pkg['version']}_neutral_~_{pkg['publisher_id']}"
 
     def appx_not_provisioned(self) -> list[tuple[str, str]]:
         """(user, PackageFullName) of every non-framework package installed for a user whose exact
