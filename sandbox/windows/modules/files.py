@@ -91,49 +91,9 @@ def win_file(ctx: Ctx) -> None:
             state="file" if e else "absent",
         )
         return
-    mtime_opt = p["modification_time"] or ("now" if state == "touch" else "preserve")
-    atime_opt = p["access_time"] or ("now" if state == "touch" else "preserve")
-    now = ctx.state._now()
-    mtime = (
-        now
-        if mtime_opt == "now"
-        else None
-        if mtime_opt == "preserve"
-        else _parse_time(mtime_opt, p["modification_time_format"], "modification_time")
-    )
-    atime = (
-        now
-        if atime_opt == "now"
-        else None
-        if atime_opt == "preserve"
-        else _parse_time(atime_opt, p["access_time_format"], "access_time")
-    )
-
-    def update_times(e: Entry | None) -> bool:
-        if e is None:
-            return mtime is not None or atime is not None
-        changed = False
-        if mtime is not None and mtime != e.mtime:
-            if not check:
-                e.mtime = mtime
-            changed = True
-        if atime is not None and atime != e.atime:
-            if not check:
-                e.atime = atime
-            changed = True
-        return changed
-
+    times = _wanted_times(ctx)
     if state == "touch":
-        if fs.exists(path):
-            ctx.result["changed"] = update_times(fs.get(path))
-        else:
-            parent = wp.parent(path)
-            if parent and not fs.is_dir(parent):
-                raise _missing_parent(path)
-            if not check:
-                fs.write(path, b"")
-            ctx.result["changed"] = True
-            update_times(fs.get(path))
+        _touch(ctx, path, times)
     e = fs.get(path)
     if e is not None:
         if state == "absent":
@@ -155,9 +115,54 @@ def win_file(ctx: Ctx) -> None:
             raise ModuleFail(f"path {path} is not a directory") from None
         ctx.result["changed"] = True
         if not check:
-            update_times(fs.get(path))
+            _update_times(fs.get(path), times, check)
     elif state == "file":
         raise ModuleFail(f"path {path} will not be created")
+
+
+def _wanted_times(ctx: Ctx) -> tuple[float | None, float | None]:
+    """(modification, access) times to set; None keeps them ("preserve")."""
+    p, now = ctx.params, ctx.state._now()
+    out = []
+    for opt in ("modification_time", "access_time"):
+        value = p[opt] or ("now" if p["state"] == "touch" else "preserve")
+        if value == "now":
+            out.append(now)
+        elif value == "preserve":
+            out.append(None)
+        else:
+            out.append(_parse_time(value, p[f"{opt}_format"], opt))
+    return out[0], out[1]
+
+
+def _update_times(e: Entry | None, times: tuple[float | None, float | None], check: bool) -> bool:
+    mtime, atime = times
+    if e is None:
+        return mtime is not None or atime is not None
+    changed = False
+    if mtime is not None and mtime != e.mtime:
+        if not check:
+            e.mtime = mtime
+        changed = True
+    if atime is not None and atime != e.atime:
+        if not check:
+            e.atime = atime
+        changed = True
+    return changed
+
+
+def _touch(ctx: Ctx, path: str, times: tuple[float | None, float | None]) -> None:
+    fs, check = ctx.state.fs, _check_mode(ctx)
+    if fs.exists(path):
+        ctx.result["changed"] = _update_times(fs.get(path), times, check)
+        return
+    parent = wp.parent(path)
+    if parent and not fs.is_dir(parent):
+        raise _missing_parent(path)
+    if not check:
+        fs.write(path, b"")
+    ctx.result["changed"] = True
+    _update_times(fs.get(path), times, check)
 
 
 # ----------------------------------------------------------------------------------------------
