@@ -641,51 +641,80 @@ class RuleHandler(ResourceHandler):
 
 # --------------------------------------------------------------------------------------------------
 # public IP addresses
+PIP_UNMODELLED = (
+    "publicIPPrefix",
+    "ddosSettings",
+    "natGateway",
+    "servicePublicIPAddress",
+    "linkedPublicIPAddress",
+)
+DOMAIN_NAME_LABEL = r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$"
+
+
+def _pip_sku(body: dict[str, Any], rid: str, existing: dict[str, Any] | None) -> tuple[str, str, str, str]:
+    """(sku, tier, allocation method, IP version): Standard means Static; the SKU cannot change."""
+    props = _props(body)
+    sku = validate.enum(body, "sku.name", ["Basic", "Standard"]) or "Basic"
+    tier = validate.enum(body, "sku.tier", ["Regional", "Global"]) or "Regional"
+    if tier == "Global":
+        raise Unmodelled("Global tier public IPs are not modelled")
+    method = validate.enum(props, "publicIPAllocationMethod", ["Static", "Dynamic"])
+    if method is None:
+        method = "Static" if sku == "Standard" else "Dynamic"
+    if sku == "Standard" and method != "Static":
+        raise BadRequest(
+            "StandardSkuPublicIPAddressMustBeStatic",
+            f"Standard sku publicIp {rid} must have AllocationMethod set to Static.",
+        )
+    version = validate.enum(props, "publicIPAddressVersion", ["IPv4", "IPv6"]) or "IPv4"
+    if version == "IPv6":
+        raise Unmodelled("IPv6 public IPs are not modelled")
+    if existing is not None and existing["sku"]["name"] != sku:
+        raise BadRequest(
+            "PublicIPAddressSkuCannotBeChanged",
+            f"Sku of public IP address {rid} cannot be changed from {existing['sku']['name']} to {sku}.",
+        )
+    return sku, tier, method, version
+
+
+def _pip_idle_timeout(props: dict[str, Any], rid: str) -> int:
+    idle = props.get("idleTimeoutInMinutes", 4)
+    if not isinstance(idle, int) or not 4 <= idle <= 30:
+        raise BadRequest(
+            "PublicIPIdleTimeoutIsOutOfRange",
+            f"Idle timeout {idle} of public IP {rid} is out of range. It must be from 4 to 30 minutes.",
+        )
+    for key in PIP_UNMODELLED:
+        if key == "ddosSettings" and (props.get(key) or {}).get("protectionMode") in (
+            None,
+            "VirtualNetworkInherited",
+        ):
+            continue
+        if props.get(key):
+            raise Unmodelled(f"public IP property {key} is not modelled")
+    return idle
+
+
+def _pip_dns_settings(props: dict[str, Any], location: str) -> dict[str, str] | None:
+    label = validate.get(props, "dnsSettings.domainNameLabel")
+    if not label:
+        return None
+    if not re.match(DOMAIN_NAME_LABEL, label):
+        raise BadRequest(
+            "InvalidDomainNameLabel",
+            f"The domain name label {label} is invalid. It must conform to the following regular "
+            f"expression: {DOMAIN_NAME_LABEL}.",
+        )
+    return {"domainNameLabel": label, "fqdn": f"{label}.{location}.cloudapp.azure.com"}
+
+
 class PipHandler(TaggedResource):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
         res = _base(arm, rid, PIP, existing, body)
-        sku = validate.enum(body, "sku.name", ["Basic", "Standard"]) or "Basic"
-        tier = validate.enum(body, "sku.tier", ["Regional", "Global"]) or "Regional"
-        if tier == "Global":
-            raise Unmodelled("Global tier public IPs are not modelled")
-        method = validate.enum(props, "publicIPAllocationMethod", ["Static", "Dynamic"])
-        if method is None:
-            method = "Static" if sku == "Standard" else "Dynamic"
-        if sku == "Standard" and method != "Static":
-            raise BadRequest(
-                "StandardSkuPublicIPAddressMustBeStatic",
-                f"Standard sku publicIp {rid} must have AllocationMethod set to Static.",
-            )
-        version = validate.enum(props, "publicIPAddressVersion", ["IPv4", "IPv6"]) or "IPv4"
-        if version == "IPv6":
-            raise Unmodelled("IPv6 public IPs are not modelled")
-        if existing is not None and existing["sku"]["name"] != sku:
-            raise BadRequest(
-                "PublicIPAddressSkuCannotBeChanged",
-                f"Sku of public IP address {rid} cannot be changed from {existing['sku']['name']} to {sku}.",
-            )
-        idle = props.get("idleTimeoutInMinutes", 4)
-        if not isinstance(idle, int) or not 4 <= idle <= 30:
-            raise BadRequest(
-                "PublicIPIdleTimeoutIsOutOfRange",
-                f"Idle timeout {idle} of public IP {rid} is out of range. It must be from 4 to 30 minutes.",
-            )
-        for key in (
-            "publicIPPrefix",
-            "ddosSettings",
-            "natGateway",
-            "servicePublicIPAddress",
-            "linkedPublicIPAddress",
-        ):
-            if key == "ddosSettings" and (props.get(key) or {}).get("protectionMode") in (
-                None,
-                "VirtualNetworkInherited",
-            ):
-                continue
-            if props.get(key):
-                raise Unmodelled(f"public IP property {key} is not modelled")
+        sku, tier, method, version = _pip_sku(body, rid, existing)
+        idle = _pip_idle_timeout(props, rid)
         res["sku"] = {"name": sku, "tier": tier}
         if body.get("zones"):
             res["zones"] = [str(z) for z in body["zones"]]
@@ -698,18 +727,10 @@ class PipHandler(TaggedResource):
             "ipTags": list(props.get("ipTags") or []),
             "ddosSettings": {"protectionMode": "VirtualNetworkInherited"},
         }
-        label = validate.get(props, "dnsSettings.domainNameLabel")
-        if label:
-            if not re.match(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$", label):
-                raise BadRequest(
-                    "InvalidDomainNameLabel",
-                    f"The domain name label {label} is invalid. It must conform to the following regular "
-                    "expression: ^[a-z][a-z0-9-]{1,61}[a-z0-9]$.",
-                )
-            res["properties"]["dnsSettings"] = {
-                "domainNameLabel": label,
-                "fqdn": f"{label}.{res['location']}.cloudapp.azure.com",
-            }
+        dns = _pip_dns_settings(props, res["location"])
+        if dns:
+            res["properties"]["dnsSettings"] = dns
+        # Static addresses are allocated now; dynamic ones while the VM using them is allocated.
         meta = arm.meta(res["id"])
         if method == "Static":
             if not meta.get("address"):
