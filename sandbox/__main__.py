@@ -19,18 +19,17 @@ import sys
 import time
 from pathlib import Path
 
+from sandbox import launch, pki
+from sandbox.arm.server import serve
+
 
 def _pki(args: argparse.Namespace) -> int:
-    from sandbox import pki
-
     pair = pki.ensure_ca(args.dir)
     print(pair.cert)
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from sandbox.arm.server import serve
-
     return serve(args)
 
 
@@ -74,36 +73,23 @@ def _start(args: argparse.Namespace) -> int:
     if _is_our_server(info.get("pid")):
         print(f"sandbox already running (pid {info['pid']}, {info.get('url')})")
         return 0
-    cmd = [
-        sys.executable,
-        "-m",
-        "sandbox",
-        "serve",
-        "--state-dir",
-        str(state),
-        "--port",
-        str(args.port),
-        "--vm-address-pool",
-        args.vm_address_pool,
-        "--lro-polls",
-        str(args.lro_polls),
-        "--latency",
-        args.latency,
-    ]
-    if args.pki_dir:
-        cmd += ["--pki-dir", args.pki_dir]
+    cmd = launch.serve_command(
+        state,
+        port=args.port,
+        vm_address_pool=args.vm_address_pool,
+        lro_polls=args.lro_polls,
+        latency=args.latency,
+        pki_dir=args.pki_dir,
+    )
     log = open(state / "sandbox.log", "ab")  # noqa: SIM115 - handed to the child
-    repo = Path(__file__).resolve().parent.parent
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(repo) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     proc = subprocess.Popen(
         cmd,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
-        cwd=str(repo),
-        env=env,
+        cwd=str(launch.REPO),
+        env=launch.child_env(),
     )
     log.close()
     deadline = time.time() + args.timeout

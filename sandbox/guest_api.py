@@ -55,6 +55,10 @@ class RunCommandResult:
 class GuestHost(Protocol):
     """Implemented by sandbox.windows; called by the ARM emulator with World.lock held."""
 
+    unmodelled: list[dict[str, str]]
+    """What the guests were asked and do not simulate (the control endpoint lists it; tests
+    assert it is empty)."""
+
     def vm_created(self, spec: VmSpec) -> None:
         """A VM finished provisioning: seed its Windows state from spec.image."""
 
@@ -74,6 +78,10 @@ class GuestHost(Protocol):
         IMAGE_STATE_COMPLETE or IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE. ARM generalize requires the
         latter."""
 
+    def set_image_state(self, vm_id: str, value: str) -> None:
+        """The control endpoint's shortcut (POST /_sandbox/guests/<vm>/image-state): set ImageState
+        as if sysprep had run. Test use only."""
+
     def run_command(self, vm_id: str, script: str, parameters: list[dict]) -> RunCommandResult:
         """Execute a RunPowerShellScript run command. The script is recognised by its exact content
         (sha-256); an unknown script raises NotModelled."""
@@ -83,8 +91,17 @@ class GuestHost(Protocol):
         {"target": "winrm", "kind": "drop_connection", "vm": "<name>", "count": 1}.
         Raises ValueError for a kind it does not know."""
 
+    def clear_faults(self) -> None:
+        """DELETE /_sandbox/faults: disarm every Windows-side fault."""
+
     def dump(self) -> dict:
         """The guests' state for the control endpoint's dump (no secrets)."""
+
+    def reset(self) -> None:
+        """POST /_sandbox/reset: forget every guest and stop every listener."""
+
+    def close(self) -> None:
+        """The process is shutting down: stop listening; the state stays on disk."""
 
 
 class ArmCallbacks(Protocol):

@@ -16,7 +16,6 @@ import shutil
 import signal
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -25,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from sandbox.launch import REPO, child_env, serve_command
 
 
 class SandboxError(RuntimeError):
@@ -70,28 +69,22 @@ class Sandbox:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Sandbox:
-        cmd = [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "serve",
-            "--state-dir",
-            str(self.state_dir),
-            "--vm-address-pool",
-            self.pool,
-            "--lro-polls",
-            str(self.lro_polls),
-            "--latency",
-            self.latency,
-        ]
-        if self.pki_dir:
-            cmd += ["--pki-dir", str(self.pki_dir)]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        cmd = serve_command(
+            self.state_dir,
+            vm_address_pool=self.pool,
+            lro_polls=self.lro_polls,
+            latency=self.latency,
+            pki_dir=self.pki_dir,
+        )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.state_dir / "sandbox.log", "ab")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(REPO), env=env
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=str(REPO),
+            env=child_env(),
         )
         log.close()
         deadline = time.time() + self.timeout

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox.arm.errors import ArmError
+from sandbox.arm.errors import ArmError, Unauthorized
 
 TOKEN_LIFETIME = 3599
 
@@ -44,7 +44,7 @@ class Credentials:
 def aad_error(status: int, error: str, code: int, description: str) -> ArmError:
     """An Entra ID style error (OAuth2 body, not ARM's)."""
     err = ArmError(status, error, f"AADSTS{code}: {description}")
-    err.aad = {  # type: ignore[attr-defined]
+    err.aad = {
         "error": error,
         "error_description": f"AADSTS{code}: {description}\r\nTrace ID: {uuid.uuid4()}\r\n"
         f"Correlation ID: {uuid.uuid4()}\r\nTimestamp: {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())}",
@@ -148,24 +148,21 @@ class Authority:
     def check(self, authorization: str | None) -> None:
         """401 unless the header carries a live token this authority issued."""
         if not authorization:
-            raise ArmError(
-                401,
+            raise Unauthorized(
                 "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is missing.",
             )
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise ArmError(
-                401,
+            raise Unauthorized(
                 "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is provided in an invalid format.",
             )
         expiry = self.tokens.get(self._digest(token.strip()))
         if expiry is None:
-            raise ArmError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+            raise Unauthorized("InvalidAuthenticationToken", "The access token is invalid.")
         if expiry < time.time():
-            raise ArmError(
-                401,
+            raise Unauthorized(
                 "ExpiredAuthenticationToken",
                 "The access token expiry UTC time is earlier than current UTC time.",
             )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm.errors import ArmError
+from sandbox.arm.errors import BadRequest, Conflict, InvalidRequestContent, NotFound
+from sandbox.arm.values import Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request, Response
+    from sandbox.arm.core import Arm
 
 IMAGE_STATES = (
     "IMAGE_STATE_COMPLETE",
@@ -26,7 +27,7 @@ def _json(req: Request) -> Any:
     try:
         return json.loads(req.raw_body)
     except ValueError as exc:
-        raise ArmError(400, "InvalidRequestContent", f"Control body is not JSON: {exc}") from exc
+        raise InvalidRequestContent(f"Control body is not JSON: {exc}") from exc
 
 
 def find_vm(arm: Arm, name: str) -> dict[str, Any]:
@@ -37,9 +38,9 @@ def find_vm(arm: Arm, name: str) -> dict[str, Any]:
         if r["type"] == "Microsoft.Compute/virtualMachines" and r["name"].lower() == name.lower()
     ]
     if not matches:
-        raise ArmError(404, "ResourceNotFound", f"No virtual machine named '{name}'.")
+        raise NotFound("ResourceNotFound", f"No virtual machine named '{name}'.")
     if len(matches) > 1:
-        raise ArmError(409, "Ambiguous", f"More than one virtual machine is named '{name}'.")
+        raise Conflict("Ambiguous", f"More than one virtual machine is named '{name}'.")
     return matches[0]
 
 
@@ -69,8 +70,6 @@ def state(arm: Arm) -> dict[str, Any]:
 
 
 def handle(arm: Arm, req: Request) -> Response:
-    from sandbox.arm.core import Response
-
     segs = req.segments[1:]
     low = [s.lower() for s in segs]
     m = req.method
@@ -82,7 +81,7 @@ def handle(arm: Arm, req: Request) -> Response:
     if low == ["requests"] and m == "GET":
         return Response(200, {"requests": arm.request_log})
     if low == ["unmodelled"] and m == "GET":
-        guest_side = [{"source": "guest", **entry} for entry in getattr(arm.guests, "unmodelled", None) or []]
+        guest_side = [{"source": "guest", **entry} for entry in (arm.guests.unmodelled if arm.guests else [])]
         return Response(200, {"unmodelled": arm.unmodelled + guest_side})
     if low == ["faults"]:
         if m == "POST":
@@ -90,10 +89,7 @@ def handle(arm: Arm, req: Request) -> Response:
             arm.save()
             return Response(201, fault)
         if m == "DELETE":
-            arm.faults.clear()
-            clear = getattr(arm.guests, "clear_faults", None) if arm.guests else None
-            if clear is not None:
-                clear()
+            arm.clear_faults()
             arm.save()
             return Response(200, {"faults": []})
         if m == "GET":
@@ -102,14 +98,13 @@ def handle(arm: Arm, req: Request) -> Response:
         body = _json(req)
         value = body.get("state")
         if value not in IMAGE_STATES:
-            raise ArmError(400, "InvalidImageState", f"state must be one of {', '.join(IMAGE_STATES)}")
+            raise BadRequest("InvalidImageState", f"state must be one of {', '.join(IMAGE_STATES)}")
         vm = find_vm(arm, segs[1])
         lid = vm["id"].lower()
-        setter = getattr(arm.guests, "set_image_state", None) if arm.guests else None
-        if setter is not None:
-            setter(lid, value)
+        if arm.guests:
+            arm.guests.set_image_state(lid, value)
         else:
             arm.image_state_override[lid] = value
         arm.save()
         return Response(200, {"vm": vm["name"], "state": value})
-    raise ArmError(404, "NotFound", f"Unknown control route {m} {req.path}")
+    raise NotFound("NotFound", f"Unknown control route {m} {req.path}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sandbox.arm.handlers import ResourceHandler
+
 if TYPE_CHECKING:
     from sandbox.arm.core import Arm
 
@@ -24,9 +26,9 @@ RG_DELETE_ORDER = [
 ]
 
 
-def _handler(arm: Arm, res: dict[str, Any]) -> Any:
+def _handler(arm: Arm, res: dict[str, Any]) -> ResourceHandler:
     spec = arm.types.get(res["type"].lower())
-    return spec.handler if spec else None
+    return spec.handler if spec else ResourceHandler()
 
 
 def succeed(arm: Arm, op: dict[str, Any]) -> Any:
@@ -36,9 +38,7 @@ def succeed(arm: Arm, op: dict[str, Any]) -> Any:
         if res is None:
             return None
         res["properties"]["provisioningState"] = "Succeeded"
-        h = _handler(arm, res)
-        if h is not None and hasattr(h, "on_provisioned"):
-            h.on_provisioned(arm, res, op["args"].get("created", False))
+        _handler(arm, res).on_provisioned(arm, res, op["args"].get("created", False))
         return None
     if kind == "delete":
         if res is not None:
@@ -51,8 +51,7 @@ def succeed(arm: Arm, op: dict[str, Any]) -> Any:
     if kind == "action":
         if res is None:
             return None
-        h = _handler(arm, res)
-        return h.complete_action(arm, res, op["action"], op["args"])
+        return _handler(arm, res).complete_action(arm, res, op["action"], op["args"])
     raise AssertionError(kind)
 
 
@@ -62,15 +61,12 @@ def fail(arm: Arm, op: dict[str, Any]) -> None:
         return
     if op["kind"] in ("put", "delete"):
         res["properties"]["provisioningState"] = "Failed"
-        h = _handler(arm, res)
-        if op["kind"] == "put" and h is not None and hasattr(h, "on_failed"):
-            h.on_failed(arm, res)
+        if op["kind"] == "put":
+            _handler(arm, res).on_failed(arm, res)
     elif op["kind"] == "rgdelete":
         res["properties"]["provisioningState"] = "Succeeded"
     elif op["kind"] == "action":
-        h = _handler(arm, res)
-        if h is not None and hasattr(h, "fail_action"):
-            h.fail_action(arm, res, op["action"], op["args"])
+        _handler(arm, res).fail_action(arm, res, op["action"], op["args"])
 
 
 def delete_resource(arm: Arm, rid: str) -> None:
@@ -80,9 +76,7 @@ def delete_resource(arm: Arm, rid: str) -> None:
         return
     for child in arm.children(rid):
         delete_resource(arm, child["id"])
-    h = _handler(arm, res)
-    if h is not None and hasattr(h, "on_deleted"):
-        h.on_deleted(arm, res)
+    _handler(arm, res).on_deleted(arm, res)
     arm.remove(rid)
 
 

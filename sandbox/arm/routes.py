@@ -7,11 +7,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import validate
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm import errors, lro_effects, validate
+from sandbox.arm.catalog import LOCATIONS
+from sandbox.arm.errors import Unmodelled
+from sandbox.arm.handlers import TypeSpec
+from sandbox.arm.values import Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request, Response, TypeSpec
+    from sandbox.arm.core import Arm
+
+PROVIDERS_API_VERSIONS = ("2015-01-01", "2021-04-01", "2022-09-01")
 
 
 def parse_body(req: Request) -> Any:
@@ -20,68 +25,84 @@ def parse_body(req: Request) -> Any:
     try:
         return json.loads(req.raw_body)
     except ValueError as exc:
-        raise ArmError(
-            400,
-            "InvalidRequestContent",
-            f"The request content was invalid and could not be deserialized: {exc}.",
+        raise errors.InvalidRequestContent(
+            f"The request content was invalid and could not be deserialized: {exc}."
         ) from exc
 
 
-def dispatch(arm: Arm, req: Request) -> Response:
-    from sandbox.arm import types_resources
+def _unmodelled_route(req: Request) -> Unmodelled:
+    return Unmodelled(f"route {req.method} {req.path} is not modelled")
 
+
+def dispatch(arm: Arm, req: Request) -> Response:
     segs = req.segments
-    low = [s.lower() for s in segs]
     req.body = parse_body(req) if req.method in ("PUT", "PATCH", "POST") else None
     if len(segs) < 2:
-        raise Unmodelled(f"route {req.method} {req.path} is not modelled")
+        raise _unmodelled_route(req)
     if segs[1].lower() != arm.sub.lower():
-        raise ArmError(404, "SubscriptionNotFound", f"The subscription '{segs[1]}' could not be found.")
-    rest = low[2:]
-    # Subscription-level provider routes (LRO status, locations, catalogue).
+        raise errors.subscription_not_found(segs[1])
+    rest = [s.lower() for s in segs[2:]]
+    if rest[:1] == ["resourcegroups"] and len(rest) >= 2:
+        return _group_route(arm, req, segs[3], rest[2:], segs[4:])
+    return _subscription_route(arm, req, rest, segs)
+
+
+def _subscription_route(arm: Arm, req: Request, rest: list[str], segs: list[str]) -> Response:
+    """Routes directly under the subscription: LRO status, locations, providers, group list."""
+    sub_routes = arm.registry.subscription_routes
     if rest[:1] == ["operationresults"] and len(rest) == 2 and req.method == "GET":
         return arm.op_status(req, segs[3], "location")
     if rest[:1] == ["providers"] and len(rest) >= 5 and rest[2] == "locations":
-        return types_resources.location_route(arm, req, segs[3], segs[5], rest[4:], segs[6:])
+        tail, raw = rest[4:], segs[6:]
+        if req.method == "GET" and len(tail) == 2 and tail[0] == "operations":
+            return arm.op_status(req, raw[1], "status")
+        if req.method == "GET" and len(tail) == 2 and tail[0] == "operationresults":
+            return arm.op_status(req, raw[1], "location")
+        return sub_routes.location(arm, req, segs[3], segs[5], tail, raw)
     if rest[:1] == ["providers"] and len(rest) == 2 and req.method == "GET":
         return provider_document(arm, req, segs[3])
     if rest[:1] == ["providers"] and len(rest) == 3:
         return list_type(arm, req, None, segs[3] + "/" + segs[4])
     if rest == ["resourcegroups"]:
-        return types_resources.list_groups(arm, req)
-    if rest[:1] != ["resourcegroups"] or len(rest) < 2:
-        raise Unmodelled(f"route {req.method} {req.path} is not modelled")
-    rg_name = segs[3]
-    if len(rest) == 2:
-        return types_resources.resource_group(arm, req, rg_name)
-    rg = types_resources.find_group(arm, rg_name)
-    if rest[2:] == ["resources"]:
+        return sub_routes.list_groups(arm, req)
+    raise _unmodelled_route(req)
+
+
+def _group_route(arm: Arm, req: Request, rg_name: str, rest: list[str], raw: list[str]) -> Response:
+    """/subscriptions/{sub}/resourceGroups/{rg}[/...]; rest/raw: lower-case / original segments
+    after the group name."""
+    sub_routes = arm.registry.subscription_routes
+    if not rest:
+        return sub_routes.resource_group(arm, req, rg_name)
+    rg = arm.get(arm.rg_id(rg_name))
+    if rest == ["resources"]:
         if rg is None:
-            raise types_resources.rg_not_found(rg_name)
-        return types_resources.list_resources(arm, req, rg)
-    if rest[2] != "providers" or len(rest) < 5:
-        raise Unmodelled(f"route {req.method} {req.path} is not modelled")
-    ns = segs[5]
-    tail = segs[6:]
+            raise errors.resource_group_not_found(rg_name)
+        return sub_routes.list_resources(arm, req, rg)
+    if rest[0] != "providers" or len(rest) < 3:
+        raise _unmodelled_route(req)
+    ns, tail = raw[1], raw[2:]
     if len(tail) == 1:
         if rg is None:
-            raise types_resources.rg_not_found(rg_name)
+            raise errors.resource_group_not_found(rg_name)
         return list_type(arm, req, rg, f"{ns}/{tail[0]}")
+    return _resource_route(arm, req, rg, rg_name, ns, tail)
+
+
+def _resource_route(
+    arm: Arm, req: Request, rg: dict[str, Any] | None, rg_name: str, ns: str, tail: list[str]
+) -> Response:
+    """.../providers/{ns}/{type}/{name}[/{child type}/{name}...][/{collection or action}]"""
     # Walk type/name pairs; a trailing odd segment is a child collection or an action.
-    type_parts = [ns]
-    names: list[str] = []
-    i = 0
-    while i + 1 < len(tail):
-        type_parts.append(tail[i])
-        names.append(tail[i + 1])
-        i += 2
-    extra = tail[i] if i < len(tail) else None
+    type_parts = [ns, *tail[0 : len(tail) - 1 : 2]]
+    names = tail[1::2]
+    extra = tail[-1] if len(tail) % 2 else None
     type_name = "/".join(type_parts)
     spec = arm.types.get(type_name.lower())
     if spec is None:
         raise Unmodelled(f"resource type {type_name} is not modelled")
     if rg is None:
-        raise types_resources.rg_not_found(rg_name)
+        raise errors.resource_group_not_found(rg_name)
     rid = (
         arm.rg_id(rg["name"])
         + "/providers/"
@@ -89,27 +110,22 @@ def dispatch(arm: Arm, req: Request) -> Response:
         + "/"
         + "/".join(f"{t}/{n}" for t, n in zip(type_parts[1:], names, strict=True))
     )
-    if extra is not None:
-        child = arm.types.get(f"{type_name}/{extra}".lower())
-        if child is not None:
-            check_api(arm, req, child, "LIST")
-            parent = arm.get(rid)
-            if parent is None:
-                raise _not_found(spec, rid)
-            return list_children(arm, req, rid, child)
+    if extra is None:
+        return resource(arm, req, spec, rid)
+    child = arm.types.get(f"{type_name}/{extra}".lower())
+    if child is None:
         return action(arm, req, spec, rid, extra)
-    return resource(arm, req, spec, rid)
+    check_api(arm, req, child, "LIST")
+    if arm.get(rid) is None:
+        raise errors.resource_not_found(rid)
+    return list_children(arm, req, rid, child)
 
 
 def check_api(arm: Arm, req: Request, spec: TypeSpec, method: str) -> str | None:
     """The schema key for this method and api-version; 501 when the pair is not modelled."""
     ver = req.api_version
     if not ver:
-        raise ArmError(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
+        raise errors.missing_api_version()
     methods = spec.api_versions.get(ver)
     if methods is None:
         raise Unmodelled(
@@ -120,24 +136,7 @@ def check_api(arm: Arm, req: Request, spec: TypeSpec, method: str) -> str | None
     return methods.get(method)
 
 
-def _not_found(spec: TypeSpec, rid: str) -> ArmError:
-    parts = rid.split("/")
-    rg = parts[4]
-    rel = "/".join(parts[6:])
-    # ARM names a nested resource as type/name/child/name.
-    names = parts[7::2]
-    return ArmError(
-        404,
-        "ResourceNotFound",
-        f"The Resource '{parts[6]}/{'/'.join(parts[7:])}' under resource group '{rg}' was not found. "
-        "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-        target=rel if len(names) > 1 else None,
-    )
-
-
 def list_type(arm: Arm, req: Request, rg: dict[str, Any] | None, type_name: str) -> Response:
-    from sandbox.arm.core import Response
-
     spec = arm.types.get(type_name.lower())
     if spec is None:
         raise Unmodelled(f"list of resource type {type_name} is not modelled")
@@ -152,106 +151,88 @@ def list_type(arm: Arm, req: Request, rg: dict[str, Any] | None, type_name: str)
 
 
 def list_children(arm: Arm, req: Request, parent_id: str, child: TypeSpec) -> Response:
-    from sandbox.arm.core import Response
-
     items = [arm.render(r) for r in arm.children(parent_id) if r["type"].lower() == child.key]
     return Response(200, {"value": items})
 
 
 def resource(arm: Arm, req: Request, spec: TypeSpec, rid: str) -> Response:
-    from sandbox.arm.core import Response
-
     schema = check_api(arm, req, spec, req.method)
     existing = arm.get(rid)
     if req.method in ("GET", "HEAD"):
-        if existing is None:
-            raise _not_found(spec, rid)
-        op = arm.pending_op_for(rid)
-        if op:
-            arm.observe(op)
-            existing = arm.get(rid)
-            if existing is None:
-                raise _not_found(spec, rid)
-        if req.method == "HEAD":
-            return Response(204)
-        if hasattr(spec.handler, "get"):
-            return Response(200, spec.handler.get(arm, req, existing))
-        return Response(200, arm.render(existing))
+        return _read(arm, req, spec, rid, existing)
     if req.method == "DELETE":
         return delete(arm, req, spec, rid, existing)
     if req.method in ("PUT", "PATCH"):
-        parent_key = spec.parent_key
-        if parent_key:
-            parent_id = rid.rsplit("/", 2)[0]
-            if arm.get(parent_id) is None:
-                parent_name = parent_id.rsplit("/", 1)[-1]
-                raise ArmError(
-                    404,
-                    "ParentResourceNotFound",
-                    "Can not perform requested operation on nested resource. Parent resource "
-                    f"'{parent_name}' "
-                    "not found.",
-                )
-        if not isinstance(req.body, dict):
-            raise ArmError(
-                400, "InvalidRequestContent", "The request content was invalid: a JSON object is required."
-            )
-        if schema:
-            validate.check_members(req.body, schema, schema.rsplit("/", 1)[-1])
-        if existing is not None and arm.pending_op_for(rid):
-            raise ArmError(
-                409,
-                "AnotherOperationInProgress",
-                f"Operation on resource '{rid.rsplit('/', 1)[-1]}' is not allowed because another operation "
-                "is in progress.",
-            )
-        if req.method == "PATCH":
-            if existing is None:
-                raise _not_found(spec, rid)
-            res = spec.handler.patch(arm, req, existing)
-        else:
-            res = spec.handler.build(arm, req, rid, existing)
-        created = existing is None
-        if spec.put_lro:
-            res.setdefault("properties", {})["provisioningState"] = (
-                spec.creating_state if created else spec.updating_state
-            )
-            arm.store(res)
-            location = (
-                res.get("location") or (arm.get(rid.rsplit("/", 2)[0]) or {}).get("location") or "westeurope"
-            )
-            _opid, headers = arm.start_op(
-                req, spec.provider, location, "put", res["id"], args={"created": created}
-            )
-            if hasattr(spec.handler, "after_store"):
-                spec.handler.after_store(arm, req, res, existing)
-            return Response(201 if created else 200, arm.render(res), headers)
-        res.setdefault("properties", {})["provisioningState"] = "Succeeded"
-        arm.store(res)
-        if hasattr(spec.handler, "after_store"):
-            spec.handler.after_store(arm, req, res, existing)
-        return Response(201 if created else 200, arm.render(res))
+        return _write(arm, req, spec, rid, existing, schema)
     raise Unmodelled(f"{req.method} on {spec.type_name} is not modelled")
 
 
-def delete(arm: Arm, req: Request, spec: TypeSpec, rid: str, existing: dict[str, Any] | None) -> Response:
-    from sandbox.arm.core import Response
+def _read(arm: Arm, req: Request, spec: TypeSpec, rid: str, existing: dict[str, Any] | None) -> Response:
+    """GET/HEAD: a poll of the resource also advances its pending operation."""
+    if existing is None:
+        raise errors.resource_not_found(rid)
+    op = arm.pending_op_for(rid)
+    if op:
+        arm.observe(op)
+        existing = arm.get(rid)
+        if existing is None:
+            raise errors.resource_not_found(rid)
+    if req.method == "HEAD":
+        return Response(204)
+    return Response(200, spec.handler.get(arm, req, existing))
 
+
+def _check_write(
+    arm: Arm, req: Request, spec: TypeSpec, rid: str, existing: dict[str, Any] | None, schema: str | None
+) -> None:
+    """What ARM checks before any PUT/PATCH reaches the resource provider."""
+    if spec.parent_key:
+        parent_id = rid.rsplit("/", 2)[0]
+        if arm.get(parent_id) is None:
+            raise errors.parent_not_found(parent_id.rsplit("/", 1)[-1])
+    if not isinstance(req.body, dict):
+        raise errors.json_object_required()
+    if schema:
+        validate.check_members(req.body, schema, schema.rsplit("/", 1)[-1])
+    if existing is not None and arm.pending_op_for(rid):
+        raise errors.another_operation_in_progress(rid.rsplit("/", 1)[-1])
+
+
+def _write(
+    arm: Arm, req: Request, spec: TypeSpec, rid: str, existing: dict[str, Any] | None, schema: str | None
+) -> Response:
+    """PUT/PATCH: the handler builds the resource; the store and the operation are generic."""
+    _check_write(arm, req, spec, rid, existing, schema)
+    if req.method == "PATCH":
+        if existing is None:
+            raise errors.resource_not_found(rid)
+        res = spec.handler.patch(arm, req, existing)
+    else:
+        res = spec.handler.build(arm, req, rid, existing)
+    created = existing is None
+    status = 201 if created else 200
+    if not spec.put_lro:
+        res.setdefault("properties", {})["provisioningState"] = "Succeeded"
+        arm.store(res)
+        spec.handler.after_store(arm, req, res, existing)
+        return Response(status, arm.render(res))
+    res.setdefault("properties", {})["provisioningState"] = (
+        spec.creating_state if created else spec.updating_state
+    )
+    arm.store(res)
+    location = res.get("location") or (arm.get(rid.rsplit("/", 2)[0]) or {}).get("location") or "westeurope"
+    _opid, headers = arm.start_op(req, spec.provider, location, "put", res["id"], args={"created": created})
+    spec.handler.after_store(arm, req, res, existing)
+    return Response(status, arm.render(res), headers)
+
+
+def delete(arm: Arm, req: Request, spec: TypeSpec, rid: str, existing: dict[str, Any] | None) -> Response:
     if existing is None:
         return Response(204)
     if arm.pending_op_for(rid):
-        raise ArmError(
-            409,
-            "AnotherOperationInProgress",
-            f"Operation 'delete' on resource '{rid.rsplit('/', 1)[-1]}' is not allowed because another "
-            "operation "
-            "is in progress.",
-        )
-    if hasattr(spec.handler, "check_delete"):
-        spec.handler.check_delete(arm, req, existing)
+        raise errors.another_operation_in_progress(rid.rsplit("/", 1)[-1], "delete")
+    spec.handler.check_delete(arm, req, existing)
     if not spec.delete_lro:
-        from sandbox.arm import lro_effects
-
         lro_effects.delete_resource(arm, existing["id"])
         return Response(200)
     existing.setdefault("properties", {})["provisioningState"] = "Deleting"
@@ -261,26 +242,20 @@ def delete(arm: Arm, req: Request, spec: TypeSpec, rid: str, existing: dict[str,
 
 
 def action(arm: Arm, req: Request, spec: TypeSpec, rid: str, name: str) -> Response:
-    actions = getattr(spec.handler, "actions", {})
-    fn = actions.get(name.lower())
+    fn = spec.handler.actions.get(name.lower())
     if fn is None:
         raise Unmodelled(f"{req.method} {spec.type_name}/{name} is not modelled")
-    check_api(
-        arm, req, spec, f"POST:{name.lower()}" if req.method == "POST" else f"{req.method}:{name.lower()}"
-    )
+    check_api(arm, req, spec, f"{req.method}:{name.lower()}")
     existing = arm.get(rid)
     if existing is None:
-        raise _not_found(spec, rid)
+        raise errors.resource_not_found(rid)
     return fn(arm, req, existing)
 
 
 def provider_document(arm: Arm, req: Request, namespace: str) -> Response:
     """GET /subscriptions/{sub}/providers/{ns}: the resource types and api-versions the sandbox
     models (azure_rm_resource asks this when a task gives no api_version and takes the first)."""
-    from sandbox.arm.catalog import LOCATIONS
-    from sandbox.arm.core import Response
-
-    if req.api_version not in ("2015-01-01", "2021-04-01", "2022-09-01"):
+    if req.api_version not in PROVIDERS_API_VERSIONS:
         raise Unmodelled(f"api-version '{req.api_version}' of the providers API is not modelled")
     types = [s for s in arm.types.values() if s.provider.lower() == namespace.lower()]
     if not types:

@@ -13,12 +13,14 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox import pki
-from sandbox.arm.core import Arm, Request, Response
+from sandbox.arm.app import create_arm
+from sandbox.arm.core import Arm
+from sandbox.arm.latency import realistic
+from sandbox.arm.values import Request, Response
 from sandbox.world import World, load_guest_host
 
 MAX_BODY = 8 * 1024 * 1024
@@ -152,12 +154,8 @@ def build(
         ips=["127.0.0.1"],
         dns=["localhost"],
     )
-    latency_fn = None
-    if latency == "realistic":
-        from sandbox.arm.latency import realistic
-
-        latency_fn = realistic()
-    arm = Arm(world, None, lro_polls=lro_polls, vm_address_pool=vm_address_pool, latency=latency_fn)
+    latency_fn = realistic() if latency == "realistic" else None
+    arm = create_arm(world, None, lro_polls=lro_polls, vm_address_pool=vm_address_pool, latency=latency_fn)
     with world.lock:
         guests = load_guest_host(world, arm)
         arm.guests = guests
@@ -219,16 +217,13 @@ def serve(args: Any) -> int:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
-        close = getattr(arm.guests, "close", None)
-        if close:
+        if arm.guests:
             with world.lock:
-                close()
+                arm.guests.close()
         with world.lock:
             arm.save()
-        info_path = Path(world.state_dir / "sandbox.json")
         info = world.read_json("sandbox.json") or {}
         if info.get("pid") == os.getpid():
             info["pid"] = None
             world.write_json("sandbox.json", info, mode=0o644)
-            del info_path
     return 0

@@ -11,15 +11,29 @@ from __future__ import annotations
 import base64
 import re
 import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import catalog, validate
-from sandbox.arm.core import TypeSpec, new_mac, utcnow
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.errors import (
+    BadRequest,
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    OperationNotAllowed,
+    PropertyChangeNotAllowed,
+    Unmodelled,
+    json_object_required,
+    missing_parameter,
+)
+from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
+from sandbox.arm.lro_effects import delete_resource
+from sandbox.arm.topology import power_of, sync_dynamic_pips, vm_using_nic
+from sandbox.arm.values import Request, Response, new_mac, utcnow
 from sandbox.guest_api import NotModelled, SourceImage, VmSpec
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request, Response
+    from sandbox.arm.core import Arm
 
 API = "2024-07-01"
 VM = "Microsoft.Compute/virtualMachines"
@@ -27,15 +41,6 @@ DISK = "Microsoft.Compute/disks"
 NIC = "Microsoft.Network/networkInterfaces"
 PIP = "Microsoft.Network/publicIPAddresses"
 
-STORAGE_TYPES = [
-    "Standard_LRS",
-    "Premium_LRS",
-    "StandardSSD_LRS",
-    "UltraSSD_LRS",
-    "Premium_ZRS",
-    "StandardSSD_ZRS",
-    "PremiumV2_LRS",
-]
 OS_DISK_TYPES = ["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS"]
 LICENSE_TYPES = [
     "Windows_Client",
@@ -105,7 +110,7 @@ POWER_DISPLAY = {
 }
 
 
-def specs(arm: Arm) -> list[TypeSpec]:
+def register(registry: Registry) -> None:
     vm_methods: dict[str, str | None] = {
         "GET": None,
         "PUT": f"compute/{API}/VirtualMachine",
@@ -121,7 +126,7 @@ def specs(arm: Arm) -> list[TypeSpec]:
         "GET:instanceview": None,
     }
     disk_methods: dict[str, str | None] = {"GET": None, "DELETE": None, "LIST": None}
-    return [
+    registry.add(
         TypeSpec(VM, {API: vm_methods}, VmHandler()),
         TypeSpec(
             DISK,
@@ -129,7 +134,7 @@ def specs(arm: Arm) -> list[TypeSpec]:
             DiskHandler(),
             put_lro=True,
         ),
-    ]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -145,7 +150,7 @@ def check_password(pw: Any, windows: bool) -> None:
         "characters are not allowed"
     )
     if not isinstance(pw, str) or not lo <= len(pw) <= hi or any(ord(c) < 32 for c in pw):
-        raise ArmError(400, "InvalidParameter", msg, target="adminPassword")
+        raise InvalidParameter(msg, target="adminPassword")
     classes = sum(
         [
             any(c.isupper() for c in pw),
@@ -155,11 +160,9 @@ def check_password(pw: Any, windows: bool) -> None:
         ]
     )
     if classes < 3:
-        raise ArmError(400, "InvalidParameter", msg, target="adminPassword")
+        raise InvalidParameter(msg, target="adminPassword")
     if pw.lower() in DISALLOWED_PASSWORDS:
-        raise ArmError(
-            400, "InvalidParameter", "The supplied password is not allowed.", target="adminPassword"
-        )
+        raise InvalidParameter("The supplied password is not allowed.", target="adminPassword")
 
 
 def check_computer_name(name: Any) -> None:
@@ -169,9 +172,7 @@ def check_computer_name(name: Any) -> None:
         or name.isdigit()
         or not re.match(r"^[A-Za-z0-9][A-Za-z0-9-]*$", name)
     ):
-        raise ArmError(
-            400,
-            "InvalidParameter",
+        raise InvalidParameter(
             "Windows computer name cannot be more than 15 characters long, be entirely numeric, or contain "
             "the "
             "following characters: ` ~ ! @ # $ % ^ & * ( ) = + _ [ ] { } \\ | ; : . ' \" , < > / ?.",
@@ -179,607 +180,668 @@ def check_computer_name(name: Any) -> None:
         )
 
 
-def _not_allowed(message: str) -> ArmError:
-    return ArmError(409, "OperationNotAllowed", message)
-
-
-def power_of(arm: Arm, vm: dict[str, Any]) -> str:
-    return arm.internal.get(vm["id"].lower(), {}).get("power", "running")
-
-
-def sync_dynamic_pips(arm: Arm, vm: dict[str, Any]) -> None:
-    """Dynamic public IPs get an address while their VM is allocated (running or stopped)."""
-    allocated = power_of(arm, vm) != "deallocated"
-    for nic_ref in vm["properties"].get("networkProfile", {}).get("networkInterfaces", []):
-        nic = arm.get(nic_ref.get("id"))
-        if not nic:
-            continue
-        for ipc in nic["properties"]["ipConfigurations"]:
-            pip = arm.get((ipc["properties"].get("publicIPAddress") or {}).get("id"))
-            if not pip or pip["properties"]["publicIPAllocationMethod"] != "Dynamic":
-                continue
-            meta = arm.meta(pip["id"])
-            if allocated and not meta.get("address"):
-                meta["address"] = arm.allocate_address()
-            elif not allocated:
-                meta.pop("address", None)
+def resolve_image(ref: dict[str, Any]) -> tuple[catalog.MarketplaceSku, str]:
+    if ref.get("id") or ref.get("sharedGalleryImageId") or ref.get("communityGalleryImageId"):
+        raise Unmodelled("custom/gallery image references are not modelled (marketplace images only)")
+    for k in ("publisher", "offer", "sku", "version"):
+        if not ref.get(k):
+            raise missing_parameter(
+                f"imageReference.{k}",
+                target=f"imageReference.{k}",
+            )
+    entry = catalog.find_sku(ref["publisher"], ref["offer"], ref["sku"])
+    exact = catalog.resolve_version(entry, ref["version"]) if entry else None
+    if entry is None or exact is None:
+        raise NotFound(
+            "PlatformImageNotFound",
+            f"The platform image '{ref['publisher']}:{ref['offer']}:{ref['sku']}:{ref['version']}' is "
+            "not "
+            "available. Verify that all fields in the storage profile are correct. For more details "
+            "about "
+            "storage profile information, please refer to https://aka.ms/storageprofile",
+            target="imageReference",
+        )
+    return entry, exact
 
 
 # --------------------------------------------------------------------------------------------------
-class VmHandler:
-    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
-        body = req.body
-        if existing is not None and arm.internal.get(existing["id"].lower(), {}).get("generalized"):
-            raise _not_allowed(
-                f"Operation 'Update VM' is not allowed on VM '{existing['name']}' since the VM is "
-                "generalized."
-            )
-        name = rid.rsplit("/", 1)[-1]
-        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9_]$|^[A-Za-z0-9]$", name):
-            raise ArmError(
-                400, "InvalidParameter", f"Virtual machine name '{name}' is invalid.", target="name"
-            )
-        location = arm.check_location(body.get("location"))
-        if existing is not None and existing["location"] != location:
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                "Changing property 'location' is not allowed.",
-                target="location",
-            )
-        props = body.get("properties") or {}
-        for key in (
-            "availabilitySet",
-            "virtualMachineScaleSet",
-            "proximityPlacementGroup",
-            "host",
-            "hostGroup",
-            "capacityReservation",
-            "applicationProfile",
-            "scheduledEventsPolicy",
-            "scheduledEventsProfile",
-        ):
-            if props.get(key):
-                raise Unmodelled(f"virtual machine property properties.{key} is not modelled")
-        if body.get("plan"):
-            raise Unmodelled("marketplace plan on a virtual machine is not modelled")
-        if body.get("identity") and (body["identity"].get("type") or "None") != "None":
-            raise Unmodelled("managed identity on a virtual machine is not modelled")
-        if body.get("extendedLocation"):
-            raise Unmodelled("extendedLocation is not modelled")
-        size = validate.require(props, "hardwareProfile.vmSize")
-        size_entry = catalog.VM_SIZE_BY_LOWER.get(str(size).lower())
-        if size_entry is None:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The value {size} provided for the VM size is not valid. The valid sizes in the current "
-                "region "
-                f"are: {', '.join(s.name for s in catalog.VM_SIZES)}.",
-                target="vmSize",
-            )
-        if validate.get(props, "hardwareProfile.vmSizeProperties"):
-            raise Unmodelled("hardwareProfile.vmSizeProperties is not modelled")
+# VM PUT, step by step (VmHandler.build): each step validates one part of the body, in the order
+# Azure reports them, and records what it decided on the VmPut.
+VM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}[A-Za-z0-9_]$|^[A-Za-z0-9]$")
+UNMODELLED_VM_PROPERTIES = (
+    "availabilitySet",
+    "virtualMachineScaleSet",
+    "proximityPlacementGroup",
+    "host",
+    "hostGroup",
+    "capacityReservation",
+    "applicationProfile",
+    "scheduledEventsPolicy",
+    "scheduledEventsProfile",
+)
+RUN_COMMANDS_NOT_MODELLED = (
+    "RunShellScript",
+    "IPConfig",
+    "EnableRemotePS",
+    "EnableAdminAccount",
+    "ResetRDPCert",
+    "SetRDPPort",
+    "DisableNLA",
+    "RDPSettings",
+    "DisableWindowsUpdate",
+    "EnableWindowsUpdate",
+)
 
-        storage = props.get("storageProfile") or {}
-        os_disk = storage.get("osDisk") or {}
-        old_storage = existing["properties"]["storageProfile"] if existing else None
-        if storage.get("dataDisks"):
-            raise Unmodelled("data disks are not modelled")
-        if os_disk.get("diffDiskSettings"):
-            raise Unmodelled("ephemeral OS disks are not modelled")
-        if (
-            validate.get(os_disk, "managedDisk.diskEncryptionSet")
-            or validate.get(os_disk, "managedDisk.securityProfile")
-            or os_disk.get("encryptionSettings")
-        ):
-            raise Unmodelled("OS disk encryption settings are not modelled")
-        if os_disk.get("vhd") or os_disk.get("image"):
-            raise Unmodelled("unmanaged (VHD) OS disks are not modelled")
-        if existing is None:
-            create_option = validate.require(os_disk, "createOption")
-        else:
-            create_option = os_disk.get("createOption") or old_storage["osDisk"]["createOption"]
-        create_option = validate.enum({"c": create_option}, "c", ["FromImage", "Attach", "Empty"])
-        if create_option != "FromImage":
-            raise Unmodelled(f"osDisk.createOption '{create_option}' is not modelled (only FromImage)")
-        image_ref = storage.get("imageReference")
-        if existing is None:
-            if not image_ref:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    "Required parameter 'imageReference' is missing (null).",
-                    target="imageReference",
-                )
-            image, exact = self._resolve_image(image_ref)
-        else:
-            old_ref = old_storage["imageReference"]
-            if image_ref:
-                for k in ("publisher", "offer", "sku"):
-                    if str(image_ref.get(k, old_ref[k])).lower() != old_ref[k].lower():
-                        raise ArmError(
-                            409,
-                            "PropertyChangeNotAllowed",
-                            f"Changing property 'imageReference.{k}' is not allowed.",
-                            target=f"imageReference.{k}",
-                        )
-            image = catalog.find_sku(old_ref["publisher"], old_ref["offer"], old_ref["sku"])
-            exact = old_ref["exactVersion"]
-            assert image is not None
-        os_type = validate.enum(os_disk, "osType", ["Windows", "Linux"]) or image.os_type
-        if os_type != image.os_type:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The osType '{os_type}' does not match the image's operating system '{image.os_type}'.",
-                target="osDisk.osType",
-            )
-        windows = os_type == "Windows"
-        storage_type = validate.enum(os_disk, "managedDisk.storageAccountType", OS_DISK_TYPES)
-        if storage_type is None:
-            storage_type = (
-                old_storage["osDisk"]["managedDisk"]["storageAccountType"]
-                if existing
-                else ("Premium_LRS" if size_entry.premium_io else "Standard_LRS")
-            )
-        if storage_type.startswith("Premium") and not size_entry.premium_io:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"Requested operation cannot be performed because storage account type '{storage_type}' is "
-                "not "
-                f"supported for VM size '{size_entry.name}'.",
-                target="storageAccountType",
-            )
-        caching = validate.enum(os_disk, "caching", ["None", "ReadOnly", "ReadWrite"]) or "ReadWrite"
-        disk_gb = os_disk.get("diskSizeGB")
-        if disk_gb is None:
-            disk_gb = old_storage["osDisk"].get("diskSizeGB") if existing else image.os_disk_gb
-        if not isinstance(disk_gb, int) or disk_gb < image.os_disk_gb or disk_gb > 4095:
-            raise ArmError(
-                400,
-                "ResizeDiskError",
-                f"The specified disk size {disk_gb} GB is smaller than the size of the corresponding disk "
-                "in the "
-                f"VM image: {image.os_disk_gb} GB. This is not allowed. Please choose equal or greater "
-                "size or do "
-                "not specify an explicit size."
-                if isinstance(disk_gb, int) and disk_gb < image.os_disk_gb
-                else f"Disk size {disk_gb} GB is invalid (at most 4095 GB for an OS disk).",
-                target="osDisk.diskSizeGB",
-            )
-        if existing is not None and disk_gb < (old_storage["osDisk"].get("diskSizeGB") or 0):
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                "Disk size can only be increased.",
-                target="osDisk.diskSizeGB",
-            )
-        delete_option = validate.enum(os_disk, "deleteOption", ["Delete", "Detach"]) or (
-            old_storage["osDisk"].get("deleteOption", "Detach") if existing else "Detach"
-        )
-        disk_name = os_disk.get("name") or (
-            old_storage["osDisk"]["name"] if existing else f"{name}_OsDisk_1_{uuid.uuid4().hex}"
-        )
-        if existing is not None and disk_name != old_storage["osDisk"]["name"]:
-            raise Unmodelled("OS disk swap (a different osDisk.name on update) is not modelled")
-        disk_id = (
-            old_storage["osDisk"]["managedDisk"]["id"]
-            if existing
-            else f"{arm.rg_id(arm.rg_of(rid))}/providers/Microsoft.Compute/disks/{disk_name}"
-        )
-        if existing is None and arm.get(disk_id) is not None:
-            raise ArmError(
-                409,
-                "ConflictingUserInput",
-                f"Disk {disk_name} already exists in resource group {arm.rg_of(rid).upper()}. Only "
-                "CreateOption.Attach "
-                "is supported.",
-                target="/disks/" + disk_name,
-            )
 
-        # securityProfile / Trusted Launch
-        sec = props.get("securityProfile") or {}
-        sec_type = validate.enum(
-            sec, "securityType", ["TrustedLaunch", "ConfidentialVM"], target="securityProfile.securityType"
+@dataclass
+class VmPut:
+    """One VM PUT: the request, and what the steps decided so far."""
+
+    arm: Arm
+    rid: str
+    body: dict[str, Any]
+    existing: dict[str, Any] | None
+    name: str = ""
+    location: str = ""
+    size: catalog.VmSize | None = None
+    image_ref: dict[str, Any] | None = None
+    image: catalog.MarketplaceSku | None = None
+    exact: str = ""
+    os_disk: dict[str, Any] = field(default_factory=dict)  # the stored osDisk
+    sec_type: str | None = None
+    uefi: dict[str, Any] = field(default_factory=dict)
+    license_type: str | None = None
+    os_profile: dict[str, Any] = field(default_factory=dict)
+    password: str | None = None
+    nic_refs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def props(self) -> dict[str, Any]:
+        return self.body.get("properties") or {}
+
+    @property
+    def old(self) -> dict[str, Any]:
+        """The stored properties of the VM being updated ({} on create)."""
+        return self.existing["properties"] if self.existing else {}
+
+
+def _check_name_and_location(put: VmPut) -> None:
+    arm, existing = put.arm, put.existing
+    if existing is not None and arm.internal.get(existing["id"].lower(), {}).get("generalized"):
+        raise OperationNotAllowed(
+            f"Operation 'Update VM' is not allowed on VM '{existing['name']}' since the VM is generalized."
         )
-        if sec_type == "ConfidentialVM":
-            raise Unmodelled("Confidential VMs are not modelled")
-        uefi = sec.get("uefiSettings") or {}
-        if sec.get("encryptionAtHost"):
-            raise Unmodelled("encryptionAtHost is not modelled")
-        if sec_type == "TrustedLaunch":
-            if not uefi:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    "securityProfile.uefiSettings must be specified when securityType is TrustedLaunch.",
-                    target="securityProfile.uefiSettings",
-                )
-            if image.hyper_v_generation != "V2" or not size_entry.gen2:
-                raise ArmError(
-                    400,
-                    "BadRequest",
-                    f"The VM size '{size_entry.name}' or the image "
-                    f"'{image.publisher}:{image.offer}:{image.sku}' "
-                    "does not support Trusted Launch: Trusted Launch requires a Generation 2 image and size.",
-                    target="securityProfile.securityType",
-                )
-            if image.security_feature == "Standard":
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    f"The image '{image.publisher}:{image.offer}:{image.sku}' does not support security type "
-                    "TrustedLaunch.",
-                    target="securityProfile.securityType",
-                )
-        elif uefi.get("secureBootEnabled") or uefi.get("vTpmEnabled"):
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                "Use of secureBootEnabled and vTpmEnabled requires securityType to be set to TrustedLaunch "
-                "or "
-                "ConfidentialVM.",
+    put.name = put.rid.rsplit("/", 1)[-1]
+    if not VM_NAME.match(put.name):
+        raise InvalidParameter(f"Virtual machine name '{put.name}' is invalid.", target="name")
+    put.location = arm.check_location(put.body.get("location"))
+    if existing is not None and existing["location"] != put.location:
+        raise PropertyChangeNotAllowed("location", target="location")
+
+
+def _refuse_unmodelled_features(put: VmPut) -> None:
+    body, props = put.body, put.props
+    for key in UNMODELLED_VM_PROPERTIES:
+        if props.get(key):
+            raise Unmodelled(f"virtual machine property properties.{key} is not modelled")
+    if body.get("plan"):
+        raise Unmodelled("marketplace plan on a virtual machine is not modelled")
+    if body.get("identity") and (body["identity"].get("type") or "None") != "None":
+        raise Unmodelled("managed identity on a virtual machine is not modelled")
+    if body.get("extendedLocation"):
+        raise Unmodelled("extendedLocation is not modelled")
+
+
+def _choose_size(put: VmPut) -> None:
+    size = validate.require(put.props, "hardwareProfile.vmSize")
+    put.size = catalog.VM_SIZE_BY_LOWER.get(str(size).lower())
+    if put.size is None:
+        raise InvalidParameter(
+            f"The value {size} provided for the VM size is not valid. The valid sizes in the current region "
+            f"are: {', '.join(s.name for s in catalog.VM_SIZES)}.",
+            target="vmSize",
+        )
+    if validate.get(put.props, "hardwareProfile.vmSizeProperties"):
+        raise Unmodelled("hardwareProfile.vmSizeProperties is not modelled")
+
+
+def _refuse_unmodelled_disks(put: VmPut, storage: dict[str, Any], os_disk: dict[str, Any]) -> None:
+    if storage.get("dataDisks"):
+        raise Unmodelled("data disks are not modelled")
+    if os_disk.get("diffDiskSettings"):
+        raise Unmodelled("ephemeral OS disks are not modelled")
+    if (
+        validate.get(os_disk, "managedDisk.diskEncryptionSet")
+        or validate.get(os_disk, "managedDisk.securityProfile")
+        or os_disk.get("encryptionSettings")
+    ):
+        raise Unmodelled("OS disk encryption settings are not modelled")
+    if os_disk.get("vhd") or os_disk.get("image"):
+        raise Unmodelled("unmanaged (VHD) OS disks are not modelled")
+    if put.existing is None:
+        create_option = validate.require(os_disk, "createOption")
+    else:
+        create_option = os_disk.get("createOption") or put.old["storageProfile"]["osDisk"]["createOption"]
+    create_option = validate.enum({"c": create_option}, "c", ["FromImage", "Attach", "Empty"])
+    if create_option != "FromImage":
+        raise Unmodelled(f"osDisk.createOption '{create_option}' is not modelled (only FromImage)")
+
+
+def _choose_image(put: VmPut, storage: dict[str, Any]) -> None:
+    """The marketplace image (resolved on create; the same publisher/offer/sku on update)."""
+    put.image_ref = storage.get("imageReference")
+    if put.existing is None:
+        if not put.image_ref:
+            raise missing_parameter("imageReference", target="imageReference")
+        put.image, put.exact = resolve_image(put.image_ref)
+        return
+    old_ref = put.old["storageProfile"]["imageReference"]
+    if put.image_ref:
+        for k in ("publisher", "offer", "sku"):
+            if str(put.image_ref.get(k, old_ref[k])).lower() != old_ref[k].lower():
+                raise PropertyChangeNotAllowed(f"imageReference.{k}", target=f"imageReference.{k}")
+    put.image = catalog.find_sku(old_ref["publisher"], old_ref["offer"], old_ref["sku"])
+    put.exact = old_ref["exactVersion"]
+    assert put.image is not None
+
+
+def _os_type_and_storage(put: VmPut, os_disk: dict[str, Any]) -> tuple[str, str]:
+    """(osType, storage account type) of the OS disk."""
+    image, size = put.image, put.size
+    assert image is not None and size is not None
+    os_type = validate.enum(os_disk, "osType", ["Windows", "Linux"]) or image.os_type
+    if os_type != image.os_type:
+        raise InvalidParameter(
+            f"The osType '{os_type}' does not match the image's operating system '{image.os_type}'.",
+            target="osDisk.osType",
+        )
+    storage_type = validate.enum(os_disk, "managedDisk.storageAccountType", OS_DISK_TYPES)
+    if storage_type is None:
+        storage_type = (
+            put.old["storageProfile"]["osDisk"]["managedDisk"]["storageAccountType"]
+            if put.existing
+            else ("Premium_LRS" if size.premium_io else "Standard_LRS")
+        )
+    if storage_type.startswith("Premium") and not size.premium_io:
+        raise InvalidParameter(
+            f"Requested operation cannot be performed because storage account type '{storage_type}' is not "
+            f"supported for VM size '{size.name}'.",
+            target="storageAccountType",
+        )
+    return os_type, storage_type
+
+
+def _disk_size(put: VmPut, os_disk: dict[str, Any]) -> int:
+    assert put.image is not None
+    image_gb = put.image.os_disk_gb
+    disk_gb = os_disk.get("diskSizeGB")
+    if disk_gb is None:
+        disk_gb = put.old["storageProfile"]["osDisk"].get("diskSizeGB") if put.existing else image_gb
+    _check_disk_size(put, disk_gb, image_gb)
+    return disk_gb
+
+
+def _check_disk_size(put: VmPut, disk_gb: Any, image_gb: int) -> None:
+    if not isinstance(disk_gb, int) or disk_gb < image_gb or disk_gb > 4095:
+        raise BadRequest(
+            "ResizeDiskError",
+            f"The specified disk size {disk_gb} GB is smaller than the size of the corresponding disk in the "
+            f"VM image: {image_gb} GB. This is not allowed. Please choose equal or greater size or do "
+            "not specify an explicit size."
+            if isinstance(disk_gb, int) and disk_gb < image_gb
+            else f"Disk size {disk_gb} GB is invalid (at most 4095 GB for an OS disk).",
+            target="osDisk.diskSizeGB",
+        )
+    if put.existing is not None and disk_gb < (put.old["storageProfile"]["osDisk"].get("diskSizeGB") or 0):
+        raise PropertyChangeNotAllowed(
+            "diskSizeGB", target="osDisk.diskSizeGB", message="Disk size can only be increased."
+        )
+
+
+def _choose_os_disk(put: VmPut) -> None:
+    """storageProfile: the image and the OS disk (created with the VM, as Azure does)."""
+    arm, rid, existing = put.arm, put.rid, put.existing
+    storage = put.props.get("storageProfile") or {}
+    os_disk = storage.get("osDisk") or {}
+    old_disk = put.old.get("storageProfile", {}).get("osDisk", {})
+    _refuse_unmodelled_disks(put, storage, os_disk)
+    _choose_image(put, storage)
+    os_type, storage_type = _os_type_and_storage(put, os_disk)
+    caching = validate.enum(os_disk, "caching", ["None", "ReadOnly", "ReadWrite"]) or "ReadWrite"
+    disk_gb = _disk_size(put, os_disk)
+    delete_option = validate.enum(os_disk, "deleteOption", ["Delete", "Detach"]) or (
+        old_disk.get("deleteOption", "Detach") if existing else "Detach"
+    )
+    disk_name = os_disk.get("name") or (
+        old_disk["name"] if existing else f"{put.name}_OsDisk_1_{uuid.uuid4().hex}"
+    )
+    if existing is not None and disk_name != old_disk["name"]:
+        raise Unmodelled("OS disk swap (a different osDisk.name on update) is not modelled")
+    disk_id = (
+        old_disk["managedDisk"]["id"]
+        if existing
+        else f"{arm.rg_id(arm.rg_of(rid))}/providers/Microsoft.Compute/disks/{disk_name}"
+    )
+    if existing is None and arm.get(disk_id) is not None:
+        raise Conflict(
+            "ConflictingUserInput",
+            f"Disk {disk_name} already exists in resource group {arm.rg_of(rid).upper()}. Only "
+            "CreateOption.Attach is supported.",
+            target="/disks/" + disk_name,
+        )
+    put.os_disk = {
+        "osType": os_type,
+        "name": disk_name,
+        "createOption": "FromImage",
+        "caching": caching,
+        "writeAcceleratorEnabled": False,
+        "managedDisk": {"storageAccountType": storage_type, "id": disk_id},
+        "deleteOption": delete_option,
+        "diskSizeGB": disk_gb,
+    }
+
+
+def _check_trusted_launch(put: VmPut, sec_type: str | None, uefi: dict[str, Any]) -> None:
+    image, size = put.image, put.size
+    assert image is not None and size is not None
+    if sec_type == "TrustedLaunch":
+        if not uefi:
+            raise InvalidParameter(
+                "securityProfile.uefiSettings must be specified when securityType is TrustedLaunch.",
                 target="securityProfile.uefiSettings",
             )
-        if image.hyper_v_generation == "V2" and not size_entry.gen2:
-            raise ArmError(
-                400,
+        if image.hyper_v_generation != "V2" or not size.gen2:
+            raise BadRequest(
                 "BadRequest",
-                f"The selected VM size '{size_entry.name}' cannot boot Hypervisor Generation '2'.",
-                target="vmSize",
+                f"The VM size '{size.name}' or the image '{image.publisher}:{image.offer}:{image.sku}' "
+                "does not support Trusted Launch: Trusted Launch requires a Generation 2 image and size.",
+                target="securityProfile.securityType",
             )
-        if existing is not None:
-            old_sec = existing["properties"].get("securityProfile", {}).get("securityType")
-            if (old_sec or None) != (sec_type or None) and (sec or old_sec):
-                if not (sec == {} and old_sec):
-                    raise ArmError(
-                        409,
-                        "PropertyChangeNotAllowed",
-                        "Changing property 'securityProfile.securityType' is not allowed.",
-                        target="securityProfile.securityType",
-                    )
-                sec_type = old_sec
-                uefi = existing["properties"]["securityProfile"].get("uefiSettings", {})
+        if image.security_feature == "Standard":
+            raise InvalidParameter(
+                f"The image '{image.publisher}:{image.offer}:{image.sku}' does not support security type "
+                "TrustedLaunch.",
+                target="securityProfile.securityType",
+            )
+    elif uefi.get("secureBootEnabled") or uefi.get("vTpmEnabled"):
+        raise InvalidParameter(
+            "Use of secureBootEnabled and vTpmEnabled requires securityType to be set to TrustedLaunch or "
+            "ConfidentialVM.",
+            target="securityProfile.uefiSettings",
+        )
+    if image.hyper_v_generation == "V2" and not size.gen2:
+        raise BadRequest(
+            "BadRequest",
+            f"The selected VM size '{size.name}' cannot boot Hypervisor Generation '2'.",
+            target="vmSize",
+        )
 
-        license_type = validate.enum(props, "licenseType", LICENSE_TYPES)
-        if license_type in ("Windows_Client", "Windows_Server") and not windows:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"License type {license_type} is only valid for Windows images.",
-                target="licenseType",
-            )
-        if license_type == "Windows_Client" and image.offer.lower() not in (
-            "windows-11",
-            "windows-10",
-            "office-365",
-        ):
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                "License type Windows_Client requires a Windows client image.",
-                target="licenseType",
-            )
 
-        # osProfile
-        osp = props.get("osProfile") or {}
-        password = None
-        if existing is None:
-            computer = validate.require(osp, "computerName")
-            user = validate.require(osp, "adminUsername")
-            if windows:
-                check_computer_name(computer)
-                if str(user).lower() in DISALLOWED_USERS or len(str(user)) > 20 or str(user).endswith("."):
-                    raise ArmError(
-                        400,
-                        "InvalidParameter",
-                        "The Admin Username specified is not allowed.",
-                        target="adminUsername",
-                    )
-                password = osp.get("adminPassword")
-                if password is None:
-                    raise ArmError(
-                        400,
-                        "InvalidParameter",
-                        "Required parameter 'adminPassword' is missing (null).",
-                        target="adminPassword",
-                    )
-                check_password(password, True)
-            else:
-                raise Unmodelled("Linux virtual machines are not modelled")
-            if osp.get("linuxConfiguration"):
-                raise ArmError(
-                    400, "InvalidParameter", "linuxConfiguration is not valid for a Windows image."
+def _choose_security(put: VmPut) -> None:
+    """securityProfile / Trusted Launch (unchangeable after creation)."""
+    sec = put.props.get("securityProfile") or {}
+    sec_type = validate.enum(
+        sec, "securityType", ["TrustedLaunch", "ConfidentialVM"], target="securityProfile.securityType"
+    )
+    if sec_type == "ConfidentialVM":
+        raise Unmodelled("Confidential VMs are not modelled")
+    uefi = sec.get("uefiSettings") or {}
+    if sec.get("encryptionAtHost"):
+        raise Unmodelled("encryptionAtHost is not modelled")
+    _check_trusted_launch(put, sec_type, uefi)
+    if put.existing is not None:
+        old_sec = put.old.get("securityProfile", {}).get("securityType")
+        if (old_sec or None) != (sec_type or None) and (sec or old_sec):
+            if not (sec == {} and old_sec):
+                raise PropertyChangeNotAllowed(
+                    "securityProfile.securityType", target="securityProfile.securityType"
                 )
-            if osp.get("secrets"):
-                raise Unmodelled("osProfile.secrets (Key Vault certificates) is not modelled")
-            wc = osp.get("windowsConfiguration") or {}
-            if wc.get("winRM") and wc["winRM"].get("listeners"):
-                raise Unmodelled(
-                    "osProfile.windowsConfiguration.winRM listeners are not modelled (use run command)"
+            sec_type = old_sec
+            uefi = put.old["securityProfile"].get("uefiSettings", {})
+    put.sec_type, put.uefi = sec_type, uefi
+
+
+def _choose_license(put: VmPut) -> None:
+    assert put.image is not None
+    license_type = validate.enum(put.props, "licenseType", LICENSE_TYPES)
+    if license_type in ("Windows_Client", "Windows_Server") and put.os_disk["osType"] != "Windows":
+        raise InvalidParameter(
+            f"License type {license_type} is only valid for Windows images.", target="licenseType"
+        )
+    if license_type == "Windows_Client" and put.image.offer.lower() not in (
+        "windows-11",
+        "windows-10",
+        "office-365",
+    ):
+        raise InvalidParameter(
+            "License type Windows_Client requires a Windows client image.", target="licenseType"
+        )
+    put.license_type = license_type
+
+
+def _check_windows_admin(osp: dict[str, Any]) -> tuple[Any, Any, str]:
+    """(computer name, admin user, admin password) of a new Windows VM."""
+    computer = validate.require(osp, "computerName")
+    user = validate.require(osp, "adminUsername")
+    check_computer_name(computer)
+    if str(user).lower() in DISALLOWED_USERS or len(str(user)) > 20 or str(user).endswith("."):
+        raise InvalidParameter("The Admin Username specified is not allowed.", target="adminUsername")
+    password = osp.get("adminPassword")
+    if password is None:
+        raise missing_parameter("adminPassword", target="adminPassword")
+    check_password(password, True)
+    return computer, user, password
+
+
+def _refuse_unmodelled_os_profile(osp: dict[str, Any], wc: dict[str, Any]) -> None:
+    if osp.get("linuxConfiguration"):
+        raise InvalidParameter("linuxConfiguration is not valid for a Windows image.")
+    if osp.get("secrets"):
+        raise Unmodelled("osProfile.secrets (Key Vault certificates) is not modelled")
+    if wc.get("winRM") and wc["winRM"].get("listeners"):
+        raise Unmodelled("osProfile.windowsConfiguration.winRM listeners are not modelled (use run command)")
+    if wc.get("additionalUnattendContent"):
+        raise Unmodelled("additionalUnattendContent is not modelled")
+    if osp.get("customData"):
+        raise Unmodelled("osProfile.customData is not modelled")
+
+
+def _new_os_profile(put: VmPut, osp: dict[str, Any]) -> None:
+    if put.os_disk["osType"] != "Windows":
+        validate.require(osp, "computerName")
+        validate.require(osp, "adminUsername")
+        raise Unmodelled("Linux virtual machines are not modelled")
+    computer, user, put.password = _check_windows_admin(osp)
+    wc = osp.get("windowsConfiguration") or {}
+    _refuse_unmodelled_os_profile(osp, wc)
+    patch = wc.get("patchSettings") or {}
+    put.os_profile = {
+        "computerName": computer,
+        "adminUsername": user,
+        "windowsConfiguration": {
+            "provisionVMAgent": wc.get("provisionVMAgent", True),
+            "enableAutomaticUpdates": wc.get("enableAutomaticUpdates", True),
+            "patchSettings": {
+                "patchMode": validate.enum(
+                    patch, "patchMode", ["Manual", "AutomaticByOS", "AutomaticByPlatform"]
                 )
-            if wc.get("additionalUnattendContent"):
-                raise Unmodelled("additionalUnattendContent is not modelled")
-            if osp.get("customData"):
-                raise Unmodelled("osProfile.customData is not modelled")
-            patch = wc.get("patchSettings") or {}
-            os_profile = {
-                "computerName": computer,
-                "adminUsername": user,
-                "windowsConfiguration": {
-                    "provisionVMAgent": wc.get("provisionVMAgent", True),
-                    "enableAutomaticUpdates": wc.get("enableAutomaticUpdates", True),
-                    "patchSettings": {
-                        "patchMode": validate.enum(
-                            patch, "patchMode", ["Manual", "AutomaticByOS", "AutomaticByPlatform"]
-                        )
-                        or "AutomaticByOS",
-                        "assessmentMode": validate.enum(
-                            patch, "assessmentMode", ["ImageDefault", "AutomaticByPlatform"]
-                        )
-                        or "ImageDefault",
-                        "enableHotpatching": bool(patch.get("enableHotpatching", False)),
-                    },
-                    "enableVMAgentPlatformUpdates": bool(wc.get("enableVMAgentPlatformUpdates", False)),
-                },
-                "secrets": [],
-                "allowExtensionOperations": osp.get("allowExtensionOperations", True),
-                "requireGuestProvisionSignal": True,
-            }
-            if wc.get("timeZone"):
-                os_profile["windowsConfiguration"]["timeZone"] = wc["timeZone"]
-        else:
-            os_profile = existing["properties"]["osProfile"]
-            for key in ("computerName", "adminUsername"):
-                if osp.get(key) is not None and str(osp[key]) != str(os_profile[key]):
-                    raise ArmError(
-                        409,
-                        "PropertyChangeNotAllowed",
-                        f"Changing property '{key}' is not allowed.",
-                        target=key,
-                    )
-            if osp.get("adminPassword") is not None:
-                # ARM ignores a repeated password on update; it never changes the guest's password.
-                check_password(osp["adminPassword"], windows)
-
-        # networkProfile
-        net = props.get("networkProfile") or {}
-        if net.get("networkInterfaceConfigurations"):
-            raise Unmodelled(
-                "networkProfile.networkInterfaceConfigurations (VM-managed NICs) is not modelled"
-            )
-        refs = net.get("networkInterfaces") or []
-        if not refs:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                "At least one network interface is required for a virtual machine.",
-                target="networkProfile.networkInterfaces",
-            )
-        out_refs = []
-        primaries = 0
-        for i, ref in enumerate(refs):
-            nic = arm.ref(ref, NIC, rid, f"properties.networkProfile.networkInterfaces[{i}]")
-            if nic["location"] != location:
-                raise ArmError(
-                    400,
-                    "NicInDifferentLocation",
-                    f"The network interface {nic['id']} is in location '{nic['location']}', not in the VM's "
-                    f"location '{location}'.",
+                or "AutomaticByOS",
+                "assessmentMode": validate.enum(
+                    patch, "assessmentMode", ["ImageDefault", "AutomaticByPlatform"]
                 )
-            from sandbox.arm.types_network import vm_using_nic
-
-            user_vm = vm_using_nic(arm, nic["id"])
-            if user_vm is not None and user_vm["id"].lower() != rid.lower():
-                raise ArmError(
-                    400,
-                    "NicInUse",
-                    f"Network Interface {nic['id']} is used by existing resource {user_vm['id']}. In order "
-                    "to use "
-                    "this network interface, first delete or modify the existing resource.",
-                )
-            arm.meta(nic["id"]).setdefault("mac", new_mac())
-            rp = ref.get("properties") or {}
-            primary = bool(rp.get("primary", len(refs) == 1))
-            primaries += primary
-            entry: dict[str, Any] = {"id": nic["id"], "properties": {"primary": primary}}
-            dopt = validate.enum(rp, "deleteOption", ["Delete", "Detach"])
-            if dopt:
-                entry["properties"]["deleteOption"] = dopt
-            out_refs.append(entry)
-        if len(refs) > 1 and primaries != 1:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                "Exactly one network interface must be primary when a VM has more than one.",
-                target="networkProfile.networkInterfaces",
-            )
-        if len(refs) > 1:
-            raise Unmodelled("virtual machines with more than one NIC are not modelled")
-
-        diag = props.get("diagnosticsProfile") or {}
-        boot = diag.get("bootDiagnostics") or {}
-        if boot.get("storageUri"):
-            raise Unmodelled(
-                "boot diagnostics to a storage account are not modelled (use managed boot diagnostics)"
-            )
-        priority = validate.enum(props, "priority", ["Regular", "Low", "Spot"])
-        if priority in ("Low", "Spot"):
-            raise Unmodelled("Spot/Low priority virtual machines are not modelled")
-        if body.get("zones"):
-            zones = [str(z) for z in body["zones"]]
-            if len(zones) != 1 or zones[0] not in ("1", "2", "3"):
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    "A virtual machine can be placed in exactly one zone (1-3).",
-                    target="zones",
-                )
-        add_caps = props.get("additionalCapabilities") or {}
-        if add_caps.get("ultraSSDEnabled") or add_caps.get("hibernationEnabled"):
-            raise Unmodelled("additionalCapabilities ultraSSD/hibernation are not modelled")
-        user_data = props.get("userData")
-        if user_data is not None:
-            try:
-                base64.b64decode(user_data, validate=True)
-            except ValueError as exc:
-                raise ArmError(
-                    400, "InvalidParameter", "userData must be base64 encoded.", target="userData"
-                ) from exc
-
-        vm_id = existing["properties"]["vmId"] if existing else str(uuid.uuid4())
-        res: dict[str, Any] = {
-            "id": existing["id"] if existing else rid,
-            "name": existing["name"] if existing else name,
-            "type": VM,
-            "location": location,
-        }
-        tags = body.get("tags")
-        if tags is not None:
-            from sandbox.arm.types_resources import _tags
-
-            res["tags"] = _tags(tags)
-        if body.get("zones"):
-            res["zones"] = [str(z) for z in body["zones"]]
-        p: dict[str, Any] = {
-            "vmId": vm_id,
-            "hardwareProfile": {"vmSize": size_entry.name},
-            "storageProfile": {
-                "imageReference": {
-                    "publisher": (image_ref or old_storage["imageReference"]).get(
-                        "publisher", image.publisher
-                    ),
-                    "offer": (image_ref or old_storage["imageReference"]).get("offer", image.offer),
-                    "sku": (image_ref or old_storage["imageReference"]).get("sku", image.sku),
-                    "version": (image_ref or old_storage["imageReference"]).get("version", "latest"),
-                    "exactVersion": exact,
-                },
-                "osDisk": {
-                    "osType": os_type,
-                    "name": disk_name,
-                    "createOption": "FromImage",
-                    "caching": caching,
-                    "writeAcceleratorEnabled": False,
-                    "managedDisk": {"storageAccountType": storage_type, "id": disk_id},
-                    "deleteOption": delete_option,
-                    "diskSizeGB": disk_gb,
-                },
-                "dataDisks": [],
-                "diskControllerType": "SCSI",
+                or "ImageDefault",
+                "enableHotpatching": bool(patch.get("enableHotpatching", False)),
             },
-            "osProfile": os_profile,
-            "networkProfile": {"networkInterfaces": out_refs},
-            "provisioningState": "Creating",
-            "timeCreated": existing["properties"]["timeCreated"] if existing else utcnow(),
-        }
-        if add_caps:
-            p["additionalCapabilities"] = {k: v for k, v in add_caps.items() if v is not None}
-        if sec_type:
-            p["securityProfile"] = {
-                "uefiSettings": {
-                    "secureBootEnabled": bool(uefi.get("secureBootEnabled", False)),
-                    "vTpmEnabled": bool(uefi.get("vTpmEnabled", False)),
-                },
-                "securityType": sec_type,
-            }
-        if license_type and license_type != "None":
-            p["licenseType"] = license_type
-        if boot:
-            p["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": bool(boot.get("enabled", False))}}
-        if priority:
-            p["priority"] = priority
-        if user_data is not None:
-            arm.meta(res["id"])["userData"] = user_data
-        res["properties"] = p
-        meta = arm.meta(res["id"])
-        meta.setdefault("power", "creating" if existing is None else power_of(arm, existing))
-        meta["hyperVGeneration"] = image.hyper_v_generation
-        if existing is None:
-            # The disk exists as soon as the VM is accepted (Azure shows it while the VM provisions).
-            disk = {
-                "id": disk_id,
-                "name": disk_name,
-                "type": DISK,
-                "location": location,
-                "managedBy": res["id"],
-                "sku": {
-                    "name": storage_type,
-                    "tier": storage_type.split("_")[0].replace("StandardSSD", "Standard"),
-                },
-                "properties": {
-                    "osType": os_type,
-                    "hyperVGeneration": image.hyper_v_generation,
-                    "supportsHibernation": True,
-                    "supportedCapabilities": {
-                        "diskControllerTypes": "SCSI, NVMe",
-                        "acceleratedNetwork": True,
-                        "architecture": "x64",
-                    },
-                    "creationData": {
-                        "createOption": "FromImage",
-                        "imageReference": {
-                            "id": f"/Subscriptions/{arm.sub}/Providers/Microsoft.Compute/Locations/{location}"
-                            f"/Publishers/{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}"
-                            f"/Skus/{image.sku}/Versions/{exact}"
-                        },
-                    },
-                    "diskSizeGB": disk_gb,
-                    "diskIOPSReadWrite": 500,
-                    "diskMBpsReadWrite": 100,
-                    "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
-                    "networkAccessPolicy": "AllowAll",
-                    "publicNetworkAccess": "Enabled",
-                    "timeCreated": utcnow(),
-                    "provisioningState": "Succeeded",
-                    "diskState": "Attached",
-                    "diskSizeBytes": disk_gb * 1024**3,
-                    "uniqueId": str(uuid.uuid4()),
-                    "tier": "P10" if storage_type.startswith("Premium") else None,
-                },
-            }
-            if sec_type:
-                disk["properties"]["securityProfile"] = {"securityType": sec_type}
-            if disk["properties"]["tier"] is None:
-                del disk["properties"]["tier"]
-            arm.store(disk)
-            if password is not None:
-                arm._volatile[res["id"].lower()] = {"password": password}
-        else:
-            disk = arm.get(disk_id)
-            if disk is not None:
-                disk["properties"]["diskSizeGB"] = disk_gb
-                disk["properties"]["diskSizeBytes"] = disk_gb * 1024**3
-                disk["sku"]["name"] = storage_type
-        return res
+            "enableVMAgentPlatformUpdates": bool(wc.get("enableVMAgentPlatformUpdates", False)),
+        },
+        "secrets": [],
+        "allowExtensionOperations": osp.get("allowExtensionOperations", True),
+        "requireGuestProvisionSignal": True,
+    }
+    if wc.get("timeZone"):
+        put.os_profile["windowsConfiguration"]["timeZone"] = wc["timeZone"]
 
-    @staticmethod
-    def _resolve_image(ref: dict[str, Any]) -> tuple[catalog.MarketplaceSku, str]:
-        if ref.get("id") or ref.get("sharedGalleryImageId") or ref.get("communityGalleryImageId"):
-            raise Unmodelled("custom/gallery image references are not modelled (marketplace images only)")
-        for k in ("publisher", "offer", "sku", "version"):
-            if not ref.get(k):
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    f"Required parameter 'imageReference.{k}' is missing (null).",
-                    target=f"imageReference.{k}",
-                )
-        entry = catalog.find_sku(ref["publisher"], ref["offer"], ref["sku"])
-        exact = catalog.resolve_version(entry, ref["version"]) if entry else None
-        if entry is None or exact is None:
-            raise ArmError(
-                404,
-                "PlatformImageNotFound",
-                f"The platform image '{ref['publisher']}:{ref['offer']}:{ref['sku']}:{ref['version']}' is "
-                "not "
-                "available. Verify that all fields in the storage profile are correct. For more details "
-                "about "
-                "storage profile information, please refer to https://aka.ms/storageprofile",
-                target="imageReference",
+
+def _choose_os_profile(put: VmPut) -> None:
+    """osProfile: validated on create; on update it cannot change (a repeated password is ignored:
+    ARM never changes the guest's password)."""
+    osp = put.props.get("osProfile") or {}
+    if put.existing is None:
+        _new_os_profile(put, osp)
+        return
+    put.os_profile = put.old["osProfile"]
+    for key in ("computerName", "adminUsername"):
+        if osp.get(key) is not None and str(osp[key]) != str(put.os_profile[key]):
+            raise PropertyChangeNotAllowed(key, target=key)
+    if osp.get("adminPassword") is not None:
+        check_password(osp["adminPassword"], put.os_disk["osType"] == "Windows")
+
+
+def _nic_ref(put: VmPut, i: int, ref: Any, count: int) -> dict[str, Any]:
+    """One entry of networkProfile.networkInterfaces, checked against the NIC it names."""
+    arm = put.arm
+    nic = arm.ref(ref, NIC, put.rid, f"properties.networkProfile.networkInterfaces[{i}]")
+    if nic["location"] != put.location:
+        raise BadRequest(
+            "NicInDifferentLocation",
+            f"The network interface {nic['id']} is in location '{nic['location']}', not in the VM's "
+            f"location '{put.location}'.",
+        )
+    user_vm = vm_using_nic(arm, nic["id"])
+    if user_vm is not None and user_vm["id"].lower() != put.rid.lower():
+        raise BadRequest(
+            "NicInUse",
+            f"Network Interface {nic['id']} is used by existing resource {user_vm['id']}. In order to use "
+            "this network interface, first delete or modify the existing resource.",
+        )
+    arm.meta(nic["id"]).setdefault("mac", new_mac())
+    rp = ref.get("properties") or {}
+    entry: dict[str, Any] = {"id": nic["id"], "properties": {"primary": bool(rp.get("primary", count == 1))}}
+    dopt = validate.enum(rp, "deleteOption", ["Delete", "Detach"])
+    if dopt:
+        entry["properties"]["deleteOption"] = dopt
+    return entry
+
+
+def _choose_nics(put: VmPut) -> None:
+    net = put.props.get("networkProfile") or {}
+    if net.get("networkInterfaceConfigurations"):
+        raise Unmodelled("networkProfile.networkInterfaceConfigurations (VM-managed NICs) is not modelled")
+    refs = net.get("networkInterfaces") or []
+    if not refs:
+        raise InvalidParameter(
+            "At least one network interface is required for a virtual machine.",
+            target="networkProfile.networkInterfaces",
+        )
+    put.nic_refs = [_nic_ref(put, i, ref, len(refs)) for i, ref in enumerate(refs)]
+    if len(refs) > 1 and sum(r["properties"]["primary"] for r in put.nic_refs) != 1:
+        raise InvalidParameter(
+            "Exactly one network interface must be primary when a VM has more than one.",
+            target="networkProfile.networkInterfaces",
+        )
+    if len(refs) > 1:
+        raise Unmodelled("virtual machines with more than one NIC are not modelled")
+
+
+def _check_the_rest(put: VmPut) -> None:
+    """Boot diagnostics, priority, zones, additional capabilities, user data."""
+    props = put.props
+    boot = (props.get("diagnosticsProfile") or {}).get("bootDiagnostics") or {}
+    if boot.get("storageUri"):
+        raise Unmodelled(
+            "boot diagnostics to a storage account are not modelled (use managed boot diagnostics)"
+        )
+    priority = validate.enum(props, "priority", ["Regular", "Low", "Spot"])
+    if priority in ("Low", "Spot"):
+        raise Unmodelled("Spot/Low priority virtual machines are not modelled")
+    if put.body.get("zones"):
+        zones = [str(z) for z in put.body["zones"]]
+        if len(zones) != 1 or zones[0] not in ("1", "2", "3"):
+            raise InvalidParameter(
+                "A virtual machine can be placed in exactly one zone (1-3).", target="zones"
             )
-        return entry, exact
+    add_caps = props.get("additionalCapabilities") or {}
+    if add_caps.get("ultraSSDEnabled") or add_caps.get("hibernationEnabled"):
+        raise Unmodelled("additionalCapabilities ultraSSD/hibernation are not modelled")
+    user_data = props.get("userData")
+    if user_data is not None:
+        try:
+            base64.b64decode(user_data, validate=True)
+        except ValueError as exc:
+            raise InvalidParameter("userData must be base64 encoded.", target="userData") from exc
+
+
+def _vm_resource(put: VmPut) -> dict[str, Any]:
+    """The VM as stored, from what the steps decided."""
+    existing, body, props, image = put.existing, put.body, put.props, put.image
+    assert image is not None and put.size is not None
+    res: dict[str, Any] = {
+        "id": existing["id"] if existing else put.rid,
+        "name": existing["name"] if existing else put.name,
+        "type": VM,
+        "location": put.location,
+    }
+    if body.get("tags") is not None:
+        res["tags"] = validate.tags(body["tags"])
+    if body.get("zones"):
+        res["zones"] = [str(z) for z in body["zones"]]
+    ref = put.image_ref or put.old["storageProfile"]["imageReference"]
+    p: dict[str, Any] = {
+        "vmId": existing["properties"]["vmId"] if existing else str(uuid.uuid4()),
+        "hardwareProfile": {"vmSize": put.size.name},
+        "storageProfile": {
+            "imageReference": {
+                "publisher": ref.get("publisher", image.publisher),
+                "offer": ref.get("offer", image.offer),
+                "sku": ref.get("sku", image.sku),
+                "version": ref.get("version", "latest"),
+                "exactVersion": put.exact,
+            },
+            "osDisk": put.os_disk,
+            "dataDisks": [],
+            "diskControllerType": "SCSI",
+        },
+        "osProfile": put.os_profile,
+        "networkProfile": {"networkInterfaces": put.nic_refs},
+        "provisioningState": "Creating",
+        "timeCreated": existing["properties"]["timeCreated"] if existing else utcnow(),
+    }
+    add_caps = props.get("additionalCapabilities") or {}
+    if add_caps:
+        p["additionalCapabilities"] = {k: v for k, v in add_caps.items() if v is not None}
+    if put.sec_type:
+        p["securityProfile"] = {
+            "uefiSettings": {
+                "secureBootEnabled": bool(put.uefi.get("secureBootEnabled", False)),
+                "vTpmEnabled": bool(put.uefi.get("vTpmEnabled", False)),
+            },
+            "securityType": put.sec_type,
+        }
+    if put.license_type and put.license_type != "None":
+        p["licenseType"] = put.license_type
+    boot = (props.get("diagnosticsProfile") or {}).get("bootDiagnostics") or {}
+    if boot:
+        p["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": bool(boot.get("enabled", False))}}
+    priority = validate.enum(props, "priority", ["Regular", "Low", "Spot"])
+    if priority:
+        p["priority"] = priority
+    res["properties"] = p
+    return res
+
+
+def _os_disk_resource(put: VmPut, vm_id: str) -> dict[str, Any]:
+    """The managed disk Azure creates with the VM (shown while the VM provisions)."""
+    image, osd, arm = put.image, put.os_disk, put.arm
+    assert image is not None
+    storage_type, disk_gb = osd["managedDisk"]["storageAccountType"], osd["diskSizeGB"]
+    disk: dict[str, Any] = {
+        "id": osd["managedDisk"]["id"],
+        "name": osd["name"],
+        "type": DISK,
+        "location": put.location,
+        "managedBy": vm_id,
+        "sku": {"name": storage_type, "tier": storage_type.split("_")[0].replace("StandardSSD", "Standard")},
+        "properties": {
+            "osType": osd["osType"],
+            "hyperVGeneration": image.hyper_v_generation,
+            "supportsHibernation": True,
+            "supportedCapabilities": {
+                "diskControllerTypes": "SCSI, NVMe",
+                "acceleratedNetwork": True,
+                "architecture": "x64",
+            },
+            "creationData": {
+                "createOption": "FromImage",
+                "imageReference": {
+                    "id": f"/Subscriptions/{arm.sub}/Providers/Microsoft.Compute/Locations/{put.location}"
+                    f"/Publishers/{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}"
+                    f"/Skus/{image.sku}/Versions/{put.exact}"
+                },
+            },
+            "diskSizeGB": disk_gb,
+            "diskIOPSReadWrite": 500,
+            "diskMBpsReadWrite": 100,
+            "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+            "networkAccessPolicy": "AllowAll",
+            "publicNetworkAccess": "Enabled",
+            "timeCreated": utcnow(),
+            "provisioningState": "Succeeded",
+            "diskState": "Attached",
+            "diskSizeBytes": disk_gb * 1024**3,
+            "uniqueId": str(uuid.uuid4()),
+        },
+    }
+    if storage_type.startswith("Premium"):
+        disk["properties"]["tier"] = "P10"
+    if put.sec_type:
+        disk["properties"]["securityProfile"] = {"securityType": put.sec_type}
+    return disk
+
+
+def _store_side_effects(put: VmPut, res: dict[str, Any]) -> None:
+    """Metadata, the OS disk resource and the admin password (kept in memory until provisioned)."""
+    arm, existing, image = put.arm, put.existing, put.image
+    assert image is not None
+    user_data = put.props.get("userData")
+    if user_data is not None:
+        arm.meta(res["id"])["userData"] = user_data
+    meta = arm.meta(res["id"])
+    meta.setdefault("power", "creating" if existing is None else power_of(arm, existing))
+    meta["hyperVGeneration"] = image.hyper_v_generation
+    if existing is None:
+        arm.store(_os_disk_resource(put, res["id"]))
+        if put.password is not None:
+            arm._volatile[res["id"].lower()] = {"password": put.password}
+        return
+    disk = arm.get(put.os_disk["managedDisk"]["id"])
+    if disk is not None:
+        disk["properties"]["diskSizeGB"] = put.os_disk["diskSizeGB"]
+        disk["properties"]["diskSizeBytes"] = put.os_disk["diskSizeGB"] * 1024**3
+        disk["sku"]["name"] = put.os_disk["managedDisk"]["storageAccountType"]
+
+
+VM_PUT_STEPS = (
+    _check_name_and_location,
+    _refuse_unmodelled_features,
+    _choose_size,
+    _choose_os_disk,
+    _choose_security,
+    _choose_license,
+    _choose_os_profile,
+    _choose_nics,
+    _check_the_rest,
+)
+
+
+def _run_command_input(body: dict[str, Any], command: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """(script lines, parameters) of a RunPowerShellScript run command."""
+    if command != "RunPowerShellScript":
+        if command in RUN_COMMANDS_NOT_MODELLED:
+            raise Unmodelled(f"run command '{command}' is not modelled (RunPowerShellScript only)")
+        raise InvalidParameter(f"Command '{command}' is not a valid command id.", target="commandId")
+    script = body.get("script")
+    if not isinstance(script, list) or not script or not all(isinstance(s, str) for s in script):
+        raise InvalidParameter("The script must be a non-empty list of lines.", target="script")
+    params = body.get("parameters") or []
+    for p in params:
+        if not isinstance(p, dict) or not p.get("name") or "value" not in p:
+            raise InvalidParameter("Each parameter needs a name and a value.", target="parameters")
+    return script, params
+
+
+def _instance_status(code: str, message: str) -> dict[str, str]:
+    return {"code": code, "level": "Info", "displayStatus": "Provisioning succeeded", "message": message}
+
+
+# --------------------------------------------------------------------------------------------------
+class VmHandler(ResourceHandler):
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        put = VmPut(arm, rid, req.body, existing)
+        for step in VM_PUT_STEPS:
+            step(put)
+        res = _vm_resource(put)
+        _store_side_effects(put, res)
+        return res
 
     def after_store(
         self, arm: Arm, req: Request, res: dict[str, Any], existing: dict[str, Any] | None
@@ -790,9 +852,7 @@ class VmHandler:
         body = req.body or {}
         if set(body) - {"tags"}:
             raise Unmodelled("PATCH of a virtual machine beyond tags is not modelled")
-        from sandbox.arm.types_resources import _tags
-
-        existing["tags"] = _tags(body.get("tags") or {})
+        existing["tags"] = validate.tags(body.get("tags") or {})
         return existing
 
     # ---- lifecycle hooks ------------------------------------------------------------------------
@@ -859,12 +919,14 @@ class VmHandler:
             arm.internal.get(nic["id"].lower(), {}).pop("mac", None)
             nic["properties"].pop("macAddress", None)
             if ref.get("properties", {}).get("deleteOption") == "Delete":
-                from sandbox.arm.lro_effects import delete_resource
-
                 delete_resource(arm, nic["id"])
 
-    def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
-        return None
+    def on_restart(self, arm: Arm, res: dict[str, Any]) -> None:
+        lid = res["id"].lower()
+        meta = arm.internal.get(lid, {})
+        if arm.guests is not None and meta.get("guest_created"):
+            arm.guests.vm_address(lid, arm.vm_public_address(lid))
+            arm.guests.vm_power(lid, meta.get("power", "running"))
 
     # ---- rendering -----------------------------------------------------------------------------
     def instance_view(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
@@ -959,44 +1021,38 @@ class VmHandler:
         }
 
     def _instance_view_route(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
-        from sandbox.arm.core import Response
-
         if req.method != "GET":
             raise Unmodelled(f"{req.method} instanceView is not modelled")
         return Response(200, self.instance_view(arm, res))
 
     def _busy(self, arm: Arm, res: dict[str, Any], op: str) -> None:
         if arm.pending_op_for(res["id"]):
-            raise ArmError(
-                409,
-                "OperationNotAllowed",
+            raise OperationNotAllowed(
                 f"Operation '{op}' is not allowed on VM '{res['name']}' since the VM is marked for "
                 "deletion or "
                 "another operation is in progress.",
             )
         if res["properties"]["provisioningState"] == "Failed" and op != "delete":
-            raise _not_allowed(
+            raise OperationNotAllowed(
                 f"Operation '{op}' is not allowed on VM '{res['name']}' since its provisioning failed."
             )
 
     def _power_action(self, op_name: str, transitional: str) -> Any:
         def run(arm: Arm, req: Request, res: dict[str, Any]) -> Response:
-            from sandbox.arm.core import Response
-
             if req.method != "POST":
                 raise Unmodelled(f"{req.method} {op_name} is not modelled")
             self._busy(arm, res, op_name)
             meta = arm.meta(res["id"])
             if meta.get("generalized") and op_name in ("start", "restart"):
-                raise _not_allowed(
+                raise OperationNotAllowed(
                     f"Operation '{op_name}' is not allowed on VM '{res['name']}' since the VM is generalized."
                 )
             if op_name == "restart" and meta.get("power") != "running":
-                raise _not_allowed(
+                raise OperationNotAllowed(
                     f"Operation 'restart' is not allowed on VM '{res['name']}' since the VM is not running."
                 )
             if req.query.get("skipShutdown") not in (None, "true", "false", "True", "False"):
-                raise ArmError(400, "InvalidParameter", "skipShutdown must be true or false.")
+                raise InvalidParameter("skipShutdown must be true or false.")
             meta["previous_power"] = meta.get("power")
             meta["power"] = transitional
             _opid, headers = arm.start_op(
@@ -1038,22 +1094,20 @@ class VmHandler:
         return "IMAGE_STATE_COMPLETE"
 
     def _generalize(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
-        from sandbox.arm.core import Response
-
         if req.method != "POST":
             raise Unmodelled(f"{req.method} generalize is not modelled")
         self._busy(arm, res, "generalize")
         lid = res["id"].lower()
         meta = arm.meta(lid)
         if meta.get("power") not in ("stopped", "deallocated"):
-            raise _not_allowed(
+            raise OperationNotAllowed(
                 f"Operation 'generalize' is not allowed on VM '{res['name']}' since the VM is running. "
                 "Please "
                 "stop or deallocate the VM and try again."
             )
         state = self._image_state(arm, lid)
         if state != IMAGE_STATE_READY:
-            raise _not_allowed(
+            raise OperationNotAllowed(
                 f"Operation 'generalize' is not allowed on VM '{res['name']}': the guest OS has not been "
                 f"generalized with Sysprep (ImageState is {state}, expected {IMAGE_STATE_READY}). Run "
                 "'sysprep /generalize /oobe /mode:vm /shutdown' in the VM first."
@@ -1062,52 +1116,19 @@ class VmHandler:
         return Response(200)
 
     def _run_command(self, arm: Arm, req: Request, res: dict[str, Any]) -> Response:
-        from sandbox.arm.core import Response
-
         if req.method != "POST":
             raise Unmodelled(f"{req.method} runCommand is not modelled")
         body = req.body
         if not isinstance(body, dict):
-            raise ArmError(
-                400, "InvalidRequestContent", "The request content was invalid: a JSON object is required."
-            )
+            raise json_object_required()
         validate.check_members(body, f"compute/{API}/RunCommandInput", "RunCommandInput")
         command = validate.require(body, "commandId")
         self._busy(arm, res, "runCommand")
         lid = res["id"].lower()
         meta = arm.meta(lid)
         if meta.get("power") != "running" or meta.get("generalized"):
-            raise ArmError(
-                409, "OperationNotAllowed", "The operation requires the VM to be running (or set to run)."
-            )
-        if command != "RunPowerShellScript":
-            if command in (
-                "RunShellScript",
-                "IPConfig",
-                "EnableRemotePS",
-                "EnableAdminAccount",
-                "ResetRDPCert",
-                "SetRDPPort",
-                "DisableNLA",
-                "RDPSettings",
-                "DisableWindowsUpdate",
-                "EnableWindowsUpdate",
-            ):
-                raise Unmodelled(f"run command '{command}' is not modelled (RunPowerShellScript only)")
-            raise ArmError(
-                400, "InvalidParameter", f"Command '{command}' is not a valid command id.", target="commandId"
-            )
-        script = body.get("script")
-        if not isinstance(script, list) or not script or not all(isinstance(s, str) for s in script):
-            raise ArmError(
-                400, "InvalidParameter", "The script must be a non-empty list of lines.", target="script"
-            )
-        params = body.get("parameters") or []
-        for p in params:
-            if not isinstance(p, dict) or not p.get("name") or "value" not in p:
-                raise ArmError(
-                    400, "InvalidParameter", "Each parameter needs a name and a value.", target="parameters"
-                )
+            raise OperationNotAllowed("The operation requires the VM to be running (or set to run).")
+        script, params = _run_command_input(body, command)
         if arm.guests is None or not meta.get("guest_created"):
             raise NotModelled(
                 "run command needs the sandbox's Windows side (sandbox.windows.host), which is not "
@@ -1117,18 +1138,8 @@ class VmHandler:
         result = arm.guests.run_command(lid, "\n".join(script), params)
         output = {
             "value": [
-                {
-                    "code": "ComponentStatus/StdOut/succeeded",
-                    "level": "Info",
-                    "displayStatus": "Provisioning succeeded",
-                    "message": result.stdout,
-                },
-                {
-                    "code": "ComponentStatus/StdErr/succeeded",
-                    "level": "Info",
-                    "displayStatus": "Provisioning succeeded",
-                    "message": result.stderr,
-                },
+                _instance_status(f"ComponentStatus/{name}/succeeded", text)
+                for name, text in (("StdOut", result.stdout), ("StdErr", result.stderr))
             ]
         }
         meta["previous_power"] = meta.get("power")
@@ -1144,15 +1155,10 @@ class VmHandler:
         return Response(202, None, headers)
 
 
-class DiskHandler:
-    def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
-        return res
-
+class DiskHandler(ResourceHandler):
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         if res.get("managedBy"):
-            raise ArmError(
-                409,
-                "OperationNotAllowed",
+            raise OperationNotAllowed(
                 f"Disk {res['name']} is attached to VM {res['managedBy']}.",
             )
 

@@ -9,11 +9,22 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import validate
-from sandbox.arm.core import TypeSpec, utcnow
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.catalog import LOCATIONS
+from sandbox.arm.errors import (
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    OperationNotAllowed,
+    PropertyChangeNotAllowed,
+    Unmodelled,
+    missing_parameter,
+    nested_resources_exist,
+)
+from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
+from sandbox.arm.values import Request, utcnow
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request
+    from sandbox.arm.core import Arm
 
 GALLERY = "Microsoft.Compute/galleries"
 IMAGE = "Microsoft.Compute/galleries/images"
@@ -34,7 +45,7 @@ SECURITY_TYPES = [
 REPLICA_STORAGE = ["Standard_LRS", "Standard_ZRS", "Premium_LRS"]
 
 
-def specs(arm: Arm) -> list[TypeSpec]:
+def register(registry: Registry) -> None:
     def m(
         schema: str | None, patch: str | None = None, extra: dict[str, str | None] | None = None
     ) -> dict[str, str | None]:
@@ -46,7 +57,7 @@ def specs(arm: Arm) -> list[TypeSpec]:
         out.update(extra or {})
         return out
 
-    return [
+    registry.add(
         TypeSpec(
             GALLERY,
             {
@@ -77,18 +88,12 @@ def specs(arm: Arm) -> list[TypeSpec]:
             VersionHandler(),
             tracked=False,
         ),
-    ]
+    )
 
 
 def _props(body: dict[str, Any]) -> dict[str, Any]:
     p = body.get("properties")
     return p if isinstance(p, dict) else {}
-
-
-def _tags(body: dict[str, Any]) -> dict[str, str] | None:
-    from sandbox.arm.types_resources import _tags as check
-
-    return check(body["tags"]) if body.get("tags") is not None else None
 
 
 def _immutable(existing: dict[str, Any] | None, new: dict[str, Any], keys: list[str]) -> None:
@@ -99,46 +104,45 @@ def _immutable(existing: dict[str, Any] | None, new: dict[str, Any], keys: list[
         val = validate.get(new, key)
         same = old.lower() == val.lower() if isinstance(old, str) and isinstance(val, str) else old == val
         if not same:
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                f"Changing property '{key.rsplit('.', 1)[-1]}' is not allowed.",
-                target=key,
-            )
+            raise PropertyChangeNotAllowed(key.rsplit(".", 1)[-1], target=key)
+
+
+def _location_of_parent(arm: Arm, body: dict[str, Any], parent: dict[str, Any], what: str) -> str:
+    """A nested gallery resource lives in its gallery's location."""
+    location = arm.check_location(body.get("location"))
+    if location != parent["location"]:
+        raise InvalidParameter(
+            f"{what} '{location}' must be the gallery's location '{parent['location']}'.", target="location"
+        )
+    return location
 
 
 def _date(value: Any, field: str) -> str:
     try:
         d = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ArmError(
-            400, "InvalidParameter", f"The value '{value}' of {field} is not a valid date.", target=field
-        ) from exc
+        raise InvalidParameter(f"The value '{value}' of {field} is not a valid date.", target=field) from exc
     if d.tzinfo is None:
         d = d.replace(tzinfo=dt.UTC)
     if d < dt.datetime.now(dt.UTC):
-        raise ArmError(400, "InvalidParameter", f"The {field} '{value}' must be in the future.", target=field)
+        raise InvalidParameter(f"The {field} '{value}' must be in the future.", target=field)
     return d.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-class GalleryHandler:
+class GalleryHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         name = rid.rsplit("/", 1)[-1]
         if not GALLERY_NAME.match(name):
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The gallery name '{name}' is invalid. It may contain only letters, digits, periods and "
                 "underscores, be at most 80 characters, and cannot begin or end with a period or underscore.",
                 target="galleryName",
             )
         location = arm.check_location(body.get("location"))
         if existing is not None and existing["location"] != location:
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                "Changing property 'location' is not allowed.",
+            raise PropertyChangeNotAllowed(
+                "location",
                 target="location",
             )
         props = _props(body)
@@ -157,7 +161,7 @@ class GalleryHandler:
         }
         if props.get("description") is not None:
             res["properties"]["description"] = str(props["description"])
-        tags = _tags(body)
+        tags = validate.body_tags(body)
         if tags is not None:
             res["tags"] = tags
         return res
@@ -166,172 +170,135 @@ class GalleryHandler:
         body = req.body
         props = _props(body)
         if body.get("tags") is not None:
-            existing["tags"] = _tags(body) or {}
+            existing["tags"] = validate.body_tags(body) or {}
         if props.get("description") is not None:
             existing["properties"]["description"] = str(props["description"])
         return existing
 
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         if arm.children(res["id"]):
-            raise ArmError(
-                409,
-                "CannotDeleteResource",
-                "Can not delete resource before nested resources are deleted.",
-                target=res["id"],
+            raise nested_resources_exist(res["id"])
+
+
+IMMUTABLE_IMAGE_PROPERTIES = [
+    "properties.osType",
+    "properties.osState",
+    "properties.hyperVGeneration",
+    "properties.identifier.publisher",
+    "properties.identifier.offer",
+    "properties.identifier.sku",
+    "properties.architecture",
+]
+OTHER_IMAGE_FEATURES = ("IsAcceleratedNetworkSupported", "DiskControllerTypes", "IsHibernateSupported")
+
+
+def _image_identifier(arm: Arm, gallery: dict[str, Any], name: str, props: dict[str, Any]) -> dict[str, Any]:
+    """publisher/offer/sku, required and unique in the gallery."""
+    ident = props.get("identifier") or {}
+    for k in ("publisher", "offer", "sku"):
+        v = ident.get(k)
+        if not v:
+            raise missing_parameter(f"identifier.{k}", target=f"identifier.{k}")
+        if len(str(v)) > 128:
+            raise InvalidParameter(f"identifier.{k} is longer than 128 characters.", target=f"identifier.{k}")
+    for sibling in arm.children(gallery["id"]):
+        if sibling["name"].lower() == name.lower():
+            continue
+        sid = sibling["properties"]["identifier"]
+        if all(str(sid[k]).lower() == str(ident[k]).lower() for k in ("publisher", "offer", "sku")):
+            raise Conflict(
+                "GalleryImageDefinitionIdentifierAlreadyExists",
+                f"Gallery image definition '{sibling['name']}' already uses the identifier "
+                f"{ident['publisher']}/{ident['offer']}/{ident['sku']} in this gallery.",
             )
+    return {k: ident[k] for k in ("publisher", "offer", "sku")}
 
 
-class ImageHandler:
+def _image_feature(f: dict[str, Any], gen: str) -> dict[str, str]:
+    fname, fval = f.get("name"), f.get("value")
+    if fname == "SecurityType":
+        fval = validate.enum({"v": fval}, "v", SECURITY_TYPES)
+        if fval != "Standard" and gen != "V2":
+            raise InvalidParameter(
+                f"The security type '{fval}' is only supported for HyperVGeneration V2 images.",
+                target="features",
+            )
+        if fval.startswith("Confidential"):
+            raise Unmodelled("confidential VM gallery images are not modelled")
+    elif fname not in OTHER_IMAGE_FEATURES:
+        raise InvalidParameter(f"The feature '{fname}' is not supported.", target="features")
+    return {"name": str(fname), "value": str(fval)}
+
+
+def _image_features(props: dict[str, Any], gen: str) -> list[dict[str, str]]:
+    features = []
+    names = set()
+    for f in props.get("features") or []:
+        fname, fval = f.get("name"), f.get("value")
+        if not fname or fval is None:
+            raise InvalidParameter("Each gallery image feature needs a name and a value.", target="features")
+        if fname.lower() in names:
+            raise InvalidParameter(f"Feature '{fname}' is specified more than once.", target="features")
+        names.add(fname.lower())
+        features.append(_image_feature(f, gen))
+    return features
+
+
+def _image_properties(arm: Arm, gallery: dict[str, Any], name: str, props: dict[str, Any]) -> dict[str, Any]:
+    os_type = validate.enum(props, "osType", ["Windows", "Linux"])
+    os_state = validate.enum(props, "osState", ["Generalized", "Specialized"])
+    if os_type is None:
+        raise missing_parameter("osType", target="osType")
+    if os_state is None:
+        raise missing_parameter("osState", target="osState")
+    ident = _image_identifier(arm, gallery, name, props)
+    gen = validate.enum(props, "hyperVGeneration", ["V1", "V2"]) or "V1"
+    arch = validate.enum(props, "architecture", ["x64", "Arm64"]) or "x64"
+    features = _image_features(props, gen)
+    if props.get("purchasePlan") or props.get("disallowed"):
+        raise Unmodelled("gallery image purchasePlan/disallowed are not modelled")
+    p: dict[str, Any] = {
+        "osType": os_type,
+        "osState": os_state,
+        "identifier": ident,
+        "hyperVGeneration": gen,
+        "architecture": arch,
+        "provisioningState": "Creating",
+    }
+    if features:
+        p["features"] = features
+    for key in ("description", "eula", "privacyStatementUri", "releaseNoteUri"):
+        if props.get(key) is not None:
+            p[key] = str(props[key])
+    if props.get("endOfLifeDate"):
+        p["endOfLifeDate"] = _date(props["endOfLifeDate"], "endOfLifeDate")
+    if props.get("recommended"):
+        p["recommended"] = props["recommended"]
+    return p
+
+
+class ImageHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         name = rid.rsplit("/", 1)[-1]
         if not IMAGE_NAME.match(name):
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The gallery image name '{name}' is invalid.",
-                target="galleryImageName",
-            )
+            raise InvalidParameter(f"The gallery image name '{name}' is invalid.", target="galleryImageName")
         gallery = arm.get(rid.rsplit("/", 2)[0])
         assert gallery is not None
-        location = arm.check_location(body.get("location"))
-        if location != gallery["location"]:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The gallery image location '{location}' must be the gallery's location "
-                f"'{gallery['location']}'.",
-                target="location",
-            )
-        props = _props(body)
-        os_type = validate.enum(props, "osType", ["Windows", "Linux"])
-        os_state = validate.enum(props, "osState", ["Generalized", "Specialized"])
-        if os_type is None:
-            raise ArmError(
-                400, "InvalidParameter", "Required parameter 'osType' is missing (null).", target="osType"
-            )
-        if os_state is None:
-            raise ArmError(
-                400, "InvalidParameter", "Required parameter 'osState' is missing (null).", target="osState"
-            )
-        ident = props.get("identifier") or {}
-        for k in ("publisher", "offer", "sku"):
-            v = ident.get(k)
-            if not v:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    f"Required parameter 'identifier.{k}' is missing (null).",
-                    target=f"identifier.{k}",
-                )
-            if len(str(v)) > 128:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    f"identifier.{k} is longer than 128 characters.",
-                    target=f"identifier.{k}",
-                )
-        for sibling in arm.children(gallery["id"]):
-            if sibling["name"].lower() == name.lower():
-                continue
-            sid = sibling["properties"]["identifier"]
-            if all(str(sid[k]).lower() == str(ident[k]).lower() for k in ("publisher", "offer", "sku")):
-                raise ArmError(
-                    409,
-                    "GalleryImageDefinitionIdentifierAlreadyExists",
-                    f"Gallery image definition '{sibling['name']}' already uses the identifier "
-                    f"{ident['publisher']}/{ident['offer']}/{ident['sku']} in this gallery.",
-                )
-        gen = validate.enum(props, "hyperVGeneration", ["V1", "V2"]) or "V1"
-        arch = validate.enum(props, "architecture", ["x64", "Arm64"]) or "x64"
-        features = []
-        names = set()
-        for f in props.get("features") or []:
-            fname, fval = f.get("name"), f.get("value")
-            if not fname or fval is None:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    "Each gallery image feature needs a name and a value.",
-                    target="features",
-                )
-            if fname.lower() in names:
-                raise ArmError(
-                    400,
-                    "InvalidParameter",
-                    f"Feature '{fname}' is specified more than once.",
-                    target="features",
-                )
-            names.add(fname.lower())
-            if fname == "SecurityType":
-                fval = validate.enum({"v": fval}, "v", SECURITY_TYPES)
-                if fval != "Standard" and gen != "V2":
-                    raise ArmError(
-                        400,
-                        "InvalidParameter",
-                        f"The security type '{fval}' is only supported for HyperVGeneration V2 images.",
-                        target="features",
-                    )
-                if fval.startswith("Confidential"):
-                    raise Unmodelled("confidential VM gallery images are not modelled")
-            elif fname not in (
-                "IsAcceleratedNetworkSupported",
-                "DiskControllerTypes",
-                "IsHibernateSupported",
-            ):
-                raise ArmError(
-                    400, "InvalidParameter", f"The feature '{fname}' is not supported.", target="features"
-                )
-            features.append({"name": fname, "value": str(fval)})
-        if props.get("purchasePlan") or props.get("disallowed"):
-            raise Unmodelled("gallery image purchasePlan/disallowed are not modelled")
-        p: dict[str, Any] = {
-            "osType": os_type,
-            "osState": os_state,
-            "identifier": {k: ident[k] for k in ("publisher", "offer", "sku")},
-            "hyperVGeneration": gen,
-            "architecture": arch,
-            "provisioningState": "Creating",
-        }
-        if features:
-            p["features"] = features
-        for key in ("description", "eula", "privacyStatementUri", "releaseNoteUri"):
-            if props.get(key) is not None:
-                p[key] = str(props[key])
-        if props.get("endOfLifeDate"):
-            p["endOfLifeDate"] = _date(props["endOfLifeDate"], "endOfLifeDate")
-        if props.get("recommended"):
-            p["recommended"] = props["recommended"]
+        location = _location_of_parent(arm, body, gallery, "The gallery image location")
         res: dict[str, Any] = {
             "id": existing["id"] if existing else rid,
             "name": existing["name"] if existing else name,
             "type": IMAGE,
             "location": location,
-            "properties": p,
+            "properties": _image_properties(arm, gallery, name, _props(body)),
         }
-        tags = _tags(body)
+        tags = validate.body_tags(body)
         if tags is not None:
             res["tags"] = tags
-        _immutable(
-            existing,
-            res,
-            [
-                "properties.osType",
-                "properties.osState",
-                "properties.hyperVGeneration",
-                "properties.identifier.publisher",
-                "properties.identifier.offer",
-                "properties.identifier.sku",
-                "properties.architecture",
-            ],
-        )
+        _immutable(existing, res, IMMUTABLE_IMAGE_PROPERTIES)
         if existing is not None and _security_type(existing) != _security_type(res):
-            raise ArmError(
-                409,
-                "PropertyChangeNotAllowed",
-                "Changing property 'features' is not allowed.",
-                target="properties.features",
-            )
+            raise PropertyChangeNotAllowed("features", target="properties.features")
         return res
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
@@ -339,12 +306,7 @@ class ImageHandler:
 
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         if arm.children(res["id"]):
-            raise ArmError(
-                409,
-                "CannotDeleteResource",
-                "Can not delete resource before nested resources are deleted.",
-                target=res["id"],
-            )
+            raise nested_resources_exist(res["id"])
 
 
 def _security_type(image: dict[str, Any]) -> str:
@@ -363,18 +325,14 @@ def _check_regions(
         name = r.get("name")
         loc = arm.check_location(name, target=f"publishingProfile.targetRegions[{i}].name")
         if loc in seen:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"Target region '{name}' is specified more than once.",
                 target="publishingProfile.targetRegions",
             )
         seen.add(loc)
         count = r.get("regionalReplicaCount", default_count)
         if not isinstance(count, int) or not 1 <= count <= 100:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The regional replica count {count} of region '{name}' must be an integer from 1 to 100.",
                 target=f"publishingProfile.targetRegions[{i}].regionalReplicaCount",
             )
@@ -398,9 +356,7 @@ def _check_regions(
             }
         ]
     if location not in seen and regions:
-        raise ArmError(
-            400,
-            "InvalidParameter",
+        raise InvalidParameter(
             f"The target regions of a gallery image version must include its location '{location}'.",
             target="publishingProfile.targetRegions",
         )
@@ -408,171 +364,147 @@ def _check_regions(
 
 
 def arm_location_display(loc: str) -> str:
-    from sandbox.arm.catalog import LOCATIONS
-
     return LOCATIONS.get(loc, loc)
 
 
-class VersionHandler:
+SOURCE_VM = "properties.storageProfile.source.virtualMachineId"
+# VM security type -> the image definition security types a version from it may have.
+COMPATIBLE_SECURITY = {
+    "Standard": {"Standard", "TrustedLaunchSupported", "TrustedLaunchAndConfidentialVmSupported"},
+    "TrustedLaunch": {"TrustedLaunch", "TrustedLaunchSupported", "TrustedLaunchAndConfidentialVmSupported"},
+}
+
+
+def _check_version_name(name: str) -> None:
+    if not VERSION_NAME.match(name) or any(int(p) > 2**31 - 1 for p in name.split(".")):
+        raise InvalidParameter(
+            f"The gallery image version name '{name}' is invalid. It must follow the format "
+            "<MajorVersion>.<MinorVersion>.<Patch> with 32-bit integers.",
+            target="galleryImageVersionName",
+        )
+
+
+def _check_source_unchanged(existing: dict[str, Any], src: dict[str, Any]) -> None:
+    old_src = existing["properties"]["storageProfile"]["source"]
+    if (
+        src
+        and str(src.get("virtualMachineId", old_src.get("virtualMachineId"))).lower()
+        != str(old_src.get("virtualMachineId")).lower()
+    ):
+        raise PropertyChangeNotAllowed("source", target="properties.storageProfile.source")
+
+
+def _source_vm(arm: Arm, storage: dict[str, Any], location: str) -> dict[str, Any]:
+    """The generalized VM a new version is captured from."""
+    src = storage.get("source") or {}
+    if storage.get("osDiskImage") or storage.get("dataDiskImages"):
+        raise Unmodelled("gallery image versions from disks/snapshots are not modelled (source VM only)")
+    if src.get("id") and not src.get("virtualMachineId"):
+        raise Unmodelled("gallery image versions from a managed image or another version are not modelled")
+    vm_id = src.get("virtualMachineId")
+    if not vm_id:
+        raise missing_parameter("storageProfile.source", target="properties.storageProfile.source")
+    vm = arm.get(vm_id)
+    if vm is None or vm["type"] != VM:
+        raise NotFound(
+            "NotFound",
+            f"The entity was not found in this Azure location. Source virtual machine '{vm_id}' not found.",
+            target=SOURCE_VM,
+        )
+    if vm["location"] != location:
+        raise InvalidParameter(
+            f"The source virtual machine '{vm_id}' must be in the image version's location '{location}'.",
+            target=SOURCE_VM,
+        )
+    if not arm.internal.get(vm["id"].lower(), {}).get("generalized"):
+        raise OperationNotAllowed(
+            f"The source virtual machine '{vm['id']}' must be generalized to create a gallery image version "
+            "for a gallery image definition with osState 'Generalized'. Generalize the VM and try again.",
+            target=SOURCE_VM,
+        )
+    return vm
+
+
+def _check_source_matches_image(arm: Arm, vm: dict[str, Any], image: dict[str, Any]) -> None:
+    """OS type, Hyper-V generation and security type of the VM fit the image definition."""
+    if image["properties"]["osState"] != "Generalized":
+        raise Unmodelled("specialized gallery images are not modelled")
+    os_disk = vm["properties"]["storageProfile"]["osDisk"]
+    if os_disk["osType"] != image["properties"]["osType"]:
+        raise InvalidParameter(
+            f"The OS type '{os_disk['osType']}' of the source does not match the gallery image's "
+            f"OS type '{image['properties']['osType']}'.",
+            target="properties.storageProfile",
+        )
+    vm_gen = arm.internal.get(vm["id"].lower(), {}).get("hyperVGeneration", "V2")
+    if vm_gen != image["properties"]["hyperVGeneration"]:
+        raise InvalidParameter(
+            f"The HyperVGeneration '{vm_gen}' of the source virtual machine does not match the "
+            f"HyperVGeneration '{image['properties']['hyperVGeneration']}' of the gallery image definition.",
+            target=SOURCE_VM,
+        )
+    vm_sec = (vm["properties"].get("securityProfile") or {}).get("securityType") or "Standard"
+    img_sec = _security_type(image)
+    if img_sec not in COMPATIBLE_SECURITY.get(vm_sec, set()):
+        raise InvalidParameter(
+            f"The security type '{vm_sec}' of the source virtual machine is not compatible with the security "
+            f"type '{img_sec}' of the gallery image definition '{image['name']}'. Use an image definition "
+            f"with feature SecurityType={vm_sec}.",
+            target=SOURCE_VM,
+        )
+
+
+def _new_version(rid: str, location: str, vm: dict[str, Any], props: dict[str, Any]) -> dict[str, Any]:
+    safety = {"allowDeletionOfReplicatedLocations": True, "reportedForPolicyViolation": False}
+    if props.get("safetyProfile", {}).get("allowDeletionOfReplicatedLocations") is not None:
+        safety["allowDeletionOfReplicatedLocations"] = bool(
+            props["safetyProfile"]["allowDeletionOfReplicatedLocations"]
+        )
+    if props.get("securityProfile"):
+        raise Unmodelled("gallery image version securityProfile is not modelled")
+    os_disk = vm["properties"]["storageProfile"]["osDisk"]
+    return {
+        "id": rid,
+        "name": rid.rsplit("/", 1)[-1],
+        "type": VERSION,
+        "location": location,
+        "properties": {
+            "publishingProfile": {},
+            "storageProfile": {
+                "source": {"virtualMachineId": vm["id"]},
+                "osDiskImage": {
+                    "sizeInGB": os_disk.get("diskSizeGB", 127),
+                    "hostCaching": "ReadWrite",
+                    "source": {},
+                },
+            },
+            "safetyProfile": safety,
+            "provisioningState": "Creating",
+        },
+    }
+
+
+class VersionHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
-        name = rid.rsplit("/", 1)[-1]
-        if not VERSION_NAME.match(name) or any(int(p) > 2**31 - 1 for p in name.split(".")):
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The gallery image version name '{name}' is invalid. It must follow the format "
-                "<MajorVersion>.<MinorVersion>.<Patch> with 32-bit integers.",
-                target="galleryImageVersionName",
-            )
+        _check_version_name(rid.rsplit("/", 1)[-1])
         image = arm.get(rid.rsplit("/", 2)[0])
         assert image is not None
-        location = arm.check_location(body.get("location"))
-        if location != image["location"]:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The gallery image version location '{location}' must be the gallery's location "
-                f"'{image['location']}'.",
-                target="location",
-            )
+        location = _location_of_parent(arm, body, image, "The gallery image version location")
         props = _props(body)
         pub = props.get("publishingProfile") or {}
         storage = props.get("storageProfile") or {}
         if existing is not None:
             # A full PUT on an existing version may change only the publishing profile and tags.
-            old_src = existing["properties"]["storageProfile"]["source"]
-            src = storage.get("source") or {}
-            if (
-                src
-                and str(src.get("virtualMachineId", old_src.get("virtualMachineId"))).lower()
-                != str(old_src.get("virtualMachineId")).lower()
-            ):
-                raise ArmError(
-                    409,
-                    "PropertyChangeNotAllowed",
-                    "Changing property 'source' is not allowed.",
-                    target="properties.storageProfile.source",
-                )
+            _check_source_unchanged(existing, storage.get("source") or {})
             res = dict(existing)
             res["properties"] = dict(existing["properties"])
-            self._apply_publishing(arm, res, pub, location)
-            if body.get("tags") is not None:
-                res["tags"] = _tags(body) or {}
-            return res
-        src = storage.get("source") or {}
-        if storage.get("osDiskImage") or storage.get("dataDiskImages"):
-            raise Unmodelled("gallery image versions from disks/snapshots are not modelled (source VM only)")
-        if src.get("id") and not src.get("virtualMachineId"):
-            raise Unmodelled(
-                "gallery image versions from a managed image or another version are not modelled"
-            )
-        vm_id = src.get("virtualMachineId")
-        if not vm_id:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                "Required parameter 'storageProfile.source' is missing (null).",
-                target="properties.storageProfile.source",
-            )
-        vm = arm.get(vm_id)
-        if vm is None or vm["type"] != VM:
-            raise ArmError(
-                404,
-                "NotFound",
-                f"The entity was not found in this Azure location. Source virtual machine '{vm_id}' not "
-                "found.",
-                target="properties.storageProfile.source.virtualMachineId",
-            )
-        if vm["location"] != location:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The source virtual machine '{vm_id}' must be in the image version's location '{location}'.",
-                target="properties.storageProfile.source.virtualMachineId",
-            )
-        meta = arm.internal.get(vm["id"].lower(), {})
-        if not meta.get("generalized"):
-            raise ArmError(
-                409,
-                "OperationNotAllowed",
-                f"The source virtual machine '{vm['id']}' must be generalized to create a gallery image "
-                "version "
-                "for a gallery image definition with osState 'Generalized'. Generalize the VM and try again.",
-                target="properties.storageProfile.source.virtualMachineId",
-            )
-        if image["properties"]["osState"] != "Generalized":
-            raise Unmodelled("specialized gallery images are not modelled")
-        os_disk = vm["properties"]["storageProfile"]["osDisk"]
-        if os_disk["osType"] != image["properties"]["osType"]:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The OS type '{os_disk['osType']}' of the source does not match the gallery image's "
-                f"OS type '{image['properties']['osType']}'.",
-                target="properties.storageProfile",
-            )
-        vm_gen = meta.get("hyperVGeneration", "V2")
-        if vm_gen != image["properties"]["hyperVGeneration"]:
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The HyperVGeneration '{vm_gen}' of the source virtual machine does not match the "
-                "HyperVGeneration "
-                f"'{image['properties']['hyperVGeneration']}' of the gallery image definition.",
-                target="properties.storageProfile.source.virtualMachineId",
-            )
-        vm_sec = (vm["properties"].get("securityProfile") or {}).get("securityType") or "Standard"
-        img_sec = _security_type(image)
-        compatible = {
-            "Standard": {"Standard", "TrustedLaunchSupported", "TrustedLaunchAndConfidentialVmSupported"},
-            "TrustedLaunch": {
-                "TrustedLaunch",
-                "TrustedLaunchSupported",
-                "TrustedLaunchAndConfidentialVmSupported",
-            },
-        }
-        if img_sec not in compatible.get(vm_sec, set()):
-            raise ArmError(
-                400,
-                "InvalidParameter",
-                f"The security type '{vm_sec}' of the source virtual machine is not compatible with the "
-                "security "
-                f"type '{img_sec}' of the gallery image definition '{image['name']}'. Use an image "
-                "definition "
-                f"with feature SecurityType={vm_sec}.",
-                target="properties.storageProfile.source.virtualMachineId",
-            )
-        res: dict[str, Any] = {
-            "id": rid,
-            "name": name,
-            "type": VERSION,
-            "location": location,
-            "properties": {
-                "publishingProfile": {},
-                "storageProfile": {
-                    "source": {"virtualMachineId": vm["id"]},
-                    "osDiskImage": {
-                        "sizeInGB": os_disk.get("diskSizeGB", 127),
-                        "hostCaching": "ReadWrite",
-                        "source": {},
-                    },
-                },
-                "safetyProfile": {
-                    "allowDeletionOfReplicatedLocations": True,
-                    "reportedForPolicyViolation": False,
-                },
-                "provisioningState": "Creating",
-            },
-        }
-        if props.get("safetyProfile", {}).get("allowDeletionOfReplicatedLocations") is not None:
-            res["properties"]["safetyProfile"]["allowDeletionOfReplicatedLocations"] = bool(
-                props["safetyProfile"]["allowDeletionOfReplicatedLocations"]
-            )
-        if props.get("securityProfile"):
-            raise Unmodelled("gallery image version securityProfile is not modelled")
+        else:
+            vm = _source_vm(arm, storage, location)
+            _check_source_matches_image(arm, vm, image)
+            res = _new_version(rid, location, vm, props)
         self._apply_publishing(arm, res, pub, location)
-        tags = _tags(body)
+        tags = validate.body_tags(body)
         if tags is not None:
             res["tags"] = tags
         return res
@@ -582,9 +514,7 @@ class VersionHandler:
         old = res["properties"].get("publishingProfile") or {}
         count = pub.get("replicaCount", old.get("replicaCount", 1))
         if not isinstance(count, int) or not 1 <= count <= 100:
-            raise ArmError(
-                400,
-                "InvalidParameter",
+            raise InvalidParameter(
                 f"The replica count {count} must be an integer from 1 to 100.",
                 target="publishingProfile.replicaCount",
             )
@@ -616,21 +546,10 @@ class VersionHandler:
         body = req.body
         props = _props(body)
         if props.get("storageProfile") and props["storageProfile"].get("source"):
-            src = props["storageProfile"]["source"]
-            old = existing["properties"]["storageProfile"]["source"]
-            if (
-                str(src.get("virtualMachineId", old.get("virtualMachineId"))).lower()
-                != str(old.get("virtualMachineId")).lower()
-            ):
-                raise ArmError(
-                    409,
-                    "PropertyChangeNotAllowed",
-                    "Changing property 'source' is not allowed.",
-                    target="properties.storageProfile.source",
-                )
+            _check_source_unchanged(existing, props["storageProfile"]["source"])
         self._apply_publishing(arm, existing, props.get("publishingProfile") or {}, existing["location"])
         if body.get("tags") is not None:
-            existing["tags"] = _tags(body) or {}
+            existing["tags"] = validate.body_tags(body) or {}
         return existing
 
     def get(self, arm: Arm, req: Request, res: dict[str, Any]) -> dict[str, Any]:

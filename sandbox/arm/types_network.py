@@ -9,18 +9,25 @@ can never go stale; the in-use checks on delete use the same scans.
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from sandbox.arm import validate
-from sandbox.arm.core import TypeSpec, etag, new_mac
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm.errors import (
+    BadRequest,
+    InvalidRequestFormat,
+    Unmodelled,
+    invalid_resource_reference,
+    subnet_in_use,
+)
+from sandbox.arm.handlers import Registry, ResourceHandler, TypeSpec
+from sandbox.arm.topology import ipconfigs_using, nics, sync_dynamic_pips, vm_using_nic
+from sandbox.arm.values import Request, etag, new_mac
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request
+    from sandbox.arm.core import Arm
 
 API = "2024-03-01"
 VNET = "Microsoft.Network/virtualNetworks"
@@ -57,16 +64,16 @@ def _methods(schema: str) -> dict[str, str | None]:
     }
 
 
-def specs(arm: Arm) -> list[TypeSpec]:
+def register(registry: Registry) -> None:
     kw = {"creating_state": "Updating", "updating_state": "Updating"}
-    return [
+    registry.add(
         TypeSpec(VNET, {API: _methods("VirtualNetwork")}, VNetHandler(), **kw),
         TypeSpec(SUBNET, {API: _methods("Subnet")}, SubnetHandler(), tracked=False, **kw),
         TypeSpec(NSG, {API: _methods("NetworkSecurityGroup")}, NsgHandler(), **kw),
         TypeSpec(RULE, {API: _methods("SecurityRule")}, RuleHandler(), tracked=False, **kw),
         TypeSpec(PIP, {API: _methods("PublicIPAddress")}, PipHandler(), **kw),
         TypeSpec(NIC, {API: _methods("NetworkInterface")}, NicHandler(), **kw),
-    ]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -74,12 +81,6 @@ def specs(arm: Arm) -> list[TypeSpec]:
 def _props(body: dict[str, Any]) -> dict[str, Any]:
     p = body.get("properties")
     return p if isinstance(p, dict) else {}
-
-
-def _tags(body: dict[str, Any]) -> dict[str, str] | None:
-    from sandbox.arm.types_resources import _tags as check
-
-    return check(body["tags"]) if body.get("tags") is not None else None
 
 
 def _base(
@@ -100,8 +101,7 @@ def _base(
     if tracked:
         loc = arm.check_location(body.get("location"))
         if existing is not None and existing.get("location") != loc:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "InvalidResourceLocation",
                 f"The resource '{res['name']}' already exists in location '{existing['location']}' in "
                 "resource "
@@ -110,7 +110,7 @@ def _base(
                 f"'{body.get('location')}'. Please select a new resource name.",
             )
         res["location"] = loc
-        tags = _tags(body)
+        tags = validate.body_tags(body)
         if tags is not None:
             res["tags"] = tags
     return res
@@ -120,14 +120,13 @@ def _cidr(value: Any, where: str) -> ipaddress.IPv4Network:
     try:
         net = ipaddress.ip_network(str(value), strict=False)
     except ValueError as exc:
-        raise ArmError(
-            400, "InvalidAddressPrefixFormat", f"Address prefix {value} of {where} is not in a valid format."
+        raise BadRequest(
+            "InvalidAddressPrefixFormat", f"Address prefix {value} of {where} is not in a valid format."
         ) from exc
     if not isinstance(net, ipaddress.IPv4Network):
         raise Unmodelled(f"IPv6 address prefix {value} of {where} is not modelled")
     if str(net.network_address) != str(value).split("/")[0]:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "InvalidCIDRNotation",
             f"The address prefix {value} in resource {where} has an invalid CIDR notation. For the given "
             "prefix "
@@ -136,85 +135,63 @@ def _cidr(value: Any, where: str) -> ipaddress.IPv4Network:
     return net
 
 
-def nics(arm: Arm) -> list[dict[str, Any]]:
-    return [r for r in arm.resources.values() if r["type"] == NIC]
-
-
-def ipconfigs_using(arm: Arm, key: str, target_id: str) -> list[str]:
-    """Ids of NIC ip configurations whose properties[key].id is target_id."""
-    out = []
-    low = target_id.lower()
-    for nic in nics(arm):
-        for ipc in nic["properties"].get("ipConfigurations", []):
-            ref = ipc["properties"].get(key) or {}
-            if str(ref.get("id", "")).lower() == low:
-                out.append(ipc["id"])
-    return out
-
-
-def vm_using_nic(arm: Arm, nic_id: str) -> dict[str, Any] | None:
-    low = nic_id.lower()
-    for r in arm.resources.values():
-        if r["type"] != VM:
-            continue
-        for ref in r["properties"].get("networkProfile", {}).get("networkInterfaces", []):
-            if str(ref.get("id", "")).lower() == low:
-                return r
-    return None
-
-
 # --------------------------------------------------------------------------------------------------
 # virtual networks and subnets
-def _subnet_resource(
+def _subnet_prefix(
     arm: Arm, vnet: dict[str, Any], name: str, props: dict[str, Any], existing: dict[str, Any] | None
-) -> dict[str, Any]:
-    """Validate and build one subnet of `vnet` (used by both VNet and subnet PUTs)."""
+) -> ipaddress.IPv4Network:
+    """The subnet's address prefix: inside the VNet, not overlapping a sibling, unchanged while used."""
     sid = f"{vnet['id']}/subnets/{name}"
     prefixes = props.get("addressPrefixes")
     prefix = props.get("addressPrefix")
     if prefix is None and not prefixes:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "NoAddressPrefixOrPoolProvided",
             f"No address prefix or pool is provided for subnet '{name}'.",
-            target=f"{sid}",
+            target=sid,
         )
     if prefixes:
         raise Unmodelled("subnet addressPrefixes (multiple prefixes) is not modelled; use addressPrefix")
     net = _cidr(prefix, sid)
     vnet_nets = [_cidr(p, vnet["id"]) for p in vnet["properties"]["addressSpace"]["addressPrefixes"]]
     if not any(net.subnet_of(v) for v in vnet_nets):
-        raise ArmError(
-            400,
+        raise BadRequest(
             "NetcfgSubnetRangeOutsideVnet",
             f"Subnet '{name}' is not valid because its IP address range is outside the IP address range of "
             f"virtual network '{vnet['name']}'.",
         )
     if net.prefixlen > 29:
-        raise ArmError(
-            400, "NetcfgInvalidSubnet", f"Subnet '{name}' is not valid in virtual network '{vnet['name']}'."
+        raise BadRequest(
+            "NetcfgInvalidSubnet", f"Subnet '{name}' is not valid in virtual network '{vnet['name']}'."
         )
     for sib in arm.children(vnet["id"]):
-        if sib["name"].lower() == name.lower():
-            continue
-        if net.overlaps(ipaddress.ip_network(sib["properties"]["addressPrefix"])):
-            raise ArmError(
-                400,
-                "NetcfgSubnetRangesOverlap",
-                f"Subnet '{name}' is not valid because its IP address range overlaps with that of an "
-                "existing "
-                f"subnet '{sib['name']}' in virtual network '{vnet['name']}'.",
-            )
+        if sib["name"].lower() != name.lower() and net.overlaps(
+            ipaddress.ip_network(sib["properties"]["addressPrefix"])
+        ):
+            raise _subnets_overlap(name, sib["name"], vnet["name"])
     if (
         existing is not None
         and existing["properties"]["addressPrefix"] != str(net)
         and ipconfigs_using(arm, "subnet", existing["id"])
     ):
-        raise ArmError(
-            400,
-            "InUseSubnetCannotBeUpdated",
-            f"Subnet {name} is in use and cannot be updated.",
-        )
+        raise BadRequest("InUseSubnetCannotBeUpdated", f"Subnet {name} is in use and cannot be updated.")
+    return net
+
+
+def _subnets_overlap(name: str, other: str, vnet_name: str) -> BadRequest:
+    return BadRequest(
+        "NetcfgSubnetRangesOverlap",
+        f"Subnet '{name}' is not valid because its IP address range overlaps with that of an existing "
+        f"subnet '{other}' in virtual network '{vnet_name}'.",
+    )
+
+
+def _subnet_resource(
+    arm: Arm, vnet: dict[str, Any], name: str, props: dict[str, Any], existing: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Validate and build one subnet of `vnet` (used by both VNet and subnet PUTs)."""
+    sid = f"{vnet['id']}/subnets/{name}"
+    net = _subnet_prefix(arm, vnet, name, props, existing)
     out: dict[str, Any] = {
         "id": existing["id"] if existing else sid,
         "name": existing["name"] if existing else name,
@@ -258,109 +235,116 @@ def _subnet_resource(
     return out
 
 
-class VNetHandler:
-    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
-        body = req.body
-        props = _props(body)
-        res = _base(arm, rid, VNET, existing, body)
-        prefixes = validate.get(props, "addressSpace.addressPrefixes")
-        if not prefixes:
-            raise ArmError(
-                400,
-                "InvalidRequestFormat",
-                "Cannot parse the request: the virtual network must have addressSpace.addressPrefixes.",
-                target="properties.addressSpace.addressPrefixes",
+def _named_children(
+    items: list[dict[str, Any]], what: str, target: str | None = None, schema: str | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """(name, properties) of the child resources inlined in a PUT body (subnets of a VNet, rules of
+    an NSG): each needs a name, used once."""
+    names: set[str] = set()
+    out = []
+    for item in items:
+        name = item.get("name")
+        if not name:
+            raise InvalidRequestFormat(f"Each {what} must have a name.", target=target)
+        if name.lower() in names:
+            raise BadRequest(
+                "DuplicateResourceName", f"{what[0].upper() + what[1:]} name {name} is used more than once."
             )
-        nets = [_cidr(p, rid) for p in prefixes]
-        for i, a in enumerate(nets):
-            for b in nets[i + 1 :]:
-                if a.overlaps(b):
-                    raise ArmError(
-                        400,
-                        "VnetAddressSpacesOverlap",
-                        f"Address space {a} overlaps with address space {b} in virtual network "
-                        f"{res['name']}.",
-                    )
-        for key in ("virtualNetworkPeerings", "ddosProtectionPlan", "bgpCommunities", "ipAllocations"):
-            if props.get(key):
-                raise Unmodelled(f"virtual network property {key} is not modelled")
-        res["properties"] = {
-            "provisioningState": "Updating",
-            "resourceGuid": existing["properties"]["resourceGuid"] if existing else str(uuid.uuid4()),
-            "addressSpace": {"addressPrefixes": [str(n) for n in nets]},
-            "virtualNetworkPeerings": [],
-            "enableDdosProtection": bool(props.get("enableDdosProtection", False)),
-            "privateEndpointVNetPolicies": props.get("privateEndpointVNetPolicies") or "Disabled",
-        }
-        if props.get("enableDdosProtection"):
-            raise Unmodelled("DDoS protection is not modelled")
-        if validate.get(props, "dhcpOptions.dnsServers"):
-            res["properties"]["dhcpOptions"] = {"dnsServers": list(props["dhcpOptions"]["dnsServers"])}
-        if props.get("flowTimeoutInMinutes") is not None:
-            ft = props["flowTimeoutInMinutes"]
-            if not isinstance(ft, int) or not 4 <= ft <= 30:
-                raise ArmError(
-                    400, "InvalidFlowTimeoutInMinutes", "flowTimeoutInMinutes must be from 4 to 30."
+        names.add(name.lower())
+        if schema:
+            validate.check_members(item, schema, schema.rsplit("/", 1)[-1])
+        out.append((name, _props(item)))
+    return out
+
+
+def _vnet_properties(
+    props: dict[str, Any], existing: dict[str, Any] | None, rid: str, name: str
+) -> dict[str, Any]:
+    prefixes = validate.get(props, "addressSpace.addressPrefixes")
+    if not prefixes:
+        raise InvalidRequestFormat(
+            "Cannot parse the request: the virtual network must have addressSpace.addressPrefixes.",
+            target="properties.addressSpace.addressPrefixes",
+        )
+    nets = [_cidr(p, rid) for p in prefixes]
+    for i, a in enumerate(nets):
+        for b in nets[i + 1 :]:
+            if a.overlaps(b):
+                raise BadRequest(
+                    "VnetAddressSpacesOverlap",
+                    f"Address space {a} overlaps with address space {b} in virtual network {name}.",
                 )
-            res["properties"]["flowTimeoutInMinutes"] = ft
-        if props.get("encryption"):
-            raise Unmodelled("virtual network encryption is not modelled")
-        # Subnets: PUT semantics - the body's list replaces the current set.
-        wanted = props.get("subnets") or []
-        names = set()
-        new_subnets = []
-        probe = {**res}
-        for s in wanted:
-            name = s.get("name")
-            if not name:
-                raise ArmError(
-                    400, "InvalidRequestFormat", "Each subnet must have a name.", target="properties.subnets"
-                )
-            if name.lower() in names:
-                raise ArmError(400, "DuplicateResourceName", f"Subnet name {name} is used more than once.")
-            names.add(name.lower())
-            validate.check_members(s, f"network/{API}/Subnet", "Subnet")
-            new_subnets.append((name, _props(s)))
-        current = arm.children(rid) if existing else []
-        for sub in current:
-            if sub["name"].lower() not in names:
-                users = ipconfigs_using(arm, "subnet", sub["id"])
-                if users:
-                    raise ArmError(
-                        400,
-                        "InUseSubnetCannotBeDeleted",
-                        f"Subnet {sub['name']} is in use by {users[0]} and cannot be deleted. In order to "
-                        "delete "
-                        "the subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
-                    )
-        # Validate all subnets against the new address space before storing anything.
-        built = []
-        for name, sprops in new_subnets:
-            old = arm.get(f"{rid}/subnets/{name}")
-            built.append(_subnet_resource(arm, probe | {"properties": res["properties"]}, name, sprops, old))
-        for i, a in enumerate(built):
-            for b in built[i + 1 :]:
-                if ipaddress.ip_network(a["properties"]["addressPrefix"]).overlaps(
-                    ipaddress.ip_network(b["properties"]["addressPrefix"])
-                ):
-                    raise ArmError(
-                        400,
-                        "NetcfgSubnetRangesOverlap",
-                        f"Subnet '{b['name']}' is not valid because its IP address range overlaps with "
-                        "that of "
-                        f"an existing subnet '{a['name']}' in virtual network '{res['name']}'.",
-                    )
-        for sub in current:
-            if sub["name"].lower() not in names:
-                arm.remove(sub["id"])
-        for s in built:
-            arm.store(s)
-        return res
+    for key in ("virtualNetworkPeerings", "ddosProtectionPlan", "bgpCommunities", "ipAllocations"):
+        if props.get(key):
+            raise Unmodelled(f"virtual network property {key} is not modelled")
+    out = {
+        "provisioningState": "Updating",
+        "resourceGuid": existing["properties"]["resourceGuid"] if existing else str(uuid.uuid4()),
+        "addressSpace": {"addressPrefixes": [str(n) for n in nets]},
+        "virtualNetworkPeerings": [],
+        "enableDdosProtection": bool(props.get("enableDdosProtection", False)),
+        "privateEndpointVNetPolicies": props.get("privateEndpointVNetPolicies") or "Disabled",
+    }
+    if props.get("enableDdosProtection"):
+        raise Unmodelled("DDoS protection is not modelled")
+    if validate.get(props, "dhcpOptions.dnsServers"):
+        out["dhcpOptions"] = {"dnsServers": list(props["dhcpOptions"]["dnsServers"])}
+    if props.get("flowTimeoutInMinutes") is not None:
+        ft = props["flowTimeoutInMinutes"]
+        if not isinstance(ft, int) or not 4 <= ft <= 30:
+            raise BadRequest("InvalidFlowTimeoutInMinutes", "flowTimeoutInMinutes must be from 4 to 30.")
+        out["flowTimeoutInMinutes"] = ft
+    if props.get("encryption"):
+        raise Unmodelled("virtual network encryption is not modelled")
+    return out
+
+
+def _replace_subnets(
+    arm: Arm, res: dict[str, Any], props: dict[str, Any], existing: dict[str, Any] | None
+) -> None:
+    """PUT semantics: the body's subnets replace the current set, all validated against the new
+    address space before anything is stored."""
+    rid = res["id"]
+    wanted = _named_children(
+        props.get("subnets") or [], "subnet", "properties.subnets", f"network/{API}/Subnet"
+    )
+    names = {name.lower() for name, _ in wanted}
+    dropped = [sub for sub in (arm.children(rid) if existing else []) if sub["name"].lower() not in names]
+    for sub in dropped:
+        users = ipconfigs_using(arm, "subnet", sub["id"])
+        if users:
+            raise subnet_in_use(sub["name"], users[0])
+    built = [
+        _subnet_resource(arm, res, name, sprops, arm.get(f"{rid}/subnets/{name}")) for name, sprops in wanted
+    ]
+    for i, a in enumerate(built):
+        for b in built[i + 1 :]:
+            if ipaddress.ip_network(a["properties"]["addressPrefix"]).overlaps(
+                ipaddress.ip_network(b["properties"]["addressPrefix"])
+            ):
+                raise _subnets_overlap(b["name"], a["name"], res["name"])
+    for sub in dropped:
+        arm.remove(sub["id"])
+    for s in built:
+        arm.store(s)
+
+
+class TaggedResource(ResourceHandler):
+    """A network resource whose PATCH (TagsObject) replaces its tags."""
 
     def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = _tags(req.body) or {}
+        existing["tags"] = validate.body_tags(req.body) or {}
         existing["etag"] = etag()
         return existing
+
+
+class VNetHandler(TaggedResource):
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        props = _props(req.body)
+        res = _base(arm, rid, VNET, existing, req.body)
+        res["properties"] = _vnet_properties(props, existing, rid, res["name"])
+        _replace_subnets(arm, res, props, existing)
+        return res
 
     def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
         res["properties"]["subnets"] = [arm.render(s) for s in arm.children(res["id"]) if s["type"] == SUBNET]
@@ -370,16 +354,10 @@ class VNetHandler:
         for sub in arm.children(res["id"]):
             users = ipconfigs_using(arm, "subnet", sub["id"])
             if users:
-                raise ArmError(
-                    400,
-                    "InUseSubnetCannotBeDeleted",
-                    f"Subnet {sub['name']} is in use by {users[0]} and cannot be deleted. In order to "
-                    "delete the "
-                    "subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
-                )
+                raise subnet_in_use(sub["name"], users[0])
 
 
-class SubnetHandler:
+class SubnetHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         vnet = arm.get(rid.rsplit("/", 2)[0])
         assert vnet is not None  # the router checked the parent
@@ -394,12 +372,7 @@ class SubnetHandler:
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         users = ipconfigs_using(arm, "subnet", res["id"])
         if users:
-            raise ArmError(
-                400,
-                "InUseSubnetCannotBeDeleted",
-                f"Subnet {res['name']} is in use by {users[0]} and cannot be deleted. In order to delete the "
-                "subnet, delete all the resources within the subnet. See aka.ms/deletesubnet.",
-            )
+            raise subnet_in_use(res["name"], users[0])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -455,8 +428,7 @@ def _check_prefix(value: Any, rule: str, field: str) -> None:
     try:
         ipaddress.ip_network(v, strict=False)
     except ValueError as exc:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "SecurityRuleInvalidAddressPrefix",
             f"Security rule {rule} has invalid Address prefix. Value provided: {v}",
             target=field,
@@ -470,8 +442,7 @@ def _check_port(value: Any, rule: str, field: str) -> None:
         parts = [int(p) for p in v.split("-")]
         ok = all(0 <= p <= 65535 for p in parts) and (len(parts) == 1 or parts[0] <= parts[1])
     if not ok:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "SecurityRuleInvalidPortRange",
             f"Security rule {rule} has invalid Port range. Value provided: {v}. Value should be an integer "
             "OR "
@@ -487,16 +458,14 @@ def _rule_properties(name: str, p: dict[str, Any]) -> dict[str, Any]:
     direction = validate.enum(p, "direction", ["Inbound", "Outbound"])
     for key, val in (("protocol", protocol), ("access", access), ("direction", direction)):
         if val is None:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "SecurityRuleParameterContainsUnsupportedValue",
                 f"Security rule parameter {key[0].upper() + key[1:]} for rule with Id {name} cannot be null.",
                 target=f"properties.{key}",
             )
     prio = p.get("priority")
     if not isinstance(prio, int) or not 100 <= prio <= 4096:
-        raise ArmError(
-            400,
+        raise BadRequest(
             "SecurityRuleInvalidPriority",
             f"Security rule {name} has invalid Priority. Value provided: {prio} Allowed range 100-4096.",
             target="properties.priority",
@@ -522,14 +491,12 @@ def _rule_properties(name: str, p: dict[str, Any]) -> dict[str, Any]:
     ):
         one, many = p.get(single), p.get(plural) or []
         if one is not None and many:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "SecurityRuleParameterContainsUnsupportedValue",
                 f"Security rule {name} has both {single} and {plural} specified.",
             )
         if one is None and not many:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "SecurityRuleParameterContainsUnsupportedValue",
                 f"Security rule parameter {single[0].upper() + single[1:]} for rule with Id {name} cannot "
                 "be null.",
@@ -552,8 +519,7 @@ def _check_conflicts(rules: list[tuple[str, dict[str, Any]]]) -> None:
     for name, p in rules:
         key = (p["direction"], p["priority"])
         if key in seen:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "SecurityRuleConflict",
                 f"Security rule {name} conflicts with rule {seen[key]}. Rules cannot have the same "
                 "Priority and "
@@ -562,7 +528,7 @@ def _check_conflicts(rules: list[tuple[str, dict[str, Any]]]) -> None:
         seen[key] = name
 
 
-class NsgHandler:
+class NsgHandler(TaggedResource):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
@@ -573,18 +539,10 @@ class NsgHandler:
         }
         if props.get("flushConnection") is not None:
             res["properties"]["flushConnection"] = bool(props["flushConnection"])
-        rules = []
-        names = set()
-        for r in props.get("securityRules") or []:
-            name = r.get("name")
-            if not name:
-                raise ArmError(400, "InvalidRequestFormat", "Each security rule must have a name.")
-            if name.lower() in names:
-                raise ArmError(
-                    400, "DuplicateResourceName", f"Security rule name {name} is used more than once."
-                )
-            names.add(name.lower())
-            rules.append((name, _rule_properties(name, _props(r))))
+        rules = [
+            (name, _rule_properties(name, p))
+            for name, p in _named_children(props.get("securityRules") or [], "security rule")
+        ]
         _check_conflicts(rules)
         for child in arm.children(rid):
             arm.remove(child["id"])
@@ -599,11 +557,6 @@ class NsgHandler:
                 }
             )
         return res
-
-    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = _tags(req.body) or {}
-        existing["etag"] = etag()
-        return existing
 
     def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
         p = res["properties"]
@@ -644,8 +597,7 @@ class NsgHandler:
         nic_users, subnet_users = nsg_users(arm, res["id"])
         users = nic_users + subnet_users
         if users:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "InUseNetworkSecurityGroupCannotBeDeleted",
                 f"Network security group {res['id']} cannot be deleted because it is in use by the following "
                 f"resources: {', '.join(users)}. In order to delete the Network security group, remove the "
@@ -669,7 +621,7 @@ def nsg_users(arm: Arm, nsg_id: str) -> tuple[list[str], list[str]]:
     return nic_users, subnet_users
 
 
-class RuleHandler:
+class RuleHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         name = rid.rsplit("/", 1)[-1]
         p = _rule_properties(name, _props(req.body))
@@ -689,54 +641,80 @@ class RuleHandler:
 
 # --------------------------------------------------------------------------------------------------
 # public IP addresses
-class PipHandler:
+PIP_UNMODELLED = (
+    "publicIPPrefix",
+    "ddosSettings",
+    "natGateway",
+    "servicePublicIPAddress",
+    "linkedPublicIPAddress",
+)
+DOMAIN_NAME_LABEL = r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$"
+
+
+def _pip_sku(body: dict[str, Any], rid: str, existing: dict[str, Any] | None) -> tuple[str, str, str, str]:
+    """(sku, tier, allocation method, IP version): Standard means Static; the SKU cannot change."""
+    props = _props(body)
+    sku = validate.enum(body, "sku.name", ["Basic", "Standard"]) or "Basic"
+    tier = validate.enum(body, "sku.tier", ["Regional", "Global"]) or "Regional"
+    if tier == "Global":
+        raise Unmodelled("Global tier public IPs are not modelled")
+    method = validate.enum(props, "publicIPAllocationMethod", ["Static", "Dynamic"])
+    if method is None:
+        method = "Static" if sku == "Standard" else "Dynamic"
+    if sku == "Standard" and method != "Static":
+        raise BadRequest(
+            "StandardSkuPublicIPAddressMustBeStatic",
+            f"Standard sku publicIp {rid} must have AllocationMethod set to Static.",
+        )
+    version = validate.enum(props, "publicIPAddressVersion", ["IPv4", "IPv6"]) or "IPv4"
+    if version == "IPv6":
+        raise Unmodelled("IPv6 public IPs are not modelled")
+    if existing is not None and existing["sku"]["name"] != sku:
+        raise BadRequest(
+            "PublicIPAddressSkuCannotBeChanged",
+            f"Sku of public IP address {rid} cannot be changed from {existing['sku']['name']} to {sku}.",
+        )
+    return sku, tier, method, version
+
+
+def _pip_idle_timeout(props: dict[str, Any], rid: str) -> int:
+    idle = props.get("idleTimeoutInMinutes", 4)
+    if not isinstance(idle, int) or not 4 <= idle <= 30:
+        raise BadRequest(
+            "PublicIPIdleTimeoutIsOutOfRange",
+            f"Idle timeout {idle} of public IP {rid} is out of range. It must be from 4 to 30 minutes.",
+        )
+    for key in PIP_UNMODELLED:
+        if key == "ddosSettings" and (props.get(key) or {}).get("protectionMode") in (
+            None,
+            "VirtualNetworkInherited",
+        ):
+            continue
+        if props.get(key):
+            raise Unmodelled(f"public IP property {key} is not modelled")
+    return idle
+
+
+def _pip_dns_settings(props: dict[str, Any], location: str) -> dict[str, str] | None:
+    label = validate.get(props, "dnsSettings.domainNameLabel")
+    if not label:
+        return None
+    if not re.match(DOMAIN_NAME_LABEL, label):
+        raise BadRequest(
+            "InvalidDomainNameLabel",
+            f"The domain name label {label} is invalid. It must conform to the following regular "
+            f"expression: {DOMAIN_NAME_LABEL}.",
+        )
+    return {"domainNameLabel": label, "fqdn": f"{label}.{location}.cloudapp.azure.com"}
+
+
+class PipHandler(TaggedResource):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
         res = _base(arm, rid, PIP, existing, body)
-        sku = validate.enum(body, "sku.name", ["Basic", "Standard"]) or "Basic"
-        tier = validate.enum(body, "sku.tier", ["Regional", "Global"]) or "Regional"
-        if tier == "Global":
-            raise Unmodelled("Global tier public IPs are not modelled")
-        method = validate.enum(props, "publicIPAllocationMethod", ["Static", "Dynamic"])
-        if method is None:
-            method = "Static" if sku == "Standard" else "Dynamic"
-        if sku == "Standard" and method != "Static":
-            raise ArmError(
-                400,
-                "StandardSkuPublicIPAddressMustBeStatic",
-                f"Standard sku publicIp {rid} must have AllocationMethod set to Static.",
-            )
-        version = validate.enum(props, "publicIPAddressVersion", ["IPv4", "IPv6"]) or "IPv4"
-        if version == "IPv6":
-            raise Unmodelled("IPv6 public IPs are not modelled")
-        if existing is not None and existing["sku"]["name"] != sku:
-            raise ArmError(
-                400,
-                "PublicIPAddressSkuCannotBeChanged",
-                f"Sku of public IP address {rid} cannot be changed from {existing['sku']['name']} to {sku}.",
-            )
-        idle = props.get("idleTimeoutInMinutes", 4)
-        if not isinstance(idle, int) or not 4 <= idle <= 30:
-            raise ArmError(
-                400,
-                "PublicIPIdleTimeoutIsOutOfRange",
-                f"Idle timeout {idle} of public IP {rid} is out of range. It must be from 4 to 30 minutes.",
-            )
-        for key in (
-            "publicIPPrefix",
-            "ddosSettings",
-            "natGateway",
-            "servicePublicIPAddress",
-            "linkedPublicIPAddress",
-        ):
-            if key == "ddosSettings" and (props.get(key) or {}).get("protectionMode") in (
-                None,
-                "VirtualNetworkInherited",
-            ):
-                continue
-            if props.get(key):
-                raise Unmodelled(f"public IP property {key} is not modelled")
+        sku, tier, method, version = _pip_sku(body, rid, existing)
+        idle = _pip_idle_timeout(props, rid)
         res["sku"] = {"name": sku, "tier": tier}
         if body.get("zones"):
             res["zones"] = [str(z) for z in body["zones"]]
@@ -749,19 +727,10 @@ class PipHandler:
             "ipTags": list(props.get("ipTags") or []),
             "ddosSettings": {"protectionMode": "VirtualNetworkInherited"},
         }
-        label = validate.get(props, "dnsSettings.domainNameLabel")
-        if label:
-            if not re.match(r"^[a-z][a-z0-9-]{1,61}[a-z0-9]$", label):
-                raise ArmError(
-                    400,
-                    "InvalidDomainNameLabel",
-                    f"The domain name label {label} is invalid. It must conform to the following regular "
-                    "expression: ^[a-z][a-z0-9-]{1,61}[a-z0-9]$.",
-                )
-            res["properties"]["dnsSettings"] = {
-                "domainNameLabel": label,
-                "fqdn": f"{label}.{res['location']}.cloudapp.azure.com",
-            }
+        dns = _pip_dns_settings(props, res["location"])
+        if dns:
+            res["properties"]["dnsSettings"] = dns
+        # Static addresses are allocated now; dynamic ones while the VM using them is allocated.
         meta = arm.meta(res["id"])
         if method == "Static":
             if not meta.get("address"):
@@ -771,11 +740,6 @@ class PipHandler:
         if meta.get("address"):
             res["properties"]["ipAddress"] = meta["address"]
         return res
-
-    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = _tags(req.body) or {}
-        existing["etag"] = etag()
-        return existing
 
     def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
         users = ipconfigs_using(arm, "publicIPAddress", res["id"])
@@ -791,8 +755,7 @@ class PipHandler:
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         users = ipconfigs_using(arm, "publicIPAddress", res["id"])
         if users:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "PublicIPAddressCannotBeDeleted",
                 f"Public IP address {res['id']} can not be deleted since it is still allocated to resource "
                 f"{users[0]}. In order to delete the public IP, disassociate/detach the Public IP address "
@@ -814,188 +777,193 @@ def _used_private_ips(arm: Arm, subnet_id: str, except_nic: str) -> set[str]:
     return used
 
 
-class NicHandler:
+NIC_IPC_UNMODELLED = (
+    "loadBalancerBackendAddressPools",
+    "loadBalancerInboundNatRules",
+    "applicationGatewayBackendAddressPools",
+    "applicationSecurityGroups",
+    "gatewayLoadBalancer",
+)
+
+
+def _static_private_ip(ip: dict[str, Any], ipc_id: str, subnet: dict[str, Any], used: set[str]) -> str:
+    net = ipaddress.ip_network(subnet["properties"]["addressPrefix"])
+    addr = ip.get("privateIPAddress")
+    if not addr:
+        raise BadRequest(
+            "PrivateIPAddressIsMissing", f"Private static IP address is missing in IP configuration {ipc_id}."
+        )
+    hosts = list(net.hosts())
+    if ipaddress.ip_address(addr) not in net or ipaddress.ip_address(addr) in hosts[:3] + hosts[-1:]:
+        raise BadRequest(
+            "PrivateIPAddressNotInSubnet",
+            f"IP configuration {ipc_id} is referencing a subnet {subnet['id']} whose address range "
+            f"does not contain (or reserves) private IP address {addr}.",
+        )
+    if addr in used:
+        raise BadRequest(
+            "PrivateIPAddressInUse",
+            f"IP configuration {ipc_id} is using the private IP address {addr} which is already "
+            "allocated to another resource.",
+        )
+    return addr
+
+
+def _dynamic_private_ip(subnet: dict[str, Any], old: dict[str, Any] | None, used: set[str]) -> str:
+    """The previous address when it is still in the subnet and free, else the first free one (.4)."""
+    if (
+        old is not None
+        and str(old["properties"]["subnet"]["id"]).lower() == subnet["id"].lower()
+        and old["properties"]["privateIPAddress"] not in used
+    ):
+        return old["properties"]["privateIPAddress"]
+    net = ipaddress.ip_network(subnet["properties"]["addressPrefix"])
+    addr = next((str(h) for h in list(net.hosts())[3:] if str(h) not in used), None)
+    if addr is None:
+        raise BadRequest(
+            "SubnetIsFull",
+            f"Subnet {subnet['name']} with address prefix {net} does not have enough capacity for 1 IP "
+            "address.",
+        )
+    return addr
+
+
+def _nic_public_ip(
+    arm: Arm, ip: dict[str, Any], idx: int, ipc_id: str, res: dict[str, Any], rid: str
+) -> dict[str, str]:
+    """The {"id"} reference to an ip configuration's public IP, which no other one may use."""
+    pip = arm.ref(
+        ip["publicIPAddress"], PIP, ipc_id, f"properties.ipConfigurations[{idx}].properties.publicIPAddress"
+    )
+    if pip["location"] != res["location"]:
+        raise invalid_resource_reference(pip["id"], rid)
+    others = [u for u in ipconfigs_using(arm, "publicIPAddress", pip["id"]) if u.lower() != ipc_id.lower()]
+    if others:
+        raise BadRequest(
+            "PublicIPAddressInUse",
+            f"Resource {pip['id']} is referenced by resource {others[0]}, so it cannot be used by {ipc_id}.",
+        )
+    return {"id": pip["id"]}
+
+
+def _ip_configuration(
+    arm: Arm,
+    rid: str,
+    res: dict[str, Any],
+    idx: int,
+    ipcs: list[dict[str, Any]],
+    old: dict[str, Any] | None,
+    used: set[str],
+) -> dict[str, Any]:
+    """One validated ip configuration of a NIC PUT (``used``: addresses taken in the subnet)."""
+    ipc = ipcs[idx]
+    name = ipc.get("name")
+    if not name:
+        raise InvalidRequestFormat("Each IP configuration must have a name.")
+    ip = _props(ipc)
+    ipc_id = f"{res['id']}/ipConfigurations/{name}"
+    subnet = arm.ref(
+        ip.get("subnet"), SUBNET, ipc_id, f"properties.ipConfigurations[{idx}].properties.subnet"
+    )
+    vnet = arm.get(subnet["id"].rsplit("/", 2)[0])
+    if vnet and vnet["location"] != res["location"]:
+        raise invalid_resource_reference(subnet["id"], rid)
+    method = validate.enum(ip, "privateIPAllocationMethod", ["Dynamic", "Static"]) or "Dynamic"
+    used = used | _used_private_ips(arm, subnet["id"], res["id"])
+    if method == "Static":
+        addr = _static_private_ip(ip, ipc_id, subnet, used)
+    else:
+        addr = _dynamic_private_ip(subnet, old, used)
+    p_out: dict[str, Any] = {
+        "provisioningState": "Succeeded",
+        "privateIPAddress": addr,
+        "privateIPAllocationMethod": method,
+        "subnet": {"id": subnet["id"]},
+        "primary": bool(ip.get("primary", idx == 0 and not any(_props(c).get("primary") for c in ipcs))),
+        "privateIPAddressVersion": "IPv4",
+    }
+    if validate.get(ip, "privateIPAddressVersion", "IPv4") != "IPv4":
+        raise Unmodelled("IPv6 NIC IP configurations are not modelled")
+    if ip.get("publicIPAddress"):
+        p_out["publicIPAddress"] = _nic_public_ip(arm, ip, idx, ipc_id, res, rid)
+    for key in NIC_IPC_UNMODELLED:
+        if ip.get(key):
+            raise Unmodelled(f"NIC ip configuration property {key} is not modelled")
+    return {"id": ipc_id, "name": name, "etag": res["etag"], "type": IPCONFIG, "properties": p_out}
+
+
+def _ip_configurations(
+    arm: Arm, rid: str, res: dict[str, Any], props: dict[str, Any], existing: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    ipcs = props.get("ipConfigurations") or []
+    if not ipcs:
+        raise BadRequest(
+            "NetworkInterfaceMustHaveAtLeastOneIpConfiguration",
+            f"Network interface {rid} must have at least one IP configuration.",
+        )
+    old_ipcs = {
+        i["name"].lower(): i for i in (existing or {}).get("properties", {}).get("ipConfigurations", [])
+    }
+    out: list[dict[str, Any]] = []
+    for idx, ipc in enumerate(ipcs):
+        old = old_ipcs.get(str(ipc.get("name")).lower())
+        out.append(
+            _ip_configuration(
+                arm, rid, res, idx, ipcs, old, {o["properties"]["privateIPAddress"] for o in out}
+            )
+        )
+    if not any(o["properties"]["primary"] for o in out):
+        raise BadRequest(
+            "NetworkInterfaceMustHavePrimaryIpConfiguration",
+            f"Network interface {rid} must have one primary IP configuration.",
+        )
+    if len({o["properties"]["subnet"]["id"].rsplit("/", 2)[0].lower() for o in out}) > 1:
+        raise BadRequest(
+            "IpConfigurationsOnSameNicCannotUseDifferentVnets",
+            f"IP configurations on network interface {rid} reference subnets of different virtual networks.",
+        )
+    return out
+
+
+def _nic_properties(
+    props: dict[str, Any], existing: dict[str, Any] | None, ipcs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    old = (existing or {}).get("properties", {})
+    out = {
+        "provisioningState": "Updating",
+        "resourceGuid": old["resourceGuid"] if existing else str(uuid.uuid4()),
+        "ipConfigurations": ipcs,
+        "dnsSettings": {
+            "dnsServers": list(validate.get(props, "dnsSettings.dnsServers", []) or []),
+            "appliedDnsServers": [],
+            "internalDomainNameSuffix": old.get("dnsSettings", {}).get("internalDomainNameSuffix")
+            or f"{uuid.uuid4().hex[:26]}.ax.internal.cloudapp.net",
+        },
+        "enableAcceleratedNetworking": bool(props.get("enableAcceleratedNetworking", False)),
+        "vnetEncryptionSupported": False,
+        "enableIPForwarding": bool(props.get("enableIPForwarding", False)),
+        "disableTcpStateTracking": bool(props.get("disableTcpStateTracking", False)),
+        "hostedWorkloads": [],
+        "tapConfigurations": [],
+        "nicType": validate.enum(props, "nicType", ["Standard", "Elastic"]) or "Standard",
+        "auxiliaryMode": props.get("auxiliaryMode") or "None",
+        "auxiliarySku": props.get("auxiliarySku") or "None",
+    }
+    if out["auxiliaryMode"] != "None" or out["nicType"] != "Standard":
+        raise Unmodelled("NIC auxiliaryMode / Elastic nicType is not modelled")
+    if validate.get(props, "dnsSettings.internalDnsNameLabel"):
+        out["dnsSettings"]["internalDnsNameLabel"] = props["dnsSettings"]["internalDnsNameLabel"]
+    return out
+
+
+class NicHandler(TaggedResource):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         props = _props(body)
         res = _base(arm, rid, NIC, existing, body)
-        ipcs = props.get("ipConfigurations") or []
-        if not ipcs:
-            raise ArmError(
-                400,
-                "NetworkInterfaceMustHaveAtLeastOneIpConfiguration",
-                f"Network interface {rid} must have at least one IP configuration.",
-            )
-        old_ipcs = {
-            i["name"].lower(): i for i in (existing or {}).get("properties", {}).get("ipConfigurations", [])
-        }
-        out_ipcs = []
-        vnet_ids = set()
-        primary_seen = False
-        for idx, ipc in enumerate(ipcs):
-            name = ipc.get("name")
-            if not name:
-                raise ArmError(400, "InvalidRequestFormat", "Each IP configuration must have a name.")
-            ip = _props(ipc)
-            ipc_id = f"{res['id']}/ipConfigurations/{name}"
-            subnet = arm.ref(
-                ip.get("subnet"), SUBNET, ipc_id, f"properties.ipConfigurations[{idx}].properties.subnet"
-            )
-            vnet_id = subnet["id"].rsplit("/", 2)[0]
-            vnet = arm.get(vnet_id)
-            if vnet and vnet["location"] != res["location"]:
-                raise ArmError(
-                    400,
-                    "InvalidResourceReference",
-                    f"Resource {subnet['id']} referenced by resource {rid} was not found. Please make sure "
-                    "that the "
-                    "referenced resource exists, and that both resources are in the same region.",
-                )
-            vnet_ids.add(vnet_id.lower())
-            method = validate.enum(ip, "privateIPAllocationMethod", ["Dynamic", "Static"]) or "Dynamic"
-            net = ipaddress.ip_network(subnet["properties"]["addressPrefix"])
-            used = _used_private_ips(arm, subnet["id"], res["id"])
-            used |= {o["properties"]["privateIPAddress"] for o in out_ipcs}
-            old = old_ipcs.get(name.lower())
-            if method == "Static":
-                addr = ip.get("privateIPAddress")
-                if not addr:
-                    raise ArmError(
-                        400,
-                        "PrivateIPAddressIsMissing",
-                        f"Private static IP address is missing in IP configuration {ipc_id}.",
-                    )
-                hosts = list(net.hosts())
-                if (
-                    ipaddress.ip_address(addr) not in net
-                    or ipaddress.ip_address(addr) in hosts[:3] + hosts[-1:]
-                ):
-                    raise ArmError(
-                        400,
-                        "PrivateIPAddressNotInSubnet",
-                        f"IP configuration {ipc_id} is referencing a subnet {subnet['id']} whose address "
-                        "range "
-                        f"does not contain (or reserves) private IP address {addr}.",
-                    )
-                if addr in used:
-                    raise ArmError(
-                        400,
-                        "PrivateIPAddressInUse",
-                        f"IP configuration {ipc_id} is using the private IP address {addr} which is already "
-                        "allocated to another resource.",
-                    )
-            elif (
-                old is not None
-                and str(old["properties"]["subnet"]["id"]).lower() == subnet["id"].lower()
-                and old["properties"]["privateIPAddress"] not in used
-            ):
-                addr = old["properties"]["privateIPAddress"]
-            else:
-                addr = next((str(h) for h in list(net.hosts())[3:] if str(h) not in used), None)
-                if addr is None:
-                    raise ArmError(
-                        400,
-                        "SubnetIsFull",
-                        f"Subnet {subnet['name']} with address prefix {net} does not have enough capacity "
-                        "for 1 IP "
-                        "address.",
-                    )
-            p_out: dict[str, Any] = {
-                "provisioningState": "Succeeded",
-                "privateIPAddress": addr,
-                "privateIPAllocationMethod": method,
-                "subnet": {"id": subnet["id"]},
-                "primary": bool(
-                    ip.get("primary", idx == 0 and not any(_props(c).get("primary") for c in ipcs))
-                ),
-                "privateIPAddressVersion": "IPv4",
-            }
-            if validate.get(ip, "privateIPAddressVersion", "IPv4") != "IPv4":
-                raise Unmodelled("IPv6 NIC IP configurations are not modelled")
-            if ip.get("publicIPAddress"):
-                pip = arm.ref(
-                    ip["publicIPAddress"],
-                    PIP,
-                    ipc_id,
-                    f"properties.ipConfigurations[{idx}].properties.publicIPAddress",
-                )
-                if pip["location"] != res["location"]:
-                    raise ArmError(
-                        400,
-                        "InvalidResourceReference",
-                        f"Resource {pip['id']} referenced by resource {rid} was not found. Please make "
-                        "sure that "
-                        "the referenced resource exists, and that both resources are in the same region.",
-                    )
-                others = [
-                    u
-                    for u in ipconfigs_using(arm, "publicIPAddress", pip["id"])
-                    if u.lower() != ipc_id.lower()
-                ]
-                if others:
-                    raise ArmError(
-                        400,
-                        "PublicIPAddressInUse",
-                        f"Resource {pip['id']} is referenced by resource {others[0]}, so it cannot be used "
-                        "by "
-                        f"{ipc_id}.",
-                    )
-                p_out["publicIPAddress"] = {"id": pip["id"]}
-            for key in (
-                "loadBalancerBackendAddressPools",
-                "loadBalancerInboundNatRules",
-                "applicationGatewayBackendAddressPools",
-                "applicationSecurityGroups",
-                "gatewayLoadBalancer",
-            ):
-                if ip.get(key):
-                    raise Unmodelled(f"NIC ip configuration property {key} is not modelled")
-            primary_seen = primary_seen or p_out["primary"]
-            out_ipcs.append(
-                {"id": ipc_id, "name": name, "etag": res["etag"], "type": IPCONFIG, "properties": p_out}
-            )
-        if not primary_seen:
-            raise ArmError(
-                400,
-                "NetworkInterfaceMustHavePrimaryIpConfiguration",
-                f"Network interface {rid} must have one primary IP configuration.",
-            )
-        if len(vnet_ids) > 1:
-            raise ArmError(
-                400,
-                "IpConfigurationsOnSameNicCannotUseDifferentVnets",
-                f"IP configurations on network interface {rid} reference subnets of different virtual "
-                "networks.",
-            )
-        res["properties"] = {
-            "provisioningState": "Updating",
-            "resourceGuid": existing["properties"]["resourceGuid"] if existing else str(uuid.uuid4()),
-            "ipConfigurations": out_ipcs,
-            "dnsSettings": {
-                "dnsServers": list(validate.get(props, "dnsSettings.dnsServers", []) or []),
-                "appliedDnsServers": [],
-                "internalDomainNameSuffix": (existing or {})
-                .get("properties", {})
-                .get("dnsSettings", {})
-                .get("internalDomainNameSuffix")
-                or f"{uuid.uuid4().hex[:26]}.ax.internal.cloudapp.net",
-            },
-            "enableAcceleratedNetworking": bool(props.get("enableAcceleratedNetworking", False)),
-            "vnetEncryptionSupported": False,
-            "enableIPForwarding": bool(props.get("enableIPForwarding", False)),
-            "disableTcpStateTracking": bool(props.get("disableTcpStateTracking", False)),
-            "hostedWorkloads": [],
-            "tapConfigurations": [],
-            "nicType": validate.enum(props, "nicType", ["Standard", "Elastic"]) or "Standard",
-            "auxiliaryMode": props.get("auxiliaryMode") or "None",
-            "auxiliarySku": props.get("auxiliarySku") or "None",
-        }
-        if res["properties"]["auxiliaryMode"] != "None" or res["properties"]["nicType"] != "Standard":
-            raise Unmodelled("NIC auxiliaryMode / Elastic nicType is not modelled")
-        if validate.get(props, "dnsSettings.internalDnsNameLabel"):
-            res["properties"]["dnsSettings"]["internalDnsNameLabel"] = props["dnsSettings"][
-                "internalDnsNameLabel"
-            ]
+        res["properties"] = _nic_properties(
+            props, existing, _ip_configurations(arm, rid, res, props, existing)
+        )
         if props.get("networkSecurityGroup"):
             nsg = arm.ref(props["networkSecurityGroup"], NSG, rid, "properties.networkSecurityGroup")
             res["properties"]["networkSecurityGroup"] = {"id": nsg["id"]}
@@ -1013,15 +981,8 @@ class NicHandler:
     ) -> None:
         vm = vm_using_nic(arm, res["id"])
         if vm is not None:
-            from sandbox.arm.types_compute import sync_dynamic_pips
-
             sync_dynamic_pips(arm, vm)
             arm.notify_address(vm["id"])
-
-    def patch(self, arm: Arm, req: Request, existing: dict[str, Any]) -> dict[str, Any]:
-        existing["tags"] = _tags(req.body) or {}
-        existing["etag"] = etag()
-        return existing
 
     def render(self, arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
         vm = vm_using_nic(arm, res["id"])
@@ -1039,15 +1000,10 @@ class NicHandler:
     def check_delete(self, arm: Arm, req: Request, res: dict[str, Any]) -> None:
         vm = vm_using_nic(arm, res["id"])
         if vm is not None:
-            raise ArmError(
-                400,
+            raise BadRequest(
                 "NicInUse",
                 f"Network Interface {res['id']} is used by existing resource {vm['id']}. In order to "
                 "delete the "
                 "network interface, it must be dissociated from the resource. To learn more, see "
                 "aka.ms/deletenic.",
             )
-
-
-def render_copy(res: dict[str, Any]) -> dict[str, Any]:
-    return copy.deepcopy(res)

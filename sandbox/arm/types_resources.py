@@ -6,35 +6,51 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import catalog, validate
-from sandbox.arm.errors import ArmError, Unmodelled
+from sandbox.arm import catalog, errors, validate
+from sandbox.arm.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    Unmodelled,
+    json_object_required,
+    missing_api_version,
+)
+from sandbox.arm.handlers import Registry, SubscriptionRoutes
+from sandbox.arm.values import Request, Response
 
 if TYPE_CHECKING:
-    from sandbox.arm.core import Arm, Request, Response, TypeSpec
+    from sandbox.arm.core import Arm
 
 RG_API = "2022-09-01"
 RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
+rg_not_found = errors.resource_group_not_found
 
 
-def specs(arm: Arm) -> list[TypeSpec]:
-    return []  # resource groups are routed directly (they are not under /providers/)
+class ResourceGroupRoutes(SubscriptionRoutes):
+    """Resource groups are routed directly (they are not under /providers/)."""
+
+    def list_groups(self, arm: Arm, req: Request) -> Response:
+        return list_groups(arm, req)
+
+    def resource_group(self, arm: Arm, req: Request, name: str) -> Response:
+        return resource_group(arm, req, name)
+
+    def list_resources(self, arm: Arm, req: Request, rg: dict[str, Any]) -> Response:
+        return list_resources(arm, req, rg)
+
+    def location(
+        self, arm: Arm, req: Request, provider: str, location: str, rest: list[str], raw: list[str]
+    ) -> Response:
+        return location_route(arm, req, provider, location, rest, raw)
 
 
-def rg_not_found(name: str) -> ArmError:
-    return ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
-
-
-def find_group(arm: Arm, name: str) -> dict[str, Any] | None:
-    return arm.get(arm.rg_id(name))
+def register(registry: Registry) -> None:
+    registry.subscription_routes = ResourceGroupRoutes()
 
 
 def _check_api(req: Request, allowed: tuple[str, ...] = (RG_API,)) -> None:
     if not req.api_version:
-        raise ArmError(
-            400,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )
+        raise missing_api_version()
     if req.api_version not in allowed:
         raise Unmodelled(
             f"api-version '{req.api_version}' of Microsoft.Resources/resourceGroups is not modelled"
@@ -42,132 +58,109 @@ def _check_api(req: Request, allowed: tuple[str, ...] = (RG_API,)) -> None:
 
 
 def list_groups(arm: Arm, req: Request) -> Response:
-    from sandbox.arm.core import Response
-
     _check_api(req)
     if req.method != "GET":
         raise Unmodelled(f"{req.method} {req.path} is not modelled")
-    items = [
-        arm.render(r) for r in arm.resources.values() if r["type"] == "Microsoft.Resources/resourceGroups"
-    ]
+    items = [arm.render(r) for r in arm.resources.values() if r["type"] == RG]
     return Response(200, {"value": items})
 
 
-def resource_group(arm: Arm, req: Request, name: str) -> Response:
-    from sandbox.arm.core import Response
+RG = "Microsoft.Resources/resourceGroups"
+FORCE_DELETION_TYPES = ("Microsoft.Compute/virtualMachines", "Microsoft.Compute/virtualMachineScaleSets")
 
+
+def _being_deleted(name: str) -> Conflict:
+    return Conflict(
+        "ResourceGroupBeingDeleted",
+        f"The resource group '{name}' is in deprovisioning state and cannot perform this operation.",
+    )
+
+
+def resource_group(arm: Arm, req: Request, name: str) -> Response:
     _check_api(req)
-    rid = arm.rg_id(name)
-    existing = arm.get(rid)
+    existing = arm.get(arm.rg_id(name))
     if req.method in ("GET", "HEAD"):
-        if existing is None:
-            if req.method == "HEAD":
-                return Response(404)
-            raise rg_not_found(name)
-        op = arm.pending_op_for(existing["id"])
-        if op:
-            arm.observe(op)
-            if arm.get(rid) is None:
-                if req.method == "HEAD":
-                    return Response(404)
-                raise rg_not_found(name)
-        return Response(204) if req.method == "HEAD" else Response(200, arm.render(existing))
+        return _read_group(arm, req, name, existing)
     if req.method == "PUT":
-        body = req.body
-        if not isinstance(body, dict):
-            raise ArmError(
-                400, "InvalidRequestContent", "The request content was invalid: a JSON object is required."
-            )
-        validate.check_members(body, f"resources/{RG_API}/ResourceGroup", "ResourceGroup")
-        if not RG_NAME.match(name) or name.endswith("."):
-            raise ArmError(
-                400,
-                "InvalidResourceGroupName",
-                f"Resource group name '{name}' is invalid. It can contain only letters, digits, underscores, "
-                "periods, hyphens and parentheses, must be 1-90 characters, and cannot end with a period.",
-            )
-        location = arm.check_location(body.get("location"))
-        if existing is not None:
-            if existing["location"] != location:
-                raise ArmError(
-                    409,
-                    "InvalidResourceGroupLocation",
-                    f"Invalid resource group location '{body.get('location')}'. The Resource group already "
-                    f"exists in location '{existing['location']}'.",
-                )
-            if existing["properties"]["provisioningState"] == "Deleting":
-                raise ArmError(
-                    409,
-                    "ResourceGroupBeingDeleted",
-                    f"The resource group '{name}' is in deprovisioning state and cannot perform this "
-                    "operation.",
-                )
-        res = {
-            "id": existing["id"] if existing else rid,
-            "name": existing["name"] if existing else name,
-            "type": "Microsoft.Resources/resourceGroups",
-            "location": location,
-            "properties": {"provisioningState": "Succeeded"},
-        }
-        if body.get("tags") is not None:
-            res["tags"] = _tags(body["tags"])
-        if body.get("managedBy"):
-            res["managedBy"] = body["managedBy"]
-        arm.store(res)
-        return Response(200 if existing else 201, arm.render(res))
+        return _put_group(arm, req, name, existing)
+    if existing is None and req.method in ("PATCH", "DELETE"):
+        raise rg_not_found(name)
     if req.method == "PATCH":
-        if existing is None:
-            raise rg_not_found(name)
+        assert existing is not None
         body = req.body if isinstance(req.body, dict) else {}
         validate.check_members(body, f"resources/{RG_API}/ResourceGroupPatchable", "ResourceGroupPatchable")
         if "tags" in body:
-            existing["tags"] = _tags(body["tags"] or {})
+            existing["tags"] = validate.tags(body["tags"] or {})
         return Response(200, arm.render(existing))
     if req.method == "DELETE":
-        if existing is None:
-            raise rg_not_found(name)
-        forced = req.query.get("forceDeletionTypes")
-        if forced and forced not in (
-            "Microsoft.Compute/virtualMachines",
-            "Microsoft.Compute/virtualMachineScaleSets",
-        ):
-            raise ArmError(400, "InvalidForceDeletionTypes", f"Unsupported forceDeletionTypes '{forced}'.")
-        if arm.pending_op_for(existing["id"]):
-            raise ArmError(
-                409,
-                "ResourceGroupBeingDeleted",
-                f"The resource group '{name}' is in deprovisioning state and cannot perform this operation.",
-            )
-        existing["properties"]["provisioningState"] = "Deleting"
-        _opid, headers = arm.start_op(
-            req, "Microsoft.Resources", existing["location"], "rgdelete", existing["id"], location_only=True
+        assert existing is not None
+        return _delete_group(arm, req, name, existing)
+    raise Unmodelled(f"{req.method} on {RG} is not modelled")
+
+
+def _read_group(arm: Arm, req: Request, name: str, existing: dict[str, Any] | None) -> Response:
+    """GET/HEAD: a read also advances a pending delete (the group may be gone after it)."""
+    op = arm.pending_op_for(existing["id"]) if existing is not None else None
+    if op:
+        arm.observe(op)
+    if existing is None or arm.get(existing["id"]) is None:
+        if req.method == "HEAD":
+            return Response(404)
+        raise rg_not_found(name)
+    return Response(204) if req.method == "HEAD" else Response(200, arm.render(existing))
+
+
+def _put_group(arm: Arm, req: Request, name: str, existing: dict[str, Any] | None) -> Response:
+    body = req.body
+    if not isinstance(body, dict):
+        raise json_object_required()
+    validate.check_members(body, f"resources/{RG_API}/ResourceGroup", "ResourceGroup")
+    if not RG_NAME.match(name) or name.endswith("."):
+        raise BadRequest(
+            "InvalidResourceGroupName",
+            f"Resource group name '{name}' is invalid. It can contain only letters, digits, underscores, "
+            "periods, hyphens and parentheses, must be 1-90 characters, and cannot end with a period.",
         )
-        return Response(202, None, headers)
-    raise Unmodelled(f"{req.method} on Microsoft.Resources/resourceGroups is not modelled")
+    location = arm.check_location(body.get("location"))
+    if existing is not None:
+        if existing["location"] != location:
+            raise Conflict(
+                "InvalidResourceGroupLocation",
+                f"Invalid resource group location '{body.get('location')}'. The Resource group already "
+                f"exists in location '{existing['location']}'.",
+            )
+        if existing["properties"]["provisioningState"] == "Deleting":
+            raise _being_deleted(name)
+    res = {
+        "id": existing["id"] if existing else arm.rg_id(name),
+        "name": existing["name"] if existing else name,
+        "type": RG,
+        "location": location,
+        "properties": {"provisioningState": "Succeeded"},
+    }
+    if body.get("tags") is not None:
+        res["tags"] = validate.tags(body["tags"])
+    if body.get("managedBy"):
+        res["managedBy"] = body["managedBy"]
+    arm.store(res)
+    return Response(200 if existing else 201, arm.render(res))
 
 
-def _tags(tags: Any) -> dict[str, str]:
-    if not isinstance(tags, dict):
-        raise ArmError(400, "InvalidTag", "Tags must be an object of string values.")
-    if len(tags) > 50:
-        raise ArmError(400, "InvalidTagCount", "The number of tags exceeds the limit of 50.")
-    out = {}
-    for k, v in tags.items():
-        if len(k) > 512 or any(c in k for c in "<>%&\\?/"):
-            raise ArmError(
-                400, "InvalidTagNameCharacters", f"The tag name '{k}' has invalid characters or is too long."
-            )
-        if v is not None and len(str(v)) > 256:
-            raise ArmError(
-                400, "InvalidTagValueLength", f"The value of tag '{k}' is longer than 256 characters."
-            )
-        out[k] = "" if v is None else str(v)
-    return out
+def _delete_group(arm: Arm, req: Request, name: str, existing: dict[str, Any]) -> Response:
+    """DELETE: a long-running operation (Location header only) that removes the contents first."""
+    forced = req.query.get("forceDeletionTypes")
+    if forced and forced not in FORCE_DELETION_TYPES:
+        raise BadRequest("InvalidForceDeletionTypes", f"Unsupported forceDeletionTypes '{forced}'.")
+    if arm.pending_op_for(existing["id"]):
+        raise _being_deleted(name)
+    existing["properties"]["provisioningState"] = "Deleting"
+    _opid, headers = arm.start_op(
+        req, "Microsoft.Resources", existing["location"], "rgdelete", existing["id"], location_only=True
+    )
+    return Response(202, None, headers)
 
 
 def list_resources(arm: Arm, req: Request, rg: dict[str, Any]) -> Response:
-    from sandbox.arm.core import Response
-
     _check_api(req)
     if req.method != "GET":
         raise Unmodelled(f"{req.method} {req.path} is not modelled")
@@ -185,42 +178,24 @@ def list_resources(arm: Arm, req: Request, rg: dict[str, Any]) -> Response:
     return Response(200, {"value": out})
 
 
+CATALOG_API = "2024-07-01"
+
+
 def location_route(
     arm: Arm, req: Request, provider: str, location: str, rest: list[str], raw: list[str]
 ) -> Response:
     """/subscriptions/{sub}/providers/{provider}/locations/{loc}/...
 
     rest/raw: the lower-case / original segments after the location."""
-    from sandbox.arm.core import Response
-
     if req.method != "GET":
         raise Unmodelled(f"{req.method} {req.path} is not modelled")
-    if len(rest) == 2 and rest[0] == "operations":
-        return arm.op_status(req, raw[1], "status")
-    if len(rest) == 2 and rest[0] == "operationresults":
-        return arm.op_status(req, raw[1], "location")
     if provider.lower() != "microsoft.compute":
         raise Unmodelled(f"route GET {req.path} is not modelled")
     loc = arm.check_location(location)
     if rest == ["vmsizes"]:
-        if req.api_version not in ("2024-07-01",):
+        if req.api_version != CATALOG_API:
             raise Unmodelled(f"api-version '{req.api_version}' of vmSizes is not modelled")
-        return Response(
-            200,
-            {
-                "value": [
-                    {
-                        "name": s.name,
-                        "numberOfCores": s.cores,
-                        "osDiskSizeInMB": 1047552,
-                        "resourceDiskSizeInMB": s.resource_disk_mb,
-                        "memoryInMB": s.memory_mb,
-                        "maxDataDiskCount": s.max_data_disks,
-                    }
-                    for s in catalog.VM_SIZES
-                ]
-            },
-        )
+        return Response(200, {"value": [_vm_size(s) for s in catalog.VM_SIZES]})
     # publishers/{p}/artifacttypes/vmimage/offers/{o}/skus/{s}/versions[/{v}]
     if (
         len(rest) in (9, 10)
@@ -230,53 +205,65 @@ def location_route(
         and rest[6] == "skus"
         and rest[8] == "versions"
     ):
-        if req.api_version not in ("2024-07-01",):
+        if req.api_version != CATALOG_API:
             raise Unmodelled(f"api-version '{req.api_version}' of virtualMachineImages is not modelled")
-        pub, offer, sku = raw[1], raw[5], raw[7]
-        entry = catalog.find_sku(pub, offer, sku)
-        base = (
-            f"/Subscriptions/{arm.sub}/Providers/Microsoft.Compute/Locations/{loc}/Publishers/{pub}"
-            f"/ArtifactTypes/VMImage/Offers/{offer}/Skus/{sku}/Versions"
-        )
-        if len(rest) == 9:
-            if entry is None:
-                raise ArmError(
-                    404,
-                    "PlatformImageNotFound",
-                    f"The platform image '{pub}:{offer}:{sku}' is not available. Verify that all fields in "
-                    "the "
-                    "storage profile are correct.",
-                )
-            return Response(200, [{"location": loc, "name": v, "id": f"{base}/{v}"} for v in entry.versions])
-        version = raw[9]
-        exact = catalog.resolve_version(entry, version) if entry else None
-        if entry is None or exact is None or version.lower() == "latest":
-            raise ArmError(
-                404,
-                "PlatformImageNotFound",
-                f"Artifact: VMImage was not found. The platform image '{pub}:{offer}:{sku}:{version}' is not "
-                "available.",
-            )
-        return Response(
-            200,
-            {
-                "location": loc,
-                "name": exact,
-                "id": f"{base}/{exact}",
-                "properties": {
-                    "hyperVGeneration": entry.hyper_v_generation,
-                    "architecture": "x64",
-                    "osDiskImage": {"operatingSystem": entry.os_type, "sizeInGb": entry.os_disk_gb},
-                    "dataDiskImages": [],
-                    "automaticOSUpgradeProperties": {"automaticOSUpgradeSupported": False},
-                    "imageDeprecationStatus": {"imageState": "Active"},
-                    "features": [
-                        {"name": "SecurityType", "value": entry.security_feature},
-                        {"name": "IsAcceleratedNetworkSupported", "value": "True"},
-                        {"name": "DiskControllerTypes", "value": "SCSI, NVMe"},
-                        {"name": "IsHibernateSupported", "value": "True"},
-                    ],
-                },
-            },
-        )
+        return _image_versions(arm, loc, raw[1], raw[5], raw[7], raw[9] if len(rest) == 10 else None)
     raise Unmodelled(f"route GET {req.path} is not modelled")
+
+
+def _vm_size(s: catalog.VmSize) -> dict[str, Any]:
+    return {
+        "name": s.name,
+        "numberOfCores": s.cores,
+        "osDiskSizeInMB": 1047552,
+        "resourceDiskSizeInMB": s.resource_disk_mb,
+        "memoryInMB": s.memory_mb,
+        "maxDataDiskCount": s.max_data_disks,
+    }
+
+
+def _image_versions(arm: Arm, loc: str, pub: str, offer: str, sku: str, version: str | None) -> Response:
+    """The versions of a marketplace SKU, or one version (``latest`` is not a version here)."""
+    entry = catalog.find_sku(pub, offer, sku)
+    base = (
+        f"/Subscriptions/{arm.sub}/Providers/Microsoft.Compute/Locations/{loc}/Publishers/{pub}"
+        f"/ArtifactTypes/VMImage/Offers/{offer}/Skus/{sku}/Versions"
+    )
+    if version is None:
+        if entry is None:
+            raise NotFound(
+                "PlatformImageNotFound",
+                f"The platform image '{pub}:{offer}:{sku}' is not available. Verify that all fields in the "
+                "storage profile are correct.",
+            )
+        return Response(200, [{"location": loc, "name": v, "id": f"{base}/{v}"} for v in entry.versions])
+    exact = catalog.resolve_version(entry, version) if entry else None
+    if entry is None or exact is None or version.lower() == "latest":
+        raise NotFound(
+            "PlatformImageNotFound",
+            f"Artifact: VMImage was not found. The platform image '{pub}:{offer}:{sku}:{version}' is not "
+            "available.",
+        )
+    return Response(200, _image_version(entry, loc, exact, f"{base}/{exact}"))
+
+
+def _image_version(entry: catalog.MarketplaceSku, loc: str, exact: str, vid: str) -> dict[str, Any]:
+    return {
+        "location": loc,
+        "name": exact,
+        "id": vid,
+        "properties": {
+            "hyperVGeneration": entry.hyper_v_generation,
+            "architecture": "x64",
+            "osDiskImage": {"operatingSystem": entry.os_type, "sizeInGb": entry.os_disk_gb},
+            "dataDiskImages": [],
+            "automaticOSUpgradeProperties": {"automaticOSUpgradeSupported": False},
+            "imageDeprecationStatus": {"imageState": "Active"},
+            "features": [
+                {"name": "SecurityType", "value": entry.security_feature},
+                {"name": "IsAcceleratedNetworkSupported", "value": "True"},
+                {"name": "DiskControllerTypes", "value": "SCSI, NVMe"},
+                {"name": "IsHibernateSupported", "value": "True"},
+            ],
+        },
+    }

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sandbox.arm.errors import ArmError
+from sandbox.arm.errors import BadRequest, InvalidParameter, InvalidRequestContent
 
 _SCHEMAS = Path(__file__).with_name("schemas.json")
 
@@ -62,9 +62,7 @@ def check_members(body: Any, root_key: str, type_name: str) -> None:
     """400 InvalidRequestContent naming the first member the real API does not have."""
     unknown = unknown_members(body, root_key)
     if unknown:
-        raise ArmError(
-            400,
-            "InvalidRequestContent",
+        raise InvalidRequestContent(
             f"The request content was invalid and could not be deserialized: "
             f"Could not find member '{unknown[0].rsplit('.', 1)[-1]}' on object of type "
             f"'{type_name}'. Path '{unknown[0]}'.",
@@ -90,7 +88,7 @@ def require(body: Any, path: str, code: str = "InvalidParameter") -> Any:
     value = get(body, path)
     if value is None or value == "":
         leaf = path.rsplit(".", 1)[-1]
-        raise ArmError(400, code, f"Required parameter '{leaf}' is missing (null).", target=path)
+        raise BadRequest(code, f"Required parameter '{leaf}' is missing (null).", target=path)
     return value
 
 
@@ -103,9 +101,7 @@ def enum(
         return None
     ok = {a.lower() for a in allowed} if ci else set(allowed)
     if (str(value).lower() if ci else value) not in ok:
-        raise ArmError(
-            400,
-            "InvalidParameter",
+        raise InvalidParameter(
             f"The value '{value}' of parameter '{path.rsplit('.', 1)[-1]}' is not allowed. "
             f"Allowed values are: {', '.join(allowed)}.",
             target=target or path,
@@ -115,3 +111,28 @@ def enum(
         if str(a).lower() == str(value).lower():
             return a
     return value
+
+
+def tags(tags: Any) -> dict[str, str]:
+    """A resource's tags as ARM stores them (string values), or 400 naming the broken rule."""
+    if not isinstance(tags, dict):
+        raise BadRequest("InvalidTag", "Tags must be an object of string values.")
+    if len(tags) > 50:
+        raise BadRequest("InvalidTagCount", "The number of tags exceeds the limit of 50.")
+    out = {}
+    for k, v in tags.items():
+        if len(k) > 512 or any(c in k for c in "<>%&\\?/"):
+            raise BadRequest(
+                "InvalidTagNameCharacters", f"The tag name '{k}' has invalid characters or is too long."
+            )
+        if v is not None and len(str(v)) > 256:
+            raise BadRequest(
+                "InvalidTagValueLength", f"The value of tag '{k}' is longer than 256 characters."
+            )
+        out[k] = "" if v is None else str(v)
+    return out
+
+
+def body_tags(body: dict[str, Any]) -> dict[str, str] | None:
+    """The checked ``tags`` of a PUT/PATCH body, None when it has none."""
+    return tags(body["tags"]) if body.get("tags") is not None else None

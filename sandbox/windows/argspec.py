@@ -267,8 +267,47 @@ class _Validator:
         spec: ModuleSpec | None,
         check_mode: bool,
     ) -> dict[str, Any]:
-        params = dict(params)
-        # aliases: copy each alias' value to the canonical name (GetAliases)
+        """Validate `params` the way Ansible.Basic's AnsibleModule does, in its order."""
+        params = self._known_names(options, dict(params), root)
+        if root and spec is not None and check_mode and not spec.supports_check_mode:
+            raise CheckModeSkip(f"remote module ({self.module_name}) does not support check mode")
+        for group in spec.mutually_exclusive if spec else ():
+            if sum(1 for g in group if g in params) > 1:
+                raise ArgumentError(self.ctx(f"parameters are mutually exclusive: {', '.join(group)}"))
+        missing = []
+        for name, opt in options.items():
+            if opt.get("default") is not None and name not in params:
+                params[name] = opt["default"]
+            if opt.get("required") and name not in params:
+                missing.append(name)
+        if missing:
+            raise ArgumentError(self.ctx(f"missing required arguments: {', '.join(missing)}"))
+        for name, opt in options.items():
+            if params.get(name) is not None:
+                params[name] = self._typed(name, opt, params[name])
+        if spec is not None:
+            self._check_dependencies(spec, params)
+        for name, opt in options.items():
+            params.setdefault(name, None)
+            sub = opt.get("suboptions")
+            value = params[name]
+            if not sub or value is None:
+                continue
+            if opt.get("type") == "dict":
+                params[name] = self._sub(name, sub, value)
+            elif opt.get("type") == "list" and opt.get("elements") == "dict":
+                params[name] = [self._sub(name, sub, v) for v in value]
+        for name, opt in options.items():
+            elements = opt.get("elements")
+            if opt.get("type") == "list" and elements and elements != "dict" and params[name] is not None:
+                params[name] = [self._element(name, elements, el) for el in params[name]]
+        return params
+
+    def _known_names(
+        self, options: dict[str, dict[str, Any]], params: dict[str, Any], root: bool
+    ) -> dict[str, Any]:
+        """Aliases copied to their option (GetAliases), names matched case-insensitively, pass-through
+        _ansible_ variables dropped; anything else is unsupported."""
         aliases: dict[str, str] = {}
         for name, opt in options.items():
             for alias in opt.get("aliases") or []:
@@ -291,101 +330,72 @@ class _Validator:
         if unsupported:
             msg = f"Unsupported parameters for ({self.module_name}) module: {', '.join(sorted(unsupported))}"
             raise ArgumentError(f"{self.ctx(msg)}. Supported parameters include: {', '.join(sorted(legal))}")
-        if root and spec is not None and check_mode and not spec.supports_check_mode:
-            raise CheckModeSkip(f"remote module ({self.module_name}) does not support check mode")
-        for group in spec.mutually_exclusive if spec else ():
-            if sum(1 for g in group if g in params) > 1:
-                raise ArgumentError(self.ctx(f"parameters are mutually exclusive: {', '.join(group)}"))
-        missing = []
-        for name, opt in options.items():
-            if opt.get("default") is not None and name not in params:
-                params[name] = opt["default"]
-            if opt.get("required") and name not in params:
-                missing.append(name)
-        if missing:
-            raise ArgumentError(self.ctx(f"missing required arguments: {', '.join(missing)}"))
-        for name, opt in options.items():
-            value = params.get(name)
-            if value is None:
-                continue
-            type_ = opt.get("type", "str")
-            try:
-                value = self.conv[type_](value)
-            except (ValueError, TypeError) as exc:
+        return params
+
+    def _typed(self, name: str, opt: dict[str, Any], raw: Any) -> Any:
+        """The value converted to the option's type, and checked against its choices."""
+        type_ = opt.get("type", "str")
+        try:
+            value = self.conv[type_](raw)
+        except (ValueError, TypeError) as exc:
+            raise ArgumentError(
+                self.ctx(
+                    f"argument for {name} is of type {dotnet_type(raw)} and we were unable to "
+                    f"convert to {type_}: {exc}"
+                )
+            ) from None
+        choices = [parse_str(c) for c in opt.get("choices") or []]
+        if choices:
+            values = [parse_str(v) for v in value] if type_ == "list" else [parse_str(value)]
+            bad = [v for v in values if v.lower() not in {c.lower() for c in choices}]
+            if bad:
+                word = "one or more of" if type_ == "list" else "one of"
                 raise ArgumentError(
                     self.ctx(
-                        f"argument for {name} is of type {dotnet_type(params[name])} and we were unable to "
-                        f"convert to {type_}: {exc}"
+                        f"value of {name} must be {word}: {', '.join(choices)}. "
+                        f"Got no match for: {', '.join(bad)}"
                     )
-                ) from None
-            params[name] = value
-            choices = [parse_str(c) for c in opt.get("choices") or []]
-            if choices:
-                values = [parse_str(v) for v in value] if type_ == "list" else [parse_str(value)]
-                bad = [v for v in values if v.lower() not in {c.lower() for c in choices}]
-                if bad:
-                    word = "one or more of" if type_ == "list" else "one of"
-                    raise ArgumentError(
-                        self.ctx(
-                            f"value of {name} must be {word}: {', '.join(choices)}. "
-                            f"Got no match for: {', '.join(bad)}"
-                        )
-                    )
-        if spec is not None:
-            for group in spec.required_together:
-                found = [g in params for g in group]
-                if any(found) and not all(found):
-                    raise ArgumentError(self.ctx(f"parameters are required together: {', '.join(group)}"))
-            for group in spec.required_one_of:
-                if not any(g in params for g in group):
-                    raise ArgumentError(self.ctx(f"one of the following is required: {', '.join(group)}"))
-            for req in spec.required_if:
-                key, val, reqs = req[0], req[1], req[2]
-                any_ = len(req) > 3 and req[3]
-                if params.get(key) is None or parse_str(params[key]) != parse_str(val):
-                    continue
-                missing = [r for r in reqs if r not in params]
-                if len(missing) >= (len(reqs) if any_ else 1):
-                    term = "any" if any_ else "all"
-                    raise ArgumentError(
-                        self.ctx(
-                            f"{key} is {val} but {term} of the following are missing: {', '.join(missing)}"
-                        )
-                    )
-            for key, reqs in spec.required_by.items():
-                if key in params:
-                    missing = [r for r in reqs if r not in params]
-                    if missing:
-                        raise ArgumentError(
-                            self.ctx(f"missing parameter(s) required by '{key}': {', '.join(missing)}")
-                        )
-        for name, opt in options.items():
-            params.setdefault(name, None)
-            sub = opt.get("suboptions")
-            value = params[name]
-            if not sub or value is None:
+                )
+        return value
+
+    def _check_dependencies(self, spec: ModuleSpec, params: dict[str, Any]) -> None:
+        """required_together, required_one_of, required_if, required_by."""
+        for group in spec.required_together:
+            found = [g in params for g in group]
+            if any(found) and not all(found):
+                raise ArgumentError(self.ctx(f"parameters are required together: {', '.join(group)}"))
+        for group in spec.required_one_of:
+            if not any(g in params for g in group):
+                raise ArgumentError(self.ctx(f"one of the following is required: {', '.join(group)}"))
+        for req in spec.required_if:
+            key, val, reqs = req[0], req[1], req[2]
+            any_ = len(req) > 3 and req[3]
+            if params.get(key) is None or parse_str(params[key]) != parse_str(val):
                 continue
-            if opt.get("type") == "dict":
-                params[name] = self._sub(name, sub, value)
-            elif opt.get("type") == "list" and opt.get("elements") == "dict":
-                params[name] = [self._sub(name, sub, v) for v in value]
-        for name, opt in options.items():
-            elements = opt.get("elements")
-            if opt.get("type") == "list" and elements and elements != "dict" and params[name] is not None:
-                out = []
-                for el in params[name]:
-                    try:
-                        out.append(self.conv[elements](el))
-                    except (ValueError, TypeError) as exc:
-                        raise ArgumentError(
-                            self.ctx(
-                                f"argument for list entry {name} is of type {dotnet_type(el)} "
-                                f"and we were unable "
-                                f"to convert to {elements}: {exc}"
-                            )
-                        ) from None
-                params[name] = out
-        return params
+            missing = [r for r in reqs if r not in params]
+            if len(missing) >= (len(reqs) if any_ else 1):
+                term = "any" if any_ else "all"
+                raise ArgumentError(
+                    self.ctx(f"{key} is {val} but {term} of the following are missing: {', '.join(missing)}")
+                )
+        for key, reqs in spec.required_by.items():
+            if key in params:
+                missing = [r for r in reqs if r not in params]
+                if missing:
+                    raise ArgumentError(
+                        self.ctx(f"missing parameter(s) required by '{key}': {', '.join(missing)}")
+                    )
+
+    def _element(self, name: str, elements: str, el: Any) -> Any:
+        try:
+            return self.conv[elements](el)
+        except (ValueError, TypeError) as exc:
+            raise ArgumentError(
+                self.ctx(
+                    f"argument for list entry {name} is of type {dotnet_type(el)} and we were unable "
+                    f"to convert to {elements}: {exc}"
+                )
+            ) from None
 
     def _sub(self, name: str, sub: dict[str, dict[str, Any]], value: Any) -> dict[str, Any]:
         self.context.append(name)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, VmSpec
+from sandbox.windows import state
 from sandbox.windows.faults import WinrmFaults
 from sandbox.windows.guest import WINRM_HTTPS_PORT, Guest
 from sandbox.windows.ntlm_auth import NtlmAccount
@@ -193,16 +194,10 @@ class WindowsGuestHost:
         self._load()
 
     # --- persistence ---------------------------------------------------------------------------------
-    def _state(self) -> Any:
-        from sandbox.windows import state
-
-        return state
-
     def _load(self) -> None:
         data = self.world.read_json(STATE_FILE, default=None) if hasattr(self.world, "read_json") else None
         if not data:
             return
-        state = self._state()
         for vm_id, entry in data.get("vms", {}).items():
             guest = state.load_guest(entry["guest"], self.arm)
             # Listeners come back when ARM re-announces addresses and power after a restart.
@@ -222,7 +217,7 @@ class WindowsGuestHost:
         old = self.vms.pop(vm_id, None)
         if old is not None:
             old.stop_listener()
-        guest = self._state().create_guest(spec, self.arm)
+        guest = state.create_guest(spec, self.arm)
         self.vms[vm_id] = Vm(self, guest)
         self.save()
 
@@ -323,10 +318,6 @@ class WindowsGuestHost:
         for vm in self.vms.values():
             vm.stop_listener()
         self.save()
-
-    def listener_port(self, vm_name: str) -> int | None:
-        vm = self._vm_by_name(vm_name)
-        return vm.listener.port if vm.listener else None
 
     def _vm(self, vm_id: str) -> Vm:
         vm = self.vms.get(vm_id.lower())

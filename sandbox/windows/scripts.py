@@ -15,6 +15,7 @@ then record the new hash: ``python -m sandbox.windows.scripts --update``.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import difflib
 import hashlib
@@ -27,6 +28,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from sandbox import pki
 from sandbox.guest_api import NotModelled, RunCommandResult
 
 if TYPE_CHECKING:
@@ -253,13 +260,6 @@ def _new_certificate(
     st: WindowsState, computer: str, address: str, friendly: str, now: float
 ) -> dict[str, Any]:
     """New-SelfSignedCertificate as Enable-WinRMHttps.ps1 calls it."""
-    import base64
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, computer)])
     not_before = dt.datetime.fromtimestamp(now, dt.UTC) - dt.timedelta(hours=1)
@@ -272,33 +272,18 @@ def _new_certificate(
             f"New-SelfSignedCertificate : CertEnroll::CX509Extension::Initialize: The parameter is "
             f"incorrect. IPAddress={address}"
         ) from None
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=False,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+    cert = pki.certificate(
+        name,
+        key,
+        not_before,
+        not_after,
+        [
+            (x509.SubjectAlternativeName(sans), False),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+            (x509.BasicConstraints(ca=True, path_length=0), True),
+            pki.key_usage(critical=False, digital_signature=True, key_encipherment=True, key_cert_sign=True),
+            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        ],
     )
     der = cert.public_bytes(serialization.Encoding.DER)
     thumbprint = hashlib.sha1(der).hexdigest().upper()  # noqa: S324 - the Windows thumbprint is SHA-1
@@ -308,9 +293,7 @@ def _new_certificate(
         "not_after": not_after.strftime("%Y-%m-%d %H:%M:%S"),
         "not_after_unix": not_after.timestamp(),
         "pem": cert.public_bytes(serialization.Encoding.PEM).decode(),
-        "key_pem": key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode(),
+        "key_pem": pki.private_key_pem(key).decode(),
         "der_b64": base64.b64encode(der).decode(),
     }
     st.certificates[thumbprint] = record

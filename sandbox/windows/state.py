@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, SourceImage, VmSpec
+from sandbox.windows import modules, scripts
 from sandbox.windows.guest import WINRM_HTTPS_PORT, WinRMListener
 from sandbox.windows.modules import _winpath as wp
 from sandbox.windows.modules._fs import FileSystem
@@ -45,9 +46,6 @@ ACTIVE_COMPUTER_NAME_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\ComputerName\
 AUTOLOGON_CHECKED_KEY = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\AutoLogonChecked"
 UNINSTALL_KEY = r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall"
 UNINSTALL_WOW_KEY = r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall"
-SYSPREP_DIR = r"C:\Windows\System32\Sysprep"
-SYSPREP_PANTHER = r"C:\Windows\System32\Sysprep\Panther"
-DEFAULT_USER_HIVE = r"C:\Users\Default\NTUSER.DAT"
 
 # Optional features whose enabling needs a reboot (DISM RestartNeeded); the rest apply online.
 REBOOT_FEATURES = {
@@ -411,11 +409,6 @@ class WindowsState:
         """Get-AppxPackage PackageFullName: <Name>_<Version>_<Arch>__<PublisherId>."""
         return f"{pkg['name']}_{pkg['version']}_{pkg['arch']}__{pkg['publisher_id']}"
 
-    @staticmethod
-    def provisioned_package_name(pkg: dict[str, Any]) -> str:
-        """Get-AppxProvisionedPackage PackageName: <Name>_<Version>_neutral_~_<PublisherId>."""
-        return f"{pkg['name']}_{pkg['version']}_neutral_~_{pkg['publisher_id']}"
-
     def appx_not_provisioned(self) -> list[tuple[str, str]]:
         """(user, PackageFullName) of every non-framework package installed for a user whose exact
         name and version is not provisioned for all users: what sysprep's AppX validation rejects."""
@@ -569,8 +562,6 @@ class WindowsState:
         module_path: str,
         internal: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        from sandbox.windows import modules
-
         self.module_invocations += 1
         self.sync_services()
         try:
@@ -594,13 +585,9 @@ class WindowsState:
         return p
 
     def run_raw(self, script: str) -> tuple[str, str, int]:
-        from sandbox.windows import scripts
-
         return scripts.run_raw(self, script)
 
     def run_command(self, script: str, parameters: list[dict]) -> RunCommandResult:
-        from sandbox.windows import scripts
-
         try:
             return scripts.run_command(self, script, parameters)
         finally:

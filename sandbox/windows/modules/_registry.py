@@ -80,9 +80,6 @@ class RegKey:
     def delete_value(self, name: str) -> bool:
         return self.values.pop(name.lower(), None) is not None
 
-    def value_names(self) -> list[str]:
-        return [v.name for v in self.values.values()]
-
     def subkey_names(self) -> list[str]:
         return [k.name for k in self.subkeys.values()]
 

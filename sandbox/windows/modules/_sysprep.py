@@ -178,8 +178,8 @@ def sysprep(state: WindowsState, args: list[str]) -> ProcessResult:
     return ProcessResult()
 
 
-def _validate(state: WindowsState, log: _Log) -> str | None:
-    """Generalize validation; returns the failing HRESULT text or None."""
+def _pending_reboot(state: WindowsState, log: _Log) -> str | None:
+    """Windows updates waiting for a reboot (spopk.dll)."""
     if state.pending_reboot_reasons():
         log.line(
             "Error",
@@ -200,6 +200,11 @@ def _validate(state: WindowsState, log: _Log) -> str | None:
             "C:\\Windows\\System32\\Sysprep\\ActionFiles\\Cleanup.xml; dwRet = 0xd",
         )
         return "0x8007000d"
+    return None
+
+
+def _user_only_appx(state: WindowsState, log: _Log) -> str | None:
+    """AppX packages installed for a user but not provisioned (AppxSysprep.dll)."""
     bad = state.appx_not_provisioned()
     if bad:
         for _user, full_name in bad:
@@ -233,6 +238,11 @@ def _validate(state: WindowsState, log: _Log) -> str | None:
             "halting sysprep execution. dwRet = 0x3cf2",
         )
         return "0x80073cf2"
+    return None
+
+
+def _bitlocker_on(state: WindowsState, log: _Log) -> str | None:
+    """BitLocker on for the OS volume (BdeSysprep.dll)."""
     bl = state.bitlocker.get("C:", {})
     if bl.get("protection_status") == "On" or bl.get("volume_status") not in (None, "FullyDecrypted"):
         log.line(
@@ -254,6 +264,11 @@ def _validate(state: WindowsState, log: _Log) -> str | None:
             "C:\\Windows\\System32\\Sysprep\\ActionFiles\\Generalize.xml; dwRet = 0x80310039",
         )
         return "0x80310039"
+    return None
+
+
+def _injected_failure(state: WindowsState, log: _Log) -> str | None:
+    """The sandbox fault sysprep_fail."""
     if state.faults.sysprep_fail > 0:
         state.faults.sysprep_fail -= 1
         log.line(
@@ -270,6 +285,18 @@ def _validate(state: WindowsState, log: _Log) -> str | None:
             "C:\\Windows\\System32\\Sysprep\\ActionFiles\\Generalize.xml; dwRet = 0x80070005",
         )
         return "0x80070005"
+    return None
+
+
+GENERALIZE_CHECKS = (_pending_reboot, _user_only_appx, _bitlocker_on, _injected_failure)
+
+
+def _validate(state: WindowsState, log: _Log) -> str | None:
+    """Generalize validation; returns the failing HRESULT text or None."""
+    for check in GENERALIZE_CHECKS:
+        failed = check(state, log)
+        if failed:
+            return failed
     return None
 
 

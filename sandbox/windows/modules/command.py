@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sandbox.windows.argspec import build_spec
 from sandbox.windows.modules import Ctx, ModuleFail, _sysprep, register
 from sandbox.windows.modules import _winpath as wp
+from sandbox.windows.modules.timezone import set_time_zone, time_zone_ids
 
 COMMAND = build_spec(
     "ansible.windows.win_command",
@@ -107,8 +108,6 @@ def run_process(ctx: Ctx, exe: str, args: list[str]) -> _sysprep.ProcessResult |
 
 
 def _tzutil(ctx: Ctx, args: list[str]) -> _sysprep.ProcessResult | None:
-    from sandbox.windows.modules.timezone import set_time_zone, time_zone_ids
-
     if args == ["/g"]:
         return _sysprep.ProcessResult(stdout=ctx.state.time_zone())
     if args == ["/l"]:

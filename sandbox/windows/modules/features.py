@@ -8,6 +8,7 @@ import json
 from sandbox.windows.argspec import build_spec
 from sandbox.windows.modules import Ctx, ModuleFail, register
 from sandbox.windows.modules import _winpath as wp
+from sandbox.windows.state import CBS_REBOOT_KEY, REBOOT_FEATURES
 
 OPTIONAL_FEATURE = build_spec("ansible.windows.win_optional_feature", "basic", supports_check_mode=True)
 CAPABILITY = build_spec("ansible.windows.win_capability", "basic", supports_check_mode=True)
@@ -22,8 +23,6 @@ def _feature(ctx: Ctx, name: str) -> str | None:
 
 @register(OPTIONAL_FEATURE)
 def optional_feature(ctx: Ctx) -> None:
-    from sandbox.windows.state import CBS_REBOOT_KEY, REBOOT_FEATURES
-
     p = ctx.params
     feats = ctx.state.optional_features
     ctx.result["reboot_required"] = False

@@ -91,49 +91,9 @@ def win_file(ctx: Ctx) -> None:
             state="file" if e else "absent",
         )
         return
-    mtime_opt = p["modification_time"] or ("now" if state == "touch" else "preserve")
-    atime_opt = p["access_time"] or ("now" if state == "touch" else "preserve")
-    now = ctx.state._now()
-    mtime = (
-        now
-        if mtime_opt == "now"
-        else None
-        if mtime_opt == "preserve"
-        else _parse_time(mtime_opt, p["modification_time_format"], "modification_time")
-    )
-    atime = (
-        now
-        if atime_opt == "now"
-        else None
-        if atime_opt == "preserve"
-        else _parse_time(atime_opt, p["access_time_format"], "access_time")
-    )
-
-    def update_times(e: Entry | None) -> bool:
-        if e is None:
-            return mtime is not None or atime is not None
-        changed = False
-        if mtime is not None and mtime != e.mtime:
-            if not check:
-                e.mtime = mtime
-            changed = True
-        if atime is not None and atime != e.atime:
-            if not check:
-                e.atime = atime
-            changed = True
-        return changed
-
+    times = _wanted_times(ctx)
     if state == "touch":
-        if fs.exists(path):
-            ctx.result["changed"] = update_times(fs.get(path))
-        else:
-            parent = wp.parent(path)
-            if parent and not fs.is_dir(parent):
-                raise _missing_parent(path)
-            if not check:
-                fs.write(path, b"")
-            ctx.result["changed"] = True
-            update_times(fs.get(path))
+        _touch(ctx, path, times)
     e = fs.get(path)
     if e is not None:
         if state == "absent":
@@ -155,9 +115,54 @@ def win_file(ctx: Ctx) -> None:
             raise ModuleFail(f"path {path} is not a directory") from None
         ctx.result["changed"] = True
         if not check:
-            update_times(fs.get(path))
+            _update_times(fs.get(path), times, check)
     elif state == "file":
         raise ModuleFail(f"path {path} will not be created")
+
+
+def _wanted_times(ctx: Ctx) -> tuple[float | None, float | None]:
+    """(modification, access) times to set; None keeps them ("preserve")."""
+    p, now = ctx.params, ctx.state._now()
+    out = []
+    for opt in ("modification_time", "access_time"):
+        value = p[opt] or ("now" if p["state"] == "touch" else "preserve")
+        if value == "now":
+            out.append(now)
+        elif value == "preserve":
+            out.append(None)
+        else:
+            out.append(_parse_time(value, p[f"{opt}_format"], opt))
+    return out[0], out[1]
+
+
+def _update_times(e: Entry | None, times: tuple[float | None, float | None], check: bool) -> bool:
+    mtime, atime = times
+    if e is None:
+        return mtime is not None or atime is not None
+    changed = False
+    if mtime is not None and mtime != e.mtime:
+        if not check:
+            e.mtime = mtime
+        changed = True
+    if atime is not None and atime != e.atime:
+        if not check:
+            e.atime = atime
+        changed = True
+    return changed
+
+
+def _touch(ctx: Ctx, path: str, times: tuple[float | None, float | None]) -> None:
+    fs, check = ctx.state.fs, _check_mode(ctx)
+    if fs.exists(path):
+        ctx.result["changed"] = _update_times(fs.get(path), times, check)
+        return
+    parent = wp.parent(path)
+    if parent and not fs.is_dir(parent):
+        raise _missing_parent(path)
+    if not check:
+        fs.write(path, b"")
+    ctx.result["changed"] = True
+    _update_times(fs.get(path), times, check)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -300,124 +305,82 @@ def _copy_folder(ctx: Ctx, src: str, dest: str, force: bool, check: bool) -> str
 @register(COPY)
 def win_copy(ctx: Ctx) -> None:
     p = ctx.params
-    fs = ctx.state.fs
-    check = _check_mode(ctx)
-    diff_mode = bool(ctx.internal.get("_ansible_diff", ctx.diff_mode))
     mode = p["_copy_mode"]
     if p["src"] is None and mode in ("explode", "single"):
         raise ModuleFail("Get-AnsibleParam: Missing required argument: src")
     src = ctx.path(p["src"]) if p["src"] is not None else None
-    raw_dest = p["dest"]
-    dest = ctx.path(raw_dest)
+    dest = ctx.path(p["dest"])
     force = p["force"] if p["force"] is not None else True
-    backup = bool(p["backup"])
-    if diff_mode:
+    if bool(ctx.internal.get("_ansible_diff", ctx.diff_mode)):
         ctx.result["diff"] = {}
-
     if mode == "query":
-        changed_files, changed_dirs = [], []
-        for f in p["files"] or []:
-            filename = f["dest"]
+        _copy_query(ctx, dest, force)
+    elif mode == "explode":
+        _copy_explode(ctx, src, dest)
+    elif mode == "remote":
+        _copy_remote(ctx, src, dest, force)
+    else:
+        _copy_single(ctx, src, dest)
+
+
+def _copy_query(ctx: Ctx, dest: str, force: bool) -> None:
+    """What the action plugin must send: files that differ or are missing, directories to create."""
+    p, fs = ctx.params, ctx.state.fs
+    changed_files, changed_dirs = [], []
+    for f in p["files"] or []:
+        filename = f["dest"]
+        filepath = wp.join(dest, filename)
+        if fs.is_dir(filepath):
+            filename = wp.join(filename, wp.basename(f["src"]))
             filepath = wp.join(dest, filename)
-            if fs.is_dir(filepath):
-                filename = wp.join(filename, wp.basename(f["src"]))
-                filepath = wp.join(dest, filename)
-            if fs.is_file(filepath):
-                if force and _checksum(fs.read(filepath)) != f.get("checksum"):
-                    changed_files.append(f)
-            elif fs.is_dir(filepath):
-                raise ModuleFail(
-                    f"cannot copy file to dest '{filepath}': object at path is already a directory"
-                )
-            else:
+        if fs.is_file(filepath):
+            if force and _checksum(fs.read(filepath)) != f.get("checksum"):
                 changed_files.append(f)
-        for d in p["directories"] or []:
-            dirpath = wp.join(dest, d["dest"])
-            par = wp.parent(dirpath)
-            if par and fs.is_file(par):
-                raise ModuleFail(
-                    f"cannot copy folder to dest '{dirpath}': object at parent directory path "
-                    "is already a file"
-                )
-            if fs.is_file(dirpath):
-                raise ModuleFail(f"cannot copy folder to dest '{dirpath}': object at path is already a file")
-            if not fs.is_dir(dirpath):
-                changed_dirs.append(d)
-        ctx.result.update(files=changed_files, directories=changed_dirs, symlinks=[])
-        return
-
-    if mode == "explode":
-        if src is None or not fs.is_file(src):
-            raise ModuleFail(f"Cannot expand src zip file: '{src}' as it does not exist")
-        with zipfile.ZipFile(io.BytesIO(fs.read(src))) as zf:
-            for info in zf.infolist():
-                arc = info.filename
-                is_dir = len(arc) % 4 == 1
-                b64 = arc[:-1] if is_dir else arc
-                name = base64.b64decode(b64).decode("utf-8").replace("/", "\\")
-                target = ctx.path(wp.join(dest, name))
-                if is_dir:
-                    if not check:
-                        fs.mkdir(target)
-                    continue
-                parent = wp.parent(target)
-                if parent and not check:
-                    fs.mkdir(parent)
-                if not check:
-                    fs.write(target, zf.read(info))
-        ctx.result["changed"] = True
-        return
-
-    if mode == "remote":
-        ctx.result["src"] = p["src"]
-        ctx.result["dest"] = raw_dest
-        if src is None or not fs.exists(src):
-            raise ModuleFail(f"Cannot copy src file: '{p['src']}' as it does not exist")
-        remote_dest = dest
-        if fs.is_dir(src):
-            ctx.result["operation"] = "folder_copy"
-            if p["src"].endswith(("/", "\\")):
-                diff = ""
-                for child in sorted(fs.children(src), key=lambda e: e.path.lower()):
-                    target = wp.join(dest, wp.basename(child.path))
-                    if child.is_dir:
-                        diff += _copy_folder(ctx, child.path, target, force, check)
-                    else:
-                        diff += _copy_file(ctx, child.path, target, force, False, check)[0]
-            else:
-                remote_dest = wp.join(dest, wp.basename(src))
-                ctx.result["dest"] = remote_dest
-                diff = _copy_folder(ctx, src, remote_dest, force, check)
+        elif fs.is_dir(filepath):
+            raise ModuleFail(f"cannot copy file to dest '{filepath}': object at path is already a directory")
         else:
-            ctx.result["operation"] = "file_copy"
-            ctx.result["original_basename"] = wp.basename(src)
-            if raw_dest.endswith(("/", "\\")) or fs.is_dir(dest):
-                remote_dest = wp.join(dest, wp.basename(src))
-            ctx.result["dest"] = remote_dest
-            parent = wp.parent(remote_dest) or remote_dest
-            if fs.is_file(parent):
-                raise ModuleFail(f"object at destination parent dir '{parent}' is currently a file")
-            if not fs.is_dir(parent):
-                if remote_dest == dest:
-                    raise ModuleFail(f"Destination directory '{parent}' does not exist")
-                fs.mkdir(parent)
-            diff, checksum = _copy_file(ctx, src, remote_dest, force, backup, check)
-            ctx.result["checksum"] = checksum
-        e = fs.get(remote_dest)
-        if not check or (e and not e.is_dir):
-            ctx.result["size"] = (fs.dir_size(remote_dest) if e and e.is_dir else len(e.data)) if e else None
-        else:
-            ctx.result["size"] = None
-        if diff_mode:
-            ctx.result["diff"]["prepared"] = diff
-        return
+            changed_files.append(f)
+    for d in p["directories"] or []:
+        dirpath = wp.join(dest, d["dest"])
+        par = wp.parent(dirpath)
+        if par and fs.is_file(par):
+            raise ModuleFail(
+                f"cannot copy folder to dest '{dirpath}': object at parent directory path is already a file"
+            )
+        if fs.is_file(dirpath):
+            raise ModuleFail(f"cannot copy folder to dest '{dirpath}': object at path is already a file")
+        if not fs.is_dir(dirpath):
+            changed_dirs.append(d)
+    ctx.result.update(files=changed_files, directories=changed_dirs, symlinks=[])
 
-    # single
+
+def _copy_explode(ctx: Ctx, src: str | None, dest: str) -> None:
+    """Unpack the zip the action plugin sent (member names are base64, directories end in /)."""
+    fs, check = ctx.state.fs, _check_mode(ctx)
     if src is None or not fs.is_file(src):
-        raise ModuleFail(f"Cannot copy src file: '{p['src']}' as it does not exist")
-    remote_dest = dest
-    if raw_dest.endswith(("/", "\\")) or fs.is_dir(dest):
-        remote_dest = wp.join(dest, p["_original_basename"] or wp.basename(src))
+        raise ModuleFail(f"Cannot expand src zip file: '{src}' as it does not exist")
+    with zipfile.ZipFile(io.BytesIO(fs.read(src))) as zf:
+        for info in zf.infolist():
+            arc = info.filename
+            is_dir = len(arc) % 4 == 1
+            b64 = arc[:-1] if is_dir else arc
+            name = base64.b64decode(b64).decode("utf-8").replace("/", "\\")
+            target = ctx.path(wp.join(dest, name))
+            if is_dir:
+                if not check:
+                    fs.mkdir(target)
+                continue
+            parent = wp.parent(target)
+            if parent and not check:
+                fs.mkdir(parent)
+            if not check:
+                fs.write(target, zf.read(info))
+    ctx.result["changed"] = True
+
+
+def _dest_parent_ready(ctx: Ctx, remote_dest: str, dest: str) -> None:
+    """The destination's parent directory exists (created when dest names a directory)."""
+    fs = ctx.state.fs
     parent = wp.parent(remote_dest) or remote_dest
     if fs.is_file(parent):
         raise ModuleFail(f"object at destination parent dir '{parent}' is currently a file")
@@ -425,7 +388,65 @@ def win_copy(ctx: Ctx) -> None:
         if remote_dest == dest:
             raise ModuleFail(f"Destination directory '{parent}' does not exist")
         fs.mkdir(parent)
-    if backup:
-        ctx.result["backup_file"] = _backup(ctx, remote_dest, check)
+
+
+def _copy_remote_folder(ctx: Ctx, src: str, dest: str, force: bool) -> tuple[str, str]:
+    """(diff, final destination) of a remote_src folder copy (its contents when src ends in a slash)."""
+    fs, check = ctx.state.fs, _check_mode(ctx)
+    ctx.result["operation"] = "folder_copy"
+    if not ctx.params["src"].endswith(("/", "\\")):
+        remote_dest = wp.join(dest, wp.basename(src))
+        ctx.result["dest"] = remote_dest
+        return _copy_folder(ctx, src, remote_dest, force, check), remote_dest
+    diff = ""
+    for child in sorted(fs.children(src), key=lambda e: e.path.lower()):
+        target = wp.join(dest, wp.basename(child.path))
+        if child.is_dir:
+            diff += _copy_folder(ctx, child.path, target, force, check)
+        else:
+            diff += _copy_file(ctx, child.path, target, force, False, check)[0]
+    return diff, dest
+
+
+def _copy_remote(ctx: Ctx, src: str | None, dest: str, force: bool) -> None:
+    """remote_src: copy a file or folder that is already on the guest."""
+    p, fs, check = ctx.params, ctx.state.fs, _check_mode(ctx)
+    raw_dest = p["dest"]
+    ctx.result["src"] = p["src"]
+    ctx.result["dest"] = raw_dest
+    if src is None or not fs.exists(src):
+        raise ModuleFail(f"Cannot copy src file: '{p['src']}' as it does not exist")
+    if fs.is_dir(src):
+        diff, remote_dest = _copy_remote_folder(ctx, src, dest, force)
+    else:
+        ctx.result["operation"] = "file_copy"
+        ctx.result["original_basename"] = wp.basename(src)
+        remote_dest = dest
+        if raw_dest.endswith(("/", "\\")) or fs.is_dir(dest):
+            remote_dest = wp.join(dest, wp.basename(src))
+        ctx.result["dest"] = remote_dest
+        _dest_parent_ready(ctx, remote_dest, dest)
+        diff, checksum = _copy_file(ctx, src, remote_dest, force, bool(p["backup"]), check)
+        ctx.result["checksum"] = checksum
+    e = fs.get(remote_dest)
+    if not check or (e and not e.is_dir):
+        ctx.result["size"] = (fs.dir_size(remote_dest) if e and e.is_dir else len(e.data)) if e else None
+    else:
+        ctx.result["size"] = None
+    if "diff" in ctx.result:
+        ctx.result["diff"]["prepared"] = diff
+
+
+def _copy_single(ctx: Ctx, src: str | None, dest: str) -> None:
+    """One file the action plugin transferred to a temporary path."""
+    p, fs = ctx.params, ctx.state.fs
+    if src is None or not fs.is_file(src):
+        raise ModuleFail(f"Cannot copy src file: '{p['src']}' as it does not exist")
+    remote_dest = dest
+    if p["dest"].endswith(("/", "\\")) or fs.is_dir(dest):
+        remote_dest = wp.join(dest, p["_original_basename"] or wp.basename(src))
+    _dest_parent_ready(ctx, remote_dest, dest)
+    if p["backup"]:
+        ctx.result["backup_file"] = _backup(ctx, remote_dest, _check_mode(ctx))
     fs.write(remote_dest, fs.read(src))  # Copy-Item has no -WhatIf here: it copies even in check mode
     ctx.result["changed"] = True

@@ -136,146 +136,162 @@ def service(ctx: Ctx) -> None:
             raise NotModelled(f"win_service option '{opt}' is not simulated by the sandbox")
     if p["desktop_interact"]:
         raise NotModelled("win_service option 'desktop_interact' is not simulated by the sandbox")
-    name, state = p["name"], p["state"]
     path = p["path"]
     if path is not None:
         path = wp.expand_env(path, ctx.state.env())  # [Environment]::ExpandEnvironmentVariables
     ctx.result["exists"] = False
-    svc = find(ctx, name)
+    svc = find(ctx, p["name"])
     ctx.diff["before"] = _diff(ctx, svc)
-
-    if state == "absent":
-        if svc:
-            _stop(ctx, svc, p["force_dependent_services"])
-            if not ctx.check_mode:
-                del ctx.state.services[svc.name.lower()]
-                ctx.state.registry.delete_key(f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{svc.name}")
-            ctx.result["changed"] = True
-        ctx.diff["after"] = ""
+    if p["state"] == "absent":
+        _remove(ctx, svc)
+    elif _detect(p, svc):
+        _present(ctx, svc, path)
     else:
-        detect = (
-            svc is not None
-            or any(
-                p[k] is not None
-                for k in ("description", "display_name", "dependencies", "path", "start_mode", "state")
-            )
-            or p["dependency_action"] != "set"
-        )
-        if not detect:
-            ctx.diff["after"] = ctx.diff["before"]
-        else:
-            created = False
-            if svc is None:
-                if path is None:
-                    raise ModuleFail(
-                        f"Service '{name}' is not installed, need to set 'path' to create a new service"
-                    )
-                new = Service(name=name, display_name=name, path=path)
-                if not ctx.check_mode:
-                    ctx.state.services[name.lower()] = new
-                    svc = new
-                ctx.result["changed"] = True
-                created = True
-            after: dict[str, Any] = {"name": svc.name if svc else name}
-            ctx.diff["after"] = after
-            view = svc or Service(name=name, display_name=name, path=path or "")
-            after.update({"username": view.username, "password": "REDACTED"} if svc else {})
-            # dependencies
-            deps = p["dependencies"]
-            current = list(view.dependencies)
-            if deps is not None:
-                lower = [d.lower() for d in current]
-                if p["dependency_action"] == "set":
-                    new_deps = list(deps)
-                elif p["dependency_action"] == "add":
-                    new_deps = current + [d for d in deps if d.lower() not in lower]
-                else:
-                    new_deps = [d for d in current if d.lower() not in [x.lower() for x in deps]]
-                for d in new_deps:
-                    if d.lower() not in ctx.state.services:
-                        raise ModuleFail(f"Failed to find dependency service '{d}'")
-                if sorted(x.lower() for x in new_deps) != sorted(lower):
-                    if svc and not ctx.check_mode:
-                        svc.dependencies = new_deps
-                    ctx.result["changed"] = True
-                after["dependencies"] = new_deps
-            else:
-                after["dependencies"] = current
-            for opt, attr in (
-                ("description", "description"),
-                ("display_name", "display_name"),
-                ("path", "path"),
-            ):
-                want = p[opt] if opt != "path" else path
-                if want is not None and getattr(view, attr) != want:
-                    if svc and not ctx.check_mode:
-                        setattr(svc, attr, want)
-                    if not created or opt != "path":
-                        ctx.result["changed"] = True
-                after[opt] = want if want is not None else getattr(view, attr)
-            after["desktop_interact"] = False
-            after["error_control"] = view.error_control
-            after["service_type"] = view.service_type
-            # start mode
-            if p["start_mode"] is not None:
-                after["start_mode"] = p["start_mode"]
-                if svc is not None and svc.start_mode != p["start_mode"]:
-                    if not ctx.check_mode:
-                        svc.start_mode = p["start_mode"]
-                    ctx.result["changed"] = True
-            else:
-                after["start_mode"] = view.start_mode
-            # state (always last)
-            if state is None:
-                after["state"] = view.state
-            else:
-                after["state"] = state
-                if svc is not None:
-                    if state == "started" and svc.state != "started":
-                        _start(ctx, svc)
-                        ctx.result["changed"] = True
-                    elif state == "stopped" and svc.state != "stopped":
-                        _stop(ctx, svc, p["force_dependent_services"])
-                        ctx.result["changed"] = True
-                    elif state == "restarted":
-                        if svc.state != "stopped":
-                            _stop(ctx, svc, p["force_dependent_services"])
-                        _start(ctx, svc)
-                        ctx.result["changed"] = True
-                    elif state == "paused" and svc.state != "paused":
-                        if not svc.can_pause_and_continue:
-                            raise ModuleFail(
-                                f"failed to pause service {svc.name}: The service does not support pausing"
-                            )
-                        if not ctx.check_mode:
-                            svc.state = "paused"
-                        ctx.result["changed"] = True
+        ctx.diff["after"] = ctx.diff["before"]
+    _report(ctx)
 
+
+def _remove(ctx: Ctx, svc: Service | None) -> None:
+    if svc:
+        _stop(ctx, svc, ctx.params["force_dependent_services"])
+        if not ctx.check_mode:
+            del ctx.state.services[svc.name.lower()]
+            ctx.state.registry.delete_key(f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{svc.name}")
+        ctx.result["changed"] = True
+    ctx.diff["after"] = ""
+
+
+def _detect(p: dict[str, Any], svc: Service | None) -> bool:
+    """Whether the module does anything but report (the service exists or something is asked)."""
+    return (
+        svc is not None
+        or any(
+            p[k] is not None
+            for k in ("description", "display_name", "dependencies", "path", "start_mode", "state")
+        )
+        or p["dependency_action"] != "set"
+    )
+
+
+def _present(ctx: Ctx, svc: Service | None, path: str | None) -> None:
+    p = ctx.params
+    name = p["name"]
+    created = False
+    if svc is None:
+        if path is None:
+            raise ModuleFail(f"Service '{name}' is not installed, need to set 'path' to create a new service")
+        new = Service(name=name, display_name=name, path=path)
+        if not ctx.check_mode:
+            ctx.state.services[name.lower()] = new
+            svc = new
+        ctx.result["changed"] = True
+        created = True
+    after: dict[str, Any] = {"name": svc.name if svc else name}
+    ctx.diff["after"] = after
+    view = svc or Service(name=name, display_name=name, path=path or "")
+    after.update({"username": view.username, "password": "REDACTED"} if svc else {})
+    after["dependencies"] = _set_dependencies(ctx, svc, view)
+    for opt in ("description", "display_name", "path"):
+        want = p[opt] if opt != "path" else path
+        if want is not None and getattr(view, opt) != want:
+            if svc and not ctx.check_mode:
+                setattr(svc, opt, want)
+            if not created or opt != "path":
+                ctx.result["changed"] = True
+        after[opt] = want if want is not None else getattr(view, opt)
+    after["desktop_interact"] = False
+    after["error_control"] = view.error_control
+    after["service_type"] = view.service_type
+    if p["start_mode"] is not None:
+        after["start_mode"] = p["start_mode"]
+        if svc is not None and svc.start_mode != p["start_mode"]:
+            if not ctx.check_mode:
+                svc.start_mode = p["start_mode"]
+            ctx.result["changed"] = True
+    else:
+        after["start_mode"] = view.start_mode
+    # state (always last)
+    after["state"] = view.state if p["state"] is None else p["state"]
+    if p["state"] is not None and svc is not None:
+        _set_state(ctx, svc, p["state"])
+
+
+def _set_dependencies(ctx: Ctx, svc: Service | None, view: Service) -> list[str]:
+    """The dependencies after the change (dependency_action set, add or remove)."""
+    p = ctx.params
+    deps = p["dependencies"]
+    current = list(view.dependencies)
+    if deps is None:
+        return current
+    lower = [d.lower() for d in current]
+    if p["dependency_action"] == "set":
+        new_deps = list(deps)
+    elif p["dependency_action"] == "add":
+        new_deps = current + [d for d in deps if d.lower() not in lower]
+    else:
+        new_deps = [d for d in current if d.lower() not in [x.lower() for x in deps]]
+    for d in new_deps:
+        if d.lower() not in ctx.state.services:
+            raise ModuleFail(f"Failed to find dependency service '{d}'")
+    if sorted(x.lower() for x in new_deps) != sorted(lower):
+        if svc and not ctx.check_mode:
+            svc.dependencies = new_deps
+        ctx.result["changed"] = True
+    return new_deps
+
+
+def _set_state(ctx: Ctx, svc: Service, state: str) -> None:
+    force = ctx.params["force_dependent_services"]
+    if state == "started" and svc.state != "started":
+        _start(ctx, svc)
+        ctx.result["changed"] = True
+    elif state == "stopped" and svc.state != "stopped":
+        _stop(ctx, svc, force)
+        ctx.result["changed"] = True
+    elif state == "restarted":
+        if svc.state != "stopped":
+            _stop(ctx, svc, force)
+        _start(ctx, svc)
+        ctx.result["changed"] = True
+    elif state == "paused" and svc.state != "paused":
+        if not svc.can_pause_and_continue:
+            raise ModuleFail(f"failed to pause service {svc.name}: The service does not support pausing")
+        if not ctx.check_mode:
+            svc.state = "paused"
+        ctx.result["changed"] = True
+
+
+_REPORTED = ("dependencies", "description", "desktop_interact", "display_name", "name", "path", "start_mode")
+
+
+def _report(ctx: Ctx) -> None:
+    """The module's return values, from the diff's after state."""
     after = ctx.diff.get("after")
-    if after:
-        r = ctx.result
-        r["exists"] = True
-        for k in (
-            "dependencies",
-            "description",
-            "desktop_interact",
-            "display_name",
-            "name",
-            "path",
-            "start_mode",
-        ):
-            r[k] = after.get(k)
-        username = after.get("username")
-        r["username"] = _ACCOUNT_NAMES.get(str(username).lower(), username) if username else username
-        r["state"] = str(after.get("state", "")).replace("_", "")
-        if r["state"] in ("restarted", "started"):
-            r["state"] = "running"
-        r["can_pause_and_continue"] = None
-        r["depended_by"] = []
-        live = find(ctx, after["name"])
-        if live:
-            r["depended_by"] = depended_by(ctx, live)
-            r["can_pause_and_continue"] = live.can_pause_and_continue
+    if not after:
+        return
+    r = ctx.result
+    r["exists"] = True
+    for k in (
+        "dependencies",
+        "description",
+        "desktop_interact",
+        "display_name",
+        "name",
+        "path",
+        "start_mode",
+    ):
+        r[k] = after.get(k)
+    username = after.get("username")
+    r["username"] = _ACCOUNT_NAMES.get(str(username).lower(), username) if username else username
+    r["state"] = str(after.get("state", "")).replace("_", "")
+    if r["state"] in ("restarted", "started"):
+        r["state"] = "running"
+    r["can_pause_and_continue"] = None
+    r["depended_by"] = []
+    live = find(ctx, after["name"])
+    if live:
+        r["depended_by"] = depended_by(ctx, live)
+        r["can_pause_and_continue"] = live.can_pause_and_continue
 
 
 @register(SERVICE_INFO)

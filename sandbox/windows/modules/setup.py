@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sandbox.guest_api import NotModelled
 from sandbox.windows.argspec import build_spec
 from sandbox.windows.modules import Ctx, register
 
@@ -65,168 +67,235 @@ def subsets(gather: list[str], ctx: Ctx) -> set[str]:
     return (actual - exclude) | explicit
 
 
+def _date_time_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    tzname = st.time_zone()
+    zone = ZoneInfo(_IANA.get(tzname, "UTC"))
+    now_utc = datetime.fromtimestamp(st._now(), UTC)
+    now = now_utc.astimezone(zone)
+    off = now.utcoffset() or timedelta(0)
+    mins = int(off.total_seconds() // 60)
+    f["ansible_date_time"] = {
+        "date": now.strftime("%Y-%m-%d"),
+        "day": now.strftime("%d"),
+        "epoch_local": str(int(now_utc.timestamp() + off.total_seconds())),
+        "epoch": str(int(now_utc.timestamp())),
+        "epoch_int": int(now_utc.timestamp()),
+        "hour": now.strftime("%H"),
+        "iso8601": now_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "iso8601_basic": now.strftime("%Y%m%dT%H%M%S%f"),
+        "iso8601_basic_short": now.strftime("%Y%m%dT%H%M%S"),
+        "iso8601_micro": now_utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "minute": now.strftime("%M"),
+        "month": now.strftime("%m"),
+        "second": now.strftime("%S"),
+        "time": now.strftime("%H:%M:%S"),
+        "tz": tzname,
+        "tz_offset": f"{'+' if mins >= 0 else '-'}{abs(mins) // 60:02d}:{abs(mins) % 60:02d}",
+        "weekday": now.strftime("%A"),
+        "weekday_number": now.strftime("%w"),
+        "weeknumber": now.strftime("%W"),
+        "year": now.strftime("%Y"),
+    }
+
+
+def _distribution_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    product = {1: "workstation", 2: "domain_controller", 3: "server"}.get(st.product_type, "unknown")
+    caption = _caption(st)
+    cv = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+    install = st.registry.get_value(cv, "InstallTime")
+    itype = st.registry.get_value(cv, "InstallationType")
+    f.update(
+        ansible_distribution=caption,
+        ansible_distribution_version=f"10.0.{st.build}.0",
+        ansible_distribution_major_version="10",
+        ansible_os_family="Windows",
+        ansible_os_name=caption,
+        ansible_os_product_type=product,
+        ansible_os_installation_type=itype.data if itype else None,
+        ansible_os_install_date=(
+            datetime.fromtimestamp(install.data / 10_000_000 - 11644473600, UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
+            if install
+            else None
+        ),
+    )
+
+
+def _env_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    env = ctx.state.env()
+    f["ansible_env"] = {k: v.rstrip("\\") for k, v in env.items()}
+
+
+def _local_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    if not ctx.params["fact_path"]:
+        return
+    fp = ctx.path(ctx.params["fact_path"])
+    if st.fs.is_dir(fp):
+        for e in st.fs.children(fp):
+            if not e.is_dir and e.path.endswith(".json"):
+                base = e.path.rsplit("\\", 1)[1][: -len(".json")]
+                f[f"ansible_{base}"] = json.loads(e.data.decode("utf-8-sig"))
+            elif not e.is_dir and e.path.endswith(".ps1"):
+                raise NotModelled(f"setup fact_path script {e.path} is not simulated")
+    else:
+        ctx.warn(f"Non existing path was set for local facts - {ctx.params['fact_path']}")
+
+
+def _platform_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    name = st.computer_name
+    f.update(
+        ansible_domain="",
+        ansible_fqdn=name,
+        ansible_hostname=name,
+        ansible_netbios_name=name.upper(),
+        ansible_kernel=f"10.0.{st.build}.0",
+        ansible_nodename=name,
+        ansible_machine_id=st.machine_sid,
+        ansible_owner_name=st.admin_username,
+        ansible_system="Win32NT",
+        ansible_system_description="",
+        ansible_system_vendor="Microsoft Corporation",
+        ansible_architecture="64-bit",
+        ansible_owner_contact="",
+        ansible_reboot_pending=bool(
+            {"ComponentBasedServicing", "PendingFileRename"} & set(st.pending_reboot_reasons())
+        ),
+        ansible_architecture2="x86_64",
+    )
+
+
+def _powershell_version_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    f["ansible_powershell_version"] = 5
+
+
+def _user_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    env = st.env()
+    f.update(
+        ansible_user_dir=env["USERPROFILE"],
+        ansible_user_gecos="",
+        ansible_user_id=st.admin_username,
+        ansible_user_sid=st.admin_sid,
+    )
+
+
+def _all_ipv4_addresses_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    f["ansible_ip_addresses"] = ["10.250.0.4", "fe80::20d:3aff:fe12:3456"]
+
+
+def _interfaces_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    f["ansible_interfaces"] = [
+        {
+            "connection_name": "Ethernet",
+            "default_gateway": "10.250.0.1",
+            "dns_domain": "reddog.microsoft.com",
+            "interface_index": 6,
+            "interface_name": "Microsoft Hyper-V Network Adapter",
+            "ipv4": {"address": "10.250.0.4", "prefix": "24"},
+            "ipv6": {"address": "fe80::20d:3aff:fe12:3456", "prefix": "64"},
+            "macaddress": "00:0D:3A:12:34:56",
+            "mtu": 1500,
+            "speed": 50000,
+        }
+    ]
+
+
+def _windows_domain_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    f.update(
+        ansible_windows_domain="WORKGROUP",
+        ansible_windows_domain_member=False,
+        ansible_windows_domain_role="Stand-alone server"
+        if st.product_type == 3
+        else "Stand-alone workstation",
+    )
+
+
+def _winrm_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    if not st.listener:
+        return
+    cert = st.certificates.get(st.listener.get("thumbprint", ""), {})
+    if cert:
+        f["ansible_win_rm_certificate_expires"] = cert["not_after"]
+        f["ansible_win_rm_certificate_thumbprint"] = st.listener["thumbprint"]
+
+
+def _bios_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    f.update(
+        ansible_bios_date="03/08/2024",
+        ansible_bios_version="Hyper-V UEFI Release v4.1",
+        ansible_product_name="Virtual Machine",
+        ansible_product_serial="0000-0000-0000-0000-0000-0000-00",
+        ansible_product_uuid=_vm_guid(st).upper(),
+    )
+
+
+def _memory_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    f.update(
+        ansible_memtotal_mb=16384,
+        ansible_memfree_mb=12288,
+        ansible_swaptotal_mb=0,
+        ansible_pagefiletotal_mb=4096,
+        ansible_pagefilefree_mb=4000,
+    )
+
+
+def _processor_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    f.update(
+        ansible_processor=["0", "GenuineIntel", "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz"],
+        ansible_processor_count=1,
+        ansible_processor_vcpus=4,
+        ansible_processor_cores=2,
+        ansible_processor_threads_per_core=2,
+    )
+
+
+def _uptime_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    st = ctx.state
+    up = max(0.0, st._now() - st.boot_time)
+    f["ansible_lastboot"] = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(st.boot_time))
+    f["ansible_uptime_seconds"] = round(up)
+
+
+def _virtual_facts(ctx: Ctx, f: dict[str, Any]) -> None:
+    f.update(ansible_virtualization_role="guest", ansible_virtualization_type="Hyper-V")
+
+
+# gather_subset name(s) -> the function that adds those facts.
+FACT_SUBSETS: tuple[tuple[tuple[str, ...], Callable[[Ctx, dict[str, Any]], None]], ...] = (
+    (("date_time",), _date_time_facts),
+    (("distribution",), _distribution_facts),
+    (("env",), _env_facts),
+    (("local",), _local_facts),
+    (("platform",), _platform_facts),
+    (("powershell_version",), _powershell_version_facts),
+    (("user",), _user_facts),
+    (("all_ipv4_addresses", "all_ipv6_addresses"), _all_ipv4_addresses_facts),
+    (("interfaces",), _interfaces_facts),
+    (("windows_domain",), _windows_domain_facts),
+    (("winrm",), _winrm_facts),
+    (("bios",), _bios_facts),
+    (("memory",), _memory_facts),
+    (("processor",), _processor_facts),
+    (("uptime",), _uptime_facts),
+    (("virtual",), _virtual_facts),
+)
+
+
 @register(SPEC)
 def main(ctx: Ctx) -> None:
-    st = ctx.state
     want = subsets([str(x) for x in ctx.params["gather_subset"]], ctx)
     f: dict[str, Any] = {"gather_subset": ctx.params["gather_subset"], "module_setup": True}
-    env = st.env()
-    if "date_time" in want:
-        tzname = st.time_zone()
-        zone = ZoneInfo(_IANA.get(tzname, "UTC"))
-        now_utc = datetime.fromtimestamp(st._now(), UTC)
-        now = now_utc.astimezone(zone)
-        off = now.utcoffset() or timedelta(0)
-        mins = int(off.total_seconds() // 60)
-        f["ansible_date_time"] = {
-            "date": now.strftime("%Y-%m-%d"),
-            "day": now.strftime("%d"),
-            "epoch_local": str(int(now_utc.timestamp() + off.total_seconds())),
-            "epoch": str(int(now_utc.timestamp())),
-            "epoch_int": int(now_utc.timestamp()),
-            "hour": now.strftime("%H"),
-            "iso8601": now_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "iso8601_basic": now.strftime("%Y%m%dT%H%M%S%f"),
-            "iso8601_basic_short": now.strftime("%Y%m%dT%H%M%S"),
-            "iso8601_micro": now_utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "minute": now.strftime("%M"),
-            "month": now.strftime("%m"),
-            "second": now.strftime("%S"),
-            "time": now.strftime("%H:%M:%S"),
-            "tz": tzname,
-            "tz_offset": f"{'+' if mins >= 0 else '-'}{abs(mins) // 60:02d}:{abs(mins) % 60:02d}",
-            "weekday": now.strftime("%A"),
-            "weekday_number": now.strftime("%w"),
-            "weeknumber": now.strftime("%W"),
-            "year": now.strftime("%Y"),
-        }
-    if "distribution" in want:
-        product = {1: "workstation", 2: "domain_controller", 3: "server"}.get(st.product_type, "unknown")
-        caption = _caption(st)
-        cv = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
-        install = st.registry.get_value(cv, "InstallTime")
-        itype = st.registry.get_value(cv, "InstallationType")
-        f.update(
-            ansible_distribution=caption,
-            ansible_distribution_version=f"10.0.{st.build}.0",
-            ansible_distribution_major_version="10",
-            ansible_os_family="Windows",
-            ansible_os_name=caption,
-            ansible_os_product_type=product,
-            ansible_os_installation_type=itype.data if itype else None,
-            ansible_os_install_date=(
-                datetime.fromtimestamp(install.data / 10_000_000 - 11644473600, UTC).strftime(
-                    "%Y-%m-%dT%H:%M:%SZ"
-                )
-                if install
-                else None
-            ),
-        )
-    if "env" in want:
-        f["ansible_env"] = {k: v.rstrip("\\") for k, v in env.items()}
-    if "local" in want and ctx.params["fact_path"]:
-        fp = ctx.path(ctx.params["fact_path"])
-        if st.fs.is_dir(fp):
-            for e in st.fs.children(fp):
-                if not e.is_dir and e.path.endswith(".json"):
-                    base = e.path.rsplit("\\", 1)[1][: -len(".json")]
-                    f[f"ansible_{base}"] = json.loads(e.data.decode("utf-8-sig"))
-                elif not e.is_dir and e.path.endswith(".ps1"):
-                    from sandbox.guest_api import NotModelled
-
-                    raise NotModelled(f"setup fact_path script {e.path} is not simulated")
-        else:
-            ctx.warn(f"Non existing path was set for local facts - {ctx.params['fact_path']}")
-    if "platform" in want:
-        name = st.computer_name
-        f.update(
-            ansible_domain="",
-            ansible_fqdn=name,
-            ansible_hostname=name,
-            ansible_netbios_name=name.upper(),
-            ansible_kernel=f"10.0.{st.build}.0",
-            ansible_nodename=name,
-            ansible_machine_id=st.machine_sid,
-            ansible_owner_name=st.admin_username,
-            ansible_system="Win32NT",
-            ansible_system_description="",
-            ansible_system_vendor="Microsoft Corporation",
-            ansible_architecture="64-bit",
-            ansible_owner_contact="",
-            ansible_reboot_pending=bool(
-                {"ComponentBasedServicing", "PendingFileRename"} & set(st.pending_reboot_reasons())
-            ),
-            ansible_architecture2="x86_64",
-        )
-    if "powershell_version" in want:
-        f["ansible_powershell_version"] = 5
-    if "user" in want:
-        f.update(
-            ansible_user_dir=env["USERPROFILE"],
-            ansible_user_gecos="",
-            ansible_user_id=st.admin_username,
-            ansible_user_sid=st.admin_sid,
-        )
-    if "all_ipv4_addresses" in want or "all_ipv6_addresses" in want:
-        f["ansible_ip_addresses"] = ["10.250.0.4", "fe80::20d:3aff:fe12:3456"]
-    if "interfaces" in want:
-        f["ansible_interfaces"] = [
-            {
-                "connection_name": "Ethernet",
-                "default_gateway": "10.250.0.1",
-                "dns_domain": "reddog.microsoft.com",
-                "interface_index": 6,
-                "interface_name": "Microsoft Hyper-V Network Adapter",
-                "ipv4": {"address": "10.250.0.4", "prefix": "24"},
-                "ipv6": {"address": "fe80::20d:3aff:fe12:3456", "prefix": "64"},
-                "macaddress": "00:0D:3A:12:34:56",
-                "mtu": 1500,
-                "speed": 50000,
-            }
-        ]
-    if "windows_domain" in want:
-        f.update(
-            ansible_windows_domain="WORKGROUP",
-            ansible_windows_domain_member=False,
-            ansible_windows_domain_role="Stand-alone server"
-            if st.product_type == 3
-            else "Stand-alone workstation",
-        )
-    if "winrm" in want and st.listener:
-        cert = st.certificates.get(st.listener.get("thumbprint", ""), {})
-        if cert:
-            f["ansible_win_rm_certificate_expires"] = cert["not_after"]
-            f["ansible_win_rm_certificate_thumbprint"] = st.listener["thumbprint"]
-    if "bios" in want:
-        f.update(
-            ansible_bios_date="03/08/2024",
-            ansible_bios_version="Hyper-V UEFI Release v4.1",
-            ansible_product_name="Virtual Machine",
-            ansible_product_serial="0000-0000-0000-0000-0000-0000-00",
-            ansible_product_uuid=_vm_guid(st).upper(),
-        )
-    if "memory" in want:
-        f.update(
-            ansible_memtotal_mb=16384,
-            ansible_memfree_mb=12288,
-            ansible_swaptotal_mb=0,
-            ansible_pagefiletotal_mb=4096,
-            ansible_pagefilefree_mb=4000,
-        )
-    if "processor" in want:
-        f.update(
-            ansible_processor=["0", "GenuineIntel", "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz"],
-            ansible_processor_count=1,
-            ansible_processor_vcpus=4,
-            ansible_processor_cores=2,
-            ansible_processor_threads_per_core=2,
-        )
-    if "uptime" in want:
-        up = max(0.0, st._now() - st.boot_time)
-        f["ansible_lastboot"] = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(st.boot_time))
-        f["ansible_uptime_seconds"] = round(up)
-    if "virtual" in want:
-        f.update(ansible_virtualization_role="guest", ansible_virtualization_type="Hyper-V")
+    for names, gather in FACT_SUBSETS:
+        if any(name in want for name in names):
+            gather(ctx, f)
     ctx.result["ansible_facts"] = f
 
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import TYPE_CHECKING
 
 from sandbox.windows.argspec import build_spec
 from sandbox.windows.modules import Ctx, ModuleFail, register
-
-if TYPE_CHECKING:
-    from sandbox.windows.state import WindowsState
+from sandbox.windows.state import IMAGES_DIR, TZ_KEY, WindowsState
 
 SPEC = build_spec("ansible.windows.win_timezone", "basic", supports_check_mode=True)
 
@@ -18,15 +15,11 @@ SPEC = build_spec("ansible.windows.win_timezone", "basic", supports_check_mode=T
 @cache
 def time_zone_ids() -> tuple[str, ...]:
     """What `tzutil /l` lists (sandbox/windows/images/timezones.json)."""
-    from sandbox.windows.state import IMAGES_DIR
-
     return tuple(json.loads((IMAGES_DIR / "timezones.json").read_text())["ids"])
 
 
 def set_time_zone(state: WindowsState, tz: str) -> None:
     """tzutil /s: TimeZoneKeyName (and DynamicDaylightTimeDisabled for the _dstoff suffix)."""
-    from sandbox.windows.state import TZ_KEY
-
     base = tz.removesuffix("_dstoff")
     state.registry.set_value(TZ_KEY, "TimeZoneKeyName", "REG_SZ", base)
     state.registry.set_value(
@@ -36,8 +29,6 @@ def set_time_zone(state: WindowsState, tz: str) -> None:
 
 def current(state: WindowsState) -> str:
     """tzutil /g prints the id, with _dstoff when daylight saving is disabled."""
-    from sandbox.windows.state import TZ_KEY
-
     tz = state.time_zone()
     dst = state.registry.get_value(TZ_KEY, "DynamicDaylightTimeDisabled")
     return tz + "_dstoff" if dst and dst.data == 1 and tz != "UTC" else tz

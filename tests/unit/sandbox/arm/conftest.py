@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
-from sandbox.arm.core import Arm, Request, Response
-from sandbox.arm.nullguest import NullGuestHost
+from sandbox.arm.app import create_arm
+from sandbox.arm.core import Arm
+from sandbox.arm.values import Request, Response
 from sandbox.world import World
+from tests.support.nullguest import NullGuestHost
 
 PASSWORD = "Canary-Pa55word-4242!"  # a canary: it must never show up in logs or on disk
 BASE = "https://127.0.0.1:1"
@@ -267,7 +269,7 @@ def make_emu(state_dir: Path, guest: NullGuestHost | None = None, **kw: Any) -> 
     world = World(state_dir / "state", pki_dir=state_dir / "pki")
     guest = guest if guest is not None else NullGuestHost()
     pool = kw.pop("vm_address_pool", f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.0/24")  # noqa: S311
-    arm = Arm(world, guest, vm_address_pool=pool, probe_bind=False, **kw)
+    arm = create_arm(world, guest, vm_address_pool=pool, probe_bind=False, **kw)
     world.guests = guest
     return Emu(arm, guest, world, issue_token(arm))
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 from winrm.protocol import Protocol
 
-from sandbox.arm.core import Arm
+from sandbox.arm.app import create_arm
 from sandbox.world import World
 from tests.unit.sandbox.arm.conftest import PASSWORD, Emu, issue_token, winrm_rule
 from tests.unit.sandbox.windows.selftest_support import BOOTSTRAP
@@ -33,7 +33,7 @@ def emu(tmp_path: Path) -> Iterator[Emu]:
 
     world = World(tmp_path / "state", pki_dir=tmp_path / "pki")
     pool = f"127.{random.randint(1, 254)}.{random.randint(0, 255)}.0/24"  # noqa: S311
-    arm = Arm(world, None, vm_address_pool=pool, probe_bind=False)
+    arm = create_arm(world, None, vm_address_pool=pool, probe_bind=False)
     host = WindowsGuestHost(world, arm)
     host.reboot_timing.downtime = 0.5
     arm.guests = world.guests = host

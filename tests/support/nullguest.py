@@ -1,4 +1,4 @@
-"""A recording GuestHost for the ARM emulator's own unit tests (tests/unit/sandbox/arm).
+"""A recording GuestHost for the ARM emulator's own unit tests.
 
 It is never used by `serve`: the product path loads sandbox.windows.host.WindowsGuestHost, or runs
 with no guest side at all (then guest-dependent requests answer 501). It simulates nothing about
@@ -24,6 +24,7 @@ class NullGuestHost:
         self.image_states: dict[str, str] = {}
         self.scripts: dict[str, RunCommandResult] = {}
         self.faults: list[dict] = []
+        self.unmodelled: list[dict[str, str]] = []
 
     def vm_created(self, spec: VmSpec) -> None:
         self.calls.append(("vm_created", spec.vm_id))
@@ -47,6 +48,10 @@ class NullGuestHost:
     def image_state(self, vm_id: str) -> str:
         return self.image_states.get(vm_id, "IMAGE_STATE_COMPLETE")
 
+    def set_image_state(self, vm_id: str, value: str) -> None:
+        self.calls.append(("set_image_state", (vm_id, value)))
+        self.image_states[vm_id] = value
+
     def run_command(self, vm_id: str, script: str, parameters: list[dict]) -> RunCommandResult:
         self.calls.append(("run_command", (vm_id, script)))
         if script not in self.scripts:
@@ -58,5 +63,17 @@ class NullGuestHost:
             raise ValueError(f"unknown fault kind {spec.get('kind')!r}")
         self.faults.append(spec)
 
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
     def dump(self) -> dict:
         return {spec.computer_name: {"power": self.power.get(vm)} for vm, spec in self.specs.items()}
+
+    def reset(self) -> None:
+        for vm_id in list(self.specs):
+            self.vm_deleted(vm_id)
+        self.image_states.clear()
+        self.unmodelled.clear()
+
+    def close(self) -> None:
+        self.calls.append(("close", None))
