@@ -78,11 +78,14 @@ def extra_vars(definition: Path, artifacts_root: Path, **more: Any) -> dict[str,
     }
 
 
-def run_azure_side(sandbox: Sandbox, evars: dict[str, Any], *args: str, timeout: float = 1500) -> Run:
-    """ansible-playbook azure_side.yml with the jsonl callback; events are parsed from stdout."""
+def run_azure_side(
+    sandbox: Sandbox, evars: dict[str, Any], *args: str, timeout: float = 1500, playbook: Path = PLAYBOOK
+) -> Run:
+    """ansible-playbook azure_side.yml (or `playbook`) with the jsonl callback; events are parsed
+    from stdout."""
     started = time.monotonic()
     proc = subprocess.run(
-        ["ansible-playbook", "-i", str(INVENTORY), str(PLAYBOOK), "-e", json.dumps(evars), *args],
+        ["ansible-playbook", "-i", str(INVENTORY), str(playbook), "-e", json.dumps(evars), *args],
         cwd=REPO,
         env=playbook_env(sandbox),
         capture_output=True,

@@ -26,6 +26,7 @@ import pytest
 from sandbox.testing import Sandbox
 from tests.integration.azure_side_helpers import (
     CANARY_PASSWORD,
+    REPO,
     Run,
     build_puts,
     changed_tasks_per_play,
@@ -288,10 +289,19 @@ def _build_rg(build: Build) -> str:
 
 
 def test_check_mode_creates_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The whole build in check mode: validate and the provision preview run, the phases that need
+    the build VM say they have nothing to check, and nothing is written to Azure or to disk."""
     sandbox.reset()
-    run = run_azure_side(sandbox, extra_vars(image_definition(tmp_path), tmp_path / "artifacts"), "--check")
+    run = run_azure_side(
+        sandbox,
+        extra_vars(image_definition(tmp_path), tmp_path / "artifacts"),
+        "--check",
+        playbook=REPO / "build-golden.yml",
+    )
     assert run.returncode == 0, run.explain()
     assert "failed in phase" not in run.stdout
+    for phase in ("connect", "configure", "sysprep", "capture"):
+        assert f"so the {phase} phase has nothing to check" in run.stdout, run.explain()
     assert sandbox.state()["resources"] == {}
     writes = [
         r

@@ -22,7 +22,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 REGISTRY = REPO / "playbooks" / "vars" / "phases.yml"
 WRAPPER = "playbooks/phase.yml"
-ENTRY_KEYS = {"name", "title", "role", "hosts", "tags", "after_failure", "playbook"}
+ENTRY_KEYS = {"name", "title", "role", "hosts", "tags", "after_failure", "needs_vm", "playbook"}
 
 
 def _load(path: Path) -> Any:
@@ -63,6 +63,9 @@ def test_registry_entry_is_well_formed(phase: dict[str, Any]) -> None:
     if "role" in phase:
         assert phase["hosts"] in ("controller", "build_vm")
         assert phase.get("after_failure", "skip") in ("skip", "run")
+        assert isinstance(phase.get("needs_vm", False), bool)
+        # Every phase after connect that runs on the VM needs it (check mode has none).
+        assert phase["hosts"] != "build_vm" or phase.get("needs_vm") is True
         namespace, collection, role = phase["role"].split(".")
         assert (namespace, collection) == ("avd", "golden"), "roles of this collection, by FQCN"
         assert (REPO / "roles" / role / "tasks" / "main.yml").is_file(), f"no role {role}"
