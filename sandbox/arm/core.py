@@ -16,7 +16,7 @@ from typing import Any
 
 from sandbox.arm import auth, control, nsgeval, routes, topology
 from sandbox.arm.addresses import AddressPool
-from sandbox.arm.errors import ArmError, SandboxInternalError, Unmodelled, invalid_fault
+from sandbox.arm.errors import ArmError, SandboxInternalError, Unmodelled, invalid_fault, missing_api_version
 from sandbox.arm.faults import FaultTable
 from sandbox.arm.handlers import Registry, TypeSpec
 from sandbox.arm.lro import Operations
@@ -344,6 +344,8 @@ class Arm:
         injected = self.fault_table.request_error(req)
         if injected is not None:
             raise injected
+        if not req.api_version:
+            raise missing_api_version()
         unknown_q = [k for k in req.query if k.lower() not in KNOWN_QUERY]
         if unknown_q:
             raise Unmodelled(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import errors, lro_effects, validate
+from sandbox.arm import apiversions, errors, lro_effects, validate
 from sandbox.arm.catalog import LOCATIONS
 from sandbox.arm.errors import Unmodelled
 from sandbox.arm.handlers import TypeSpec
@@ -83,6 +83,9 @@ def _group_route(arm: Arm, req: Request, rg_name: str, rest: list[str], raw: lis
         raise _unmodelled_route(req)
     ns, tail = raw[1], raw[2:]
     if len(tail) == 1:
+        listed = arm.types.get(f"{ns}/{tail[0]}".lower())
+        if listed is not None:
+            check_version(req, listed)
         if rg is None:
             raise errors.resource_group_not_found(rg_name)
         return list_type(arm, req, rg, f"{ns}/{tail[0]}")
@@ -101,6 +104,8 @@ def _resource_route(
     spec = arm.types.get(type_name.lower())
     if spec is None:
         raise Unmodelled(f"resource type {type_name} is not modelled")
+    child = arm.types.get(f"{type_name}/{extra}".lower()) if extra is not None else None
+    check_version(req, child or spec)
     if rg is None:
         raise errors.resource_group_not_found(rg_name)
     rid = (
@@ -112,7 +117,6 @@ def _resource_route(
     )
     if extra is None:
         return resource(arm, req, spec, rid)
-    child = arm.types.get(f"{type_name}/{extra}".lower())
     if child is None:
         return action(arm, req, spec, rid, extra)
     check_api(arm, req, child, "LIST")
@@ -121,16 +125,26 @@ def _resource_route(
     return list_children(arm, req, rid, child)
 
 
-def check_api(arm: Arm, req: Request, spec: TypeSpec, method: str) -> str | None:
-    """The schema key for this method and api-version; 501 when the pair is not modelled."""
+def check_version(req: Request, spec: TypeSpec) -> dict[str, str | None]:
+    """The modelled methods of this api-version; 400 when Azure has no such api-version for the
+    type (ARM checks it before looking at the resource group), 501 when it is real but not
+    modelled."""
     ver = req.api_version
     if not ver:
         raise errors.missing_api_version()
     methods = spec.api_versions.get(ver)
     if methods is None:
+        apiversions.refuse_unknown(spec.key, ver)
         raise Unmodelled(
             f"api-version '{ver}' of {spec.type_name} is not modelled (known: {', '.join(spec.api_versions)})"
         )
+    return methods
+
+
+def check_api(arm: Arm, req: Request, spec: TypeSpec, method: str) -> str | None:
+    """The schema key for this method and api-version; 501 when the pair is not modelled."""
+    ver = req.api_version
+    methods = check_version(req, spec)
     if method not in methods and not (method == "HEAD" and "GET" in methods):
         raise Unmodelled(f"{method} on {spec.type_name} with api-version {ver} is not modelled")
     return methods.get(method)
@@ -256,6 +270,7 @@ def provider_document(arm: Arm, req: Request, namespace: str) -> Response:
     """GET /subscriptions/{sub}/providers/{ns}: the resource types and api-versions the sandbox
     models (azure_rm_resource asks this when a task gives no api_version and takes the first)."""
     if req.api_version not in PROVIDERS_API_VERSIONS:
+        apiversions.refuse_unknown(apiversions.ARM, req.api_version)
         raise Unmodelled(f"api-version '{req.api_version}' of the providers API is not modelled")
     types = [s for s in arm.types.values() if s.provider.lower() == namespace.lower()]
     if not types:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import catalog, errors, validate
+from sandbox.arm import apiversions, catalog, errors, validate
 from sandbox.arm.errors import (
     BadRequest,
     Conflict,
@@ -52,6 +52,7 @@ def _check_api(req: Request, allowed: tuple[str, ...] = (RG_API,)) -> None:
     if not req.api_version:
         raise missing_api_version()
     if req.api_version not in allowed:
+        apiversions.refuse_unknown(apiversions.ARM, req.api_version)
         raise Unmodelled(
             f"api-version '{req.api_version}' of Microsoft.Resources/resourceGroups is not modelled"
         )
@@ -194,6 +195,7 @@ def location_route(
     loc = arm.check_location(location)
     if rest == ["vmsizes"]:
         if req.api_version != CATALOG_API:
+            apiversions.refuse_unknown("microsoft.compute/locations/vmsizes", req.api_version)
             raise Unmodelled(f"api-version '{req.api_version}' of vmSizes is not modelled")
         return Response(200, {"value": [_vm_size(s) for s in catalog.VM_SIZES]})
     # publishers/{p}/artifacttypes/vmimage/offers/{o}/skus/{s}/versions[/{v}]
@@ -206,6 +208,7 @@ def location_route(
         and rest[8] == "versions"
     ):
         if req.api_version != CATALOG_API:
+            apiversions.refuse_unknown("microsoft.compute/locations/publishers", req.api_version)
             raise Unmodelled(f"api-version '{req.api_version}' of virtualMachineImages is not modelled")
         return _image_versions(arm, loc, raw[1], raw[5], raw[7], raw[9] if len(rest) == 10 else None)
     raise Unmodelled(f"route GET {req.path} is not modelled")
