@@ -9,18 +9,22 @@ api-versions Azure has, kept in ``sandbox/arm/api_versions.json`` and generated 
   and, in it, one operations class per operation group, so a version counts for a type when its
   folder has that type's operations class; azure-mgmt-resource likewise for resource groups and
   subscriptions; the single-version azure-mgmt-network gives its one version;
+- the Azure CLI's venv (``.venv-az``, ``make az-cli``) when present: its newer SDK packages and
+  the api-version of every resource its aaz commands address (``["mgmt-plane", path, version]``);
 - ``EXTRA`` below: versions newer than the pinned SDKs or absent from them, each group with its
   source (a folder of Azure/azure-rest-api-specs, or Azure's own list in one of its error
   answers).
 
     .venv/bin/python -m sandbox.arm.apiversions            # rewrites sandbox/arm/api_versions.json
-    .venv/bin/python -m sandbox.arm.apiversions --check    # exit 1 when it is stale
+    .venv/bin/python -m sandbox.arm.apiversions --check    # exit 1 when a derivable one is missing
+
+Versions are only ever added (Azure does not withdraw api-versions), so regenerating without
+``.venv-az`` keeps what it contributed.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import re
 import sys
@@ -61,6 +65,8 @@ _GALLERY_RP = (
     "microsoft.compute/galleries/images",
     "microsoft.compute/galleries/images/versions",
 )
+
+FAMILIES = (NETWORK, _COMPUTE_RP, _GALLERY_RP)
 
 # (keys, versions, source). Only facts with a source; the SDK-derived part needs none.
 EXTRA: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
@@ -234,11 +240,14 @@ EXTRA: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
 ]
 
 
-def _sdk_dir(package: str) -> Path | None:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
+def _site_dirs() -> list[Path]:
+    """The running venv's site-packages, then the Azure CLI's own venv (.venv-az) when present."""
+    import sysconfig
+
+    repo = Path(__file__).resolve().parents[2]
+    dirs = [Path(sysconfig.get_paths()["purelib"])]
+    dirs += sorted(repo.glob(".venv-az/lib/python3*/site-packages"))
+    return [d for d in dirs if d.is_dir()]
 
 
 def _folder_version(name: str) -> str | None:
@@ -253,36 +262,81 @@ def _classes(folder: Path) -> set[str]:
     return set(re.findall(r"^class (\w+Operations)\b", text, flags=re.MULTILINE))
 
 
-def generate() -> dict[str, object]:
+_TRACKED = (ARM, *COMPUTE, *NETWORK)
+_AAZ_RESOURCE = re.compile(r'\["mgmt-plane", "([^"]+)", "([^"]+)"\]')
+
+
+def _key_for_path(path: str) -> str | None:
+    """The type key of an ARM path template (aaz style, ``{}`` for names), when tracked."""
+    low = path.lower().rstrip("/")
+    if "/providers/" not in low:
+        return ARM if low.startswith(("/subscriptions", "/tenants")) else None
+    ns_and_rest = low.split("/providers/", 1)[1].split("/")
+    key = "/".join([ns_and_rest[0], *(p for p in ns_and_rest[1:] if p != "{}")])
+    if key.startswith(
+        ("microsoft.compute/locations/communitygalleries", "microsoft.compute/locations/sharedg")
+    ):
+        return "microsoft.compute/galleries"  # GalleryRP versions, shared by the gallery family
+    for tracked in _TRACKED:
+        if key == tracked or (tracked.endswith("/publishers") and key.startswith(tracked + "/")):
+            return tracked
+    return None
+
+
+def derive(sites: list[Path]) -> dict[str, set[str]]:
+    """api-versions per type key from the SDK packages and the Azure CLI's aaz commands."""
     found: dict[str, set[str]] = {}
 
     def add(keys: tuple[str, ...] | list[str], versions: object) -> None:
         for k in keys:
             found.setdefault(k, set()).update(versions)  # type: ignore[arg-type]
 
-    compute = _sdk_dir("azure.mgmt.compute")
-    if compute is None:
-        raise SystemExit("azure-mgmt-compute is not installed (run in the project venv)")
-    for folder in sorted(compute.iterdir()):
-        ver = _folder_version(folder.name)
-        if ver is None or not (folder / "operations").is_dir():
-            continue
-        classes = _classes(folder)
-        for key, wanted in COMPUTE.items():
-            if any(c in classes for c in wanted):
-                add([key], [ver])
-    for sub in ("resources", "subscriptions"):
-        root = _sdk_dir(f"azure.mgmt.resource.{sub}")
-        if root is not None:
-            add([ARM], [v for f in root.iterdir() if (v := _folder_version(f.name))])
-    network = _sdk_dir("azure.mgmt.network")
-    if network is not None:
-        text = "".join(p.read_text(encoding="utf-8") for p in (network / "operations").glob("*.py"))
-        add(NETWORK, set(re.findall(r'"api-version", "(\d{4}-\d{2}-\d{2}(?:-preview)?)"', text)))
-    sources = ["installed azure-mgmt-compute, azure-mgmt-resource, azure-mgmt-network (version folders)"]
-    for keys, versions, source in EXTRA:
+    for site in sites:
+        compute = site / "azure" / "mgmt" / "compute"
+        for folder in sorted(compute.iterdir()) if compute.is_dir() else []:
+            ver = _folder_version(folder.name)
+            if ver is None or not (folder / "operations").is_dir():
+                continue
+            classes = _classes(folder)
+            for key, wanted in COMPUTE.items():
+                if any(c in classes for c in wanted):
+                    add([key], [ver])
+        for sub in ("resources", "subscriptions"):
+            root = site / "azure" / "mgmt" / "resource" / sub
+            if root.is_dir():
+                add([ARM], [v for f in root.iterdir() if (v := _folder_version(f.name))])
+        network = site / "azure" / "mgmt" / "network" / "operations"
+        if network.is_dir():
+            text = "".join(p.read_text(encoding="utf-8") for p in network.glob("*.py"))
+            add(NETWORK, set(re.findall(r'"api-version", "(\d{4}-\d{2}-\d{2}(?:-preview)?)"', text)))
+        modules = site / "azure" / "cli" / "command_modules"
+        for f in sorted(modules.glob("*/aaz/**/*.py")) if modules.is_dir() else []:
+            for path, ver in _AAZ_RESOURCE.findall(f.read_text(encoding="utf-8")):
+                key = _key_for_path(path)
+                if key and ver != "{}":
+                    add([key], [ver])
+    for keys, versions, _source in EXTRA:
         add(keys, versions)
-        sources.append(source)
+    # A resource provider registers an api-version for all its types at once (one REST spec
+    # folder per version): share the versions within each family.
+    for family in FAMILIES:
+        union = set().union(*(found.get(k, set()) for k in family))
+        add(family, union)
+    return found
+
+
+def generate(previous: dict[str, list[str]] | None = None) -> dict[str, object]:
+    """The document: what the installed packages give, plus EXTRA, plus what the file already had
+    (Azure does not withdraw api-versions, and a regeneration without .venv-az must not drop the
+    versions it gave)."""
+    found = derive(_site_dirs())
+    for k, v in (previous or {}).items():
+        found.setdefault(k, set()).update(v)
+    sources = [
+        "installed azure-mgmt-compute / azure-mgmt-resource / azure-mgmt-network version folders",
+        "the azure-cli aaz commands' resource api-versions (.venv-az)",
+        *(source for _keys, _versions, source in EXTRA),
+    ]
     return {
         "_generated_by": "python -m sandbox.arm.apiversions",
         "_sources": sources,
@@ -327,15 +381,18 @@ def refuse_unknown(key: str, version: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="exit 1 when api_versions.json is stale")
+    ap.add_argument("--check", action="store_true", help="exit 1 when api_versions.json lacks a version")
     args = ap.parse_args(argv)
-    text = json.dumps(generate(), indent=1, sort_keys=True) + "\n"
+    previous = json.loads(OUT.read_text())["types"] if OUT.exists() else {}
     if args.check:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT} is stale: run python -m sandbox.arm.apiversions", file=sys.stderr)
+        missing = {k: sorted(set(v) - set(previous.get(k, ()))) for k, v in derive(_site_dirs()).items()}
+        missing = {k: v for k, v in missing.items() if v}
+        if missing:
+            print(f"{OUT} lacks {missing}: run python -m sandbox.arm.apiversions", file=sys.stderr)
             return 1
         return 0
-    OUT.write_text(text)
+    OUT.write_text(json.dumps(generate(previous), indent=1, sort_keys=True) + "\n")
+    _known.cache_clear()
     print(f"wrote {OUT}")
     return 0
 
