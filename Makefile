@@ -7,10 +7,15 @@ VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed-$(shell cat requirements.lock requirements.in 2>/dev/null | sha1sum | cut -c1-12)
 SANDBOX   := .sandbox
+# The Azure CLI lives in its own venv: its pinned azure-mgmt-* versions conflict with
+# azure.azcollection's. Only the sandbox's az tests use it.
+AZ_CLI_VERSION := 2.91.0
+AZ_VENV   := .venv-az
+AZ_STAMP  := $(AZ_VENV)/.installed-azure-cli-$(AZ_CLI_VERSION)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 
-.PHONY: help setup demo test lint unit integration sandbox sandbox-stop bench lock clean
+.PHONY: help setup az-cli demo test lint unit integration sandbox sandbox-stop bench lock clean
 
 help:
 	@echo "make demo     set up, start the sandbox and run a full golden-image build on it"
@@ -31,6 +36,14 @@ $(STAMP): requirements.lock requirements.in
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock
 	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+az-cli: $(AZ_STAMP)
+
+$(AZ_STAMP):
+	@test -x $(AZ_VENV)/bin/python || "$$(scripts/find-python.sh)" -m venv $(AZ_VENV)
+	$(AZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check azure-cli==$(AZ_CLI_VERSION)
+	@rm -f $(AZ_VENV)/.installed-*
 	@touch $@
 
 $(SANDBOX)/pki/ca.pem: $(STAMP)
@@ -55,7 +68,7 @@ demo: sandbox
 	source $(SANDBOX)/env && ansible-playbook build-golden.yml
 	@echo "Build report: $$(ls -t artifacts/*/report.json | head -n 1)"
 
-test: setup lint unit integration
+test: setup az-cli lint unit integration
 
 lint: setup
 	yamllint --strict .

@@ -31,7 +31,7 @@ import sys
 from functools import cache
 from pathlib import Path
 
-from sandbox.arm.errors import ArmError
+from sandbox.arm.errors import ArmError, BadRequest
 
 OUT = Path(__file__).with_name("api_versions.json")
 
@@ -356,8 +356,7 @@ def known(key: str) -> list[str]:
 
 def invalid(version: str, key: str) -> ArmError:
     supported = ",".join(known(key))
-    return ArmError(
-        400,
+    return BadRequest(
         "InvalidApiVersionParameter",
         f"The api-version '{version}' is invalid. The supported versions are '{supported}'.",
     )

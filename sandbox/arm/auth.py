@@ -17,6 +17,9 @@ from urllib.parse import parse_qs
 from sandbox.arm.errors import ArmError, Unauthorized
 
 TOKEN_LIFETIME = 3599
+# The cloud the metadata document describes (not "AzureCloud": azure-cli-core would replace that
+# cloud's login endpoint with login.microsoftonline.com).
+CLOUD_NAME = "AvdGoldenSandbox"
 
 
 @dataclass
@@ -186,7 +189,7 @@ def cloud_metadata(base: str) -> list[dict[str, Any]]:
             "media": base,
             "graphAudience": base,
             "graph": base,
-            "name": "AvdGoldenSandbox",
+            "name": CLOUD_NAME,
             "suffixes": {
                 "azureDataLakeStoreFileSystem": "sandbox.invalid",
                 "acrLoginServer": "sandbox.invalid",

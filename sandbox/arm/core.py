@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.arm import auth, control, nsgeval, routes, topology
+from sandbox.arm import auth, control, nsgeval, routes, tenancy, topology
 from sandbox.arm.addresses import AddressPool
 from sandbox.arm.errors import ArmError, SandboxInternalError, Unmodelled, invalid_fault, missing_api_version
 from sandbox.arm.faults import FaultTable
@@ -331,6 +331,11 @@ class Arm:
             return Response(200, self.authority.openid_configuration(req.base_url, segs[0]))
         if len(segs) == 4 and low[1:] == ["oauth2", "v2.0", "token"] and req.method == "POST":
             return Response(200, self.authority.token(segs[0], req.raw_body, req.base_url))
+        if low == ["tenants"]:
+            self.authority.check(req.headers.get("authorization"))
+            if not req.api_version:
+                raise missing_api_version()
+            return tenancy.list_tenants(self, req)
         if low[:1] == ["subscriptions"]:
             return self._arm_request(req)
         raise Unmodelled(f"route {req.method} {req.path} is not modelled")

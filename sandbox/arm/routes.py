@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import apiversions, errors, lro_effects, validate
+from sandbox.arm import apiversions, errors, lro_effects, tenancy, validate
 from sandbox.arm.catalog import LOCATIONS
 from sandbox.arm.errors import Unmodelled
 from sandbox.arm.handlers import TypeSpec
@@ -37,10 +37,11 @@ def _unmodelled_route(req: Request) -> Unmodelled:
 def dispatch(arm: Arm, req: Request) -> Response:
     segs = req.segments
     req.body = parse_body(req) if req.method in ("PUT", "PATCH", "POST") else None
-    if len(segs) < 2:
-        raise _unmodelled_route(req)
-    if segs[1].lower() != arm.sub.lower():
-        raise errors.subscription_not_found(segs[1])
+    if len(segs) == 1:
+        return tenancy.list_subscriptions(arm, req)
+    if len(segs) == 2:
+        return tenancy.get_subscription(arm, req, segs[1])
+    tenancy.check_subscription(arm, segs[1])
     rest = [s.lower() for s in segs[2:]]
     if rest[:1] == ["resourcegroups"] and len(rest) >= 2:
         return _group_route(arm, req, segs[3], rest[2:], segs[4:])
@@ -285,7 +286,11 @@ def provider_document(arm: Arm, req: Request, namespace: str) -> Response:
                 {
                     "resourceType": s.type_name.split("/", 1)[1],
                     "locations": list(LOCATIONS.values()),
-                    "apiVersions": sorted(s.api_versions, reverse=True),
+                    # Not the list-only versions (taught for az's listings): a client that takes
+                    # the first version would GET with it.
+                    "apiVersions": sorted(
+                        (v for v, m in s.api_versions.items() if set(m) != {"LIST"}), reverse=True
+                    ),
                 }
                 for s in types
             ],

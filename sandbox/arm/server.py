@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox import pki
+from sandbox.arm import auth
 from sandbox.arm.app import create_arm
 from sandbox.arm.core import Arm
 from sandbox.arm.latency import realistic
@@ -118,6 +119,11 @@ def env_lines(world: World, arm: Arm, base_url: str) -> dict[str, str]:
         "AZURE_CLOUD_ENVIRONMENT": base_url,
         "AZURE_DISABLE_INSTANCE_DISCOVERY": "true",
         "AZURE_CONFIG_DIR": str(world.state_dir / "azure-config"),
+        # The Azure CLI (az): the sandbox's cloud from the metadata document, no msal instance
+        # discovery on the Internet, no telemetry upload (its config options as env vars).
+        "AZURE_CLOUD_NAME": auth.CLOUD_NAME,
+        "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+        "AZURE_CORE_COLLECT_TELEMETRY": "false",
         "REQUESTS_CA_BUNDLE": ca,
         "SSL_CERT_FILE": ca,
         "AZURE_SUBSCRIPTION_ID": c.subscription_id,

@@ -127,7 +127,8 @@ def register(registry: Registry) -> None:
     }
     disk_methods: dict[str, str | None] = {"GET": None, "DELETE": None, "LIST": None}
     registry.add(
-        TypeSpec(VM, {API: vm_methods}, VmHandler()),
+        # 2026-04-01: az vm list (azure-cli 2.91); only the listing is modelled at that version.
+        TypeSpec(VM, {API: vm_methods, "2026-04-01": {"LIST": None}}, VmHandler()),
         TypeSpec(
             DISK,
             {"2023-04-02": disk_methods, "2017-03-30": disk_methods, API: disk_methods},

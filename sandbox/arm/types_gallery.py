@@ -84,6 +84,7 @@ def register(registry: Registry) -> None:
                     "compute/2023-07-03/GalleryImageVersion", "compute/2023-07-03/GalleryImageVersionUpdate"
                 ),
                 "2019-03-01": {"GET": None, "LIST": None},
+                "2024-03-03": {"LIST": None},  # az sig image-version list (azure-cli 2.91)
             },
             VersionHandler(),
             tracked=False,

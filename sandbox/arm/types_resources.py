@@ -59,7 +59,7 @@ def _check_api(req: Request, allowed: tuple[str, ...] = (RG_API,)) -> None:
 
 
 def list_groups(arm: Arm, req: Request) -> Response:
-    _check_api(req)
+    _check_api(req, (RG_API, "2024-11-01"))  # 2024-11-01: az group list (azure-cli 2.91)
     if req.method != "GET":
         raise Unmodelled(f"{req.method} {req.path} is not modelled")
     items = [arm.render(r) for r in arm.resources.values() if r["type"] == RG]
