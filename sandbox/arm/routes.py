@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import apiversions, errors, lro_effects, tenancy, validate
+from sandbox.arm import apiversions, errors, lro_effects, names, tenancy, validate
 from sandbox.arm.catalog import LOCATIONS
 from sandbox.arm.errors import Unmodelled
 from sandbox.arm.handlers import TypeSpec
@@ -205,6 +205,8 @@ def _check_write(
         parent_id = rid.rsplit("/", 2)[0]
         if arm.get(parent_id) is None:
             raise errors.parent_not_found(parent_id.rsplit("/", 1)[-1])
+    if existing is None:
+        names.check(spec.key, rid.rsplit("/", 1)[-1])
     if not isinstance(req.body, dict):
         raise errors.json_object_required()
     if schema:

@@ -14,6 +14,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from sandbox.arm import names as naming
 from sandbox.arm import validate
 from sandbox.arm.errors import (
     BadRequest,
@@ -142,6 +143,8 @@ def _subnet_prefix(
 ) -> ipaddress.IPv4Network:
     """The subnet's address prefix: inside the VNet, not overlapping a sibling, unchanged while used."""
     sid = f"{vnet['id']}/subnets/{name}"
+    if existing is None:
+        naming.check(SUBNET.lower(), name)
     prefixes = props.get("addressPrefixes")
     prefix = props.get("addressPrefix")
     if prefix is None and not prefixes:

@@ -3,10 +3,9 @@ location routes (LRO status documents, VM sizes, marketplace images)."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import apiversions, catalog, errors, validate
+from sandbox.arm import apiversions, catalog, errors, names, validate
 from sandbox.arm.errors import (
     BadRequest,
     Conflict,
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from sandbox.arm.core import Arm
 
 RG_API = "2022-09-01"
-RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
 rg_not_found = errors.resource_group_not_found
 
 
@@ -116,12 +114,7 @@ def _put_group(arm: Arm, req: Request, name: str, existing: dict[str, Any] | Non
     if not isinstance(body, dict):
         raise json_object_required()
     validate.check_members(body, f"resources/{RG_API}/ResourceGroup", "ResourceGroup")
-    if not RG_NAME.match(name) or name.endswith("."):
-        raise BadRequest(
-            "InvalidResourceGroupName",
-            f"Resource group name '{name}' is invalid. It can contain only letters, digits, underscores, "
-            "periods, hyphens and parentheses, must be 1-90 characters, and cannot end with a period.",
-        )
+    names.check_resource_group(name)
     location = arm.check_location(body.get("location"))
     if existing is not None:
         if existing["location"] != location:

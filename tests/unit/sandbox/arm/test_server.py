@@ -147,9 +147,9 @@ def test_restart_keeps_state_port_and_secrets_off_disk(sb: Sandbox) -> None:
     assert sb.request("PUT", f"{rg}?api-version=2022-09-01", {"location": "westeurope"}).status == 201
     net = f"{rg}/providers/Microsoft.Network"
     ids = {
-        "vnet": f"{net}/virtualNetworks/v",
+        "vnet": f"{net}/virtualNetworks/vnet1",
         "nsg": f"{net}/networkSecurityGroups/n",
-        "subnet": f"{net}/virtualNetworks/v/subnets/s",
+        "subnet": f"{net}/virtualNetworks/vnet1/subnets/s",
         "pip": f"{net}/publicIPAddresses/p",
         "nic": f"{net}/networkInterfaces/nic",
     }

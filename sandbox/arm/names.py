@@ -1,0 +1,85 @@
+"""Resource name rules, as Azure documents them ("Naming rules and restrictions for Azure
+resources", learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules), with
+the code and message each resource provider answers when a PUT breaks them.
+
+Checked on PUT (create or update) before the type's own validation, like the resource providers do.
+Gallery names and image version names are checked by their handlers (types_gallery); Windows
+computer names (15 characters, unlike the VM resource name's 64) by the VM handler.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sandbox.arm.errors import ArmError, BadRequest, InvalidParameter
+
+# Network: alphanumerics, underscores, periods and hyphens; start with an alphanumeric; end with
+# an alphanumeric or an underscore. Microsoft.Network answers InvalidResourceName with this
+# message (its wording: "word character" = letter, digit or underscore).
+_NETWORK = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$")
+NETWORK_LIMITS = {
+    "microsoft.network/virtualnetworks": (2, 64),
+    "microsoft.network/virtualnetworks/subnets": (1, 80),
+    "microsoft.network/networksecuritygroups": (1, 80),
+    "microsoft.network/networksecuritygroups/securityrules": (1, 80),
+    "microsoft.network/networkinterfaces": (1, 80),
+    "microsoft.network/publicipaddresses": (1, 80),
+}
+# Resource groups: 1-90 letters (Unicode), digits, underscores, hyphens, periods, parentheses;
+# not ending with a period.
+_RG_CHAR = re.compile(r"[-\w.()]")
+# A VM's resource name (its computer name has its own, stricter rule): up to 64 characters.
+VM_MAX = 64
+# Characters ARM refuses in any resource name (they break the resource id / URL).
+_ARM_FORBIDDEN = set("<>%&:\\?/*")
+
+
+def network_name_error(name: str, key: str) -> ArmError | None:
+    lo, hi = NETWORK_LIMITS[key]
+    if key == "microsoft.network/virtualnetworks" and not lo <= len(name) <= hi:
+        # What Microsoft.Network answers for a VNet name of the wrong length.
+        return BadRequest(
+            "NetcfgInvalidVirtualNetworkSite",
+            f"Virtual network site is not valid as specified with the name '{name}'.",
+        )
+    if not lo <= len(name) <= hi or not _NETWORK.match(name):
+        return BadRequest(
+            "InvalidResourceName",
+            f"Resource name {name} is invalid. The name can be up to 80 characters long. It must begin "
+            "with a word character, and it must end with a word character or with '_'. The name may "
+            "contain word characters or '.', '-', '_'.",
+        )
+    return None
+
+
+def check(key: str, name: str) -> None:
+    """Azure's 400 when `name` breaks the rule of the type `key` (lower-case type name)."""
+    if key in NETWORK_LIMITS:
+        err = network_name_error(name, key)
+        if err is not None:
+            raise err
+    elif key == "microsoft.compute/virtualmachines":
+        bad = sorted(set(name) & _ARM_FORBIDDEN)
+        if len(name) > VM_MAX or bad or name.endswith("."):
+            raise InvalidParameter(
+                f"The virtual machine name '{name}' is invalid. It can be at most {VM_MAX} characters "
+                "long and cannot contain the characters <>%&:\\?/* or end with a period.",
+                target="vmName",
+            )
+
+
+def check_resource_group(name: str) -> None:
+    """ARM's 400 InvalidResourceGroup for a resource group name it does not accept."""
+    bad = "".join(dict.fromkeys(c for c in name if not _RG_CHAR.match(c)))
+    if bad:
+        raise BadRequest(
+            "InvalidResourceGroup",
+            f"The provided resource group name '{name}' has these invalid characters: '{bad}'. The name "
+            "can only be a letter, digit, '-', '.', '(', ')' or '_'.",
+        )
+    if not 1 <= len(name) <= 90 or name.endswith("."):
+        raise BadRequest(
+            "InvalidResourceGroup",
+            f"The provided resource group name '{name}' is invalid. Resource group names can be 1 to 90 "
+            "characters long and cannot end with a period.",
+        )
