@@ -185,7 +185,7 @@ def _subnets_overlap(name: str, other: str, vnet_name: str) -> BadRequest:
     return BadRequest(
         "NetcfgSubnetRangesOverlap",
         f"Subnet '{name}' is not valid because its IP address range overlaps with that of an existing "
-        f"subnet '{other}' in virtual network '{vnet_name}'.",
+        f"subnet in virtual network '{vnet_name}'.",
     )
 
 
@@ -249,6 +249,8 @@ def _named_children(
         name = item.get("name")
         if not name:
             raise InvalidRequestFormat(f"Each {what} must have a name.", target=target)
+        if what == "security rule":
+            naming.check(RULE.lower(), name)
         if name.lower() in names:
             raise BadRequest(
                 "DuplicateResourceName", f"{what[0].upper() + what[1:]} name {name} is used more than once."
@@ -796,12 +798,24 @@ def _static_private_ip(ip: dict[str, Any], ipc_id: str, subnet: dict[str, Any], 
         raise BadRequest(
             "PrivateIPAddressIsMissing", f"Private static IP address is missing in IP configuration {ipc_id}."
         )
-    hosts = list(net.hosts())
-    if ipaddress.ip_address(addr) not in net or ipaddress.ip_address(addr) in hosts[:3] + hosts[-1:]:
+    try:
+        ip_addr = ipaddress.ip_address(addr)
+    except ValueError as exc:
+        raise InvalidRequestFormat(
+            f"Cannot parse the request: '{addr}' is not a valid private IP address."
+        ) from exc
+    if ip_addr not in net:
         raise BadRequest(
             "PrivateIPAddressNotInSubnet",
             f"IP configuration {ipc_id} is referencing a subnet {subnet['id']} whose address range "
-            f"does not contain (or reserves) private IP address {addr}.",
+            f"does not contain private IP address {addr}.",
+        )
+    # Azure reserves the network address, the next three (gateway, DNS) and the last (broadcast)
+    # address of every subnet.
+    if int(ip_addr) - int(net.network_address) < 4 or ip_addr == net.broadcast_address:
+        raise BadRequest(
+            "PrivateIPAddressInReservedRange",
+            f"Private static IP address {addr} falls within reserved IP range of subnet prefix {net}.",
         )
     if addr in used:
         raise BadRequest(
