@@ -2,16 +2,17 @@
 resources", learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules), with
 the code and message each resource provider answers when a PUT breaks them.
 
-Checked on PUT (create or update) before the type's own validation, like the resource providers do.
-Gallery names and image version names are checked by their handlers (types_gallery); Windows
-computer names (15 characters, unlike the VM resource name's 64) by the VM handler.
+Checked on PUT (create) before the type's own validation, like the resource providers do.
+Gallery, image definition and image version names are checked by their handlers
+(types_gallery); VM resource names (64 characters) and Windows computer names (15) by the VM
+handler (types_compute).
 """
 
 from __future__ import annotations
 
 import re
 
-from sandbox.arm.errors import ArmError, BadRequest, InvalidParameter
+from sandbox.arm.errors import ArmError, BadRequest
 
 # Network: alphanumerics, underscores, periods and hyphens; start with an alphanumeric; end with
 # an alphanumeric or an underscore. Microsoft.Network answers InvalidResourceName with this
@@ -28,10 +29,6 @@ NETWORK_LIMITS = {
 # Resource groups: 1-90 letters (Unicode), digits, underscores, hyphens, periods, parentheses;
 # not ending with a period.
 _RG_CHAR = re.compile(r"[-\w.()]")
-# A VM's resource name (its computer name has its own, stricter rule): up to 64 characters.
-VM_MAX = 64
-# Characters ARM refuses in any resource name (they break the resource id / URL).
-_ARM_FORBIDDEN = set("<>%&:\\?/*")
 
 
 def network_name_error(name: str, key: str) -> ArmError | None:
@@ -58,14 +55,6 @@ def check(key: str, name: str) -> None:
         err = network_name_error(name, key)
         if err is not None:
             raise err
-    elif key == "microsoft.compute/virtualmachines":
-        bad = sorted(set(name) & _ARM_FORBIDDEN)
-        if len(name) > VM_MAX or bad or name.endswith("."):
-            raise InvalidParameter(
-                f"The virtual machine name '{name}' is invalid. It can be at most {VM_MAX} characters "
-                "long and cannot contain the characters <>%&:\\?/* or end with a period.",
-                target="vmName",
-            )
 
 
 def check_resource_group(name: str) -> None:

@@ -382,20 +382,50 @@ def _disk_size(put: VmPut, os_disk: dict[str, Any]) -> int:
     return disk_gb
 
 
+MAX_OS_DISK_GB = 4095
+
+
 def _check_disk_size(put: VmPut, disk_gb: Any, image_gb: int) -> None:
-    if not isinstance(disk_gb, int) or disk_gb < image_gb or disk_gb > 4095:
-        raise BadRequest(
-            "ResizeDiskError",
-            f"The specified disk size {disk_gb} GB is smaller than the size of the corresponding disk in the "
-            f"VM image: {image_gb} GB. This is not allowed. Please choose equal or greater size or do "
-            "not specify an explicit size."
-            if isinstance(disk_gb, int) and disk_gb < image_gb
-            else f"Disk size {disk_gb} GB is invalid (at most 4095 GB for an OS disk).",
+    """Azure's rules for osDisk.diskSizeGB: an integer, at least the image's OS disk, at most
+    4095 GB; on an existing VM never smaller than now, and larger only while it is deallocated."""
+    if not isinstance(disk_gb, int) or isinstance(disk_gb, bool) or disk_gb < 1:
+        raise InvalidParameter(
+            f"The value '{disk_gb}' of parameter 'diskSizeGB' is invalid.", target="osDisk.diskSizeGB"
+        )
+    if disk_gb > MAX_OS_DISK_GB:
+        raise InvalidParameter(
+            f"The specified disk size {disk_gb} GB is larger than the maximum size of an OS disk: "
+            f"{MAX_OS_DISK_GB} GB.",
             target="osDisk.diskSizeGB",
         )
-    if put.existing is not None and disk_gb < (put.old["storageProfile"]["osDisk"].get("diskSizeGB") or 0):
-        raise PropertyChangeNotAllowed(
-            "diskSizeGB", target="osDisk.diskSizeGB", message="Disk size can only be increased."
+    old_disk = put.old["storageProfile"]["osDisk"] if put.existing is not None else {}
+    old_gb = old_disk.get("diskSizeGB")
+    if old_gb and disk_gb < old_gb:
+        raise BadRequest(
+            "BadRequest",
+            f"The disk/snapshot resource with id {old_disk['managedDisk']['id']} cannot be resized down. "
+            "Reducing disk/snapshot size is not supported in Azure to prevent data loss. If you do need "
+            "to reduce the size of the disk, please create new snapshot/disks with the appropriate size. "
+            "More information is available at https://aka.ms/AzureDisksFAQ",
+            target="osDisk.diskSizeGB",
+        )
+    if disk_gb < image_gb:
+        raise OperationNotAllowed(
+            f"The specified disk size {disk_gb} GB is smaller than the size of the corresponding disk in "
+            f"the VM image: {image_gb} GB. This is not allowed. Please choose equal or greater size or do "
+            "not specify an explicit size.",
+            target="osDisk.diskSizeGB",
+        )
+    if (
+        put.existing is not None
+        and old_gb
+        and disk_gb > old_gb
+        and power_of(put.arm, put.existing) != "deallocated"
+    ):
+        raise OperationNotAllowed(
+            f"Cannot resize disk {old_disk['name']} while it is attached to running VM {put.existing['id']}. "
+            "Resizing a disk of an Azure Virtual Machine requires the virtual machine to be deallocated. "
+            "Please stop your VM and retry the operation."
         )
 
 

@@ -84,3 +84,254 @@ def test_every_modelled_api_version_is_one_azure_has(emu: Emu) -> None:
 
 def test_api_version_list_is_fresh() -> None:
     assert apiversions.main(["--check"]) == 0
+
+
+# --- subscriptions and tenants -----------------------------------------------------------------
+@pytest.mark.parametrize("sub", ["not-a-guid", "1234", "00000000-0000-0000-0000-00000000000g"])
+def test_malformed_subscription_id_is_400(emu: Emu, sub: str) -> None:
+    r = emu.call("GET", f"/subscriptions/{sub}/resourcegroups/x", api="2022-09-01")
+    _refused(
+        r,
+        400,
+        "InvalidSubscriptionId",
+        f"^The provided subscription identifier '{re.escape(sub)}' is malformed or invalid\\.$",
+    )
+
+
+def test_subscription_and_tenant_documents(emu: Emu) -> None:
+    c = emu.arm.creds
+    subs = emu.call("GET", "/subscriptions", api="2022-12-01")
+    assert subs.status == 200
+    assert [(s["subscriptionId"], s["tenantId"], s["state"]) for s in subs.body["value"]] == [
+        (c.subscription_id, c.tenant_id, "Enabled")
+    ]
+    one = emu.call("GET", f"/subscriptions/{c.subscription_id}", api="2022-12-01")
+    assert one.body["id"] == f"/subscriptions/{c.subscription_id}"
+    tenants = emu.call("GET", "/tenants", api="2022-12-01")
+    assert [t["tenantId"] for t in tenants.body["value"]] == [c.tenant_id]
+    r = emu.call("GET", "/subscriptions", api="2022-12-02")
+    _refused(r, 400, "InvalidApiVersionParameter", INVALID_API)
+    r = emu.call("GET", "/tenants")
+    _refused(r, 400, "MissingApiVersionParameter")
+    r = emu.call("GET", "/subscriptions", token=None)
+    assert r.status == 401
+
+
+# --- names ---------------------------------------------------------------------------------------
+NET = "2024-03-01"
+NETWORK_NAME = re.compile(r"^Resource name .* is invalid\. The name can be up to 80 characters long\.")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("rg!1", r"has these invalid characters: '!'"),
+        ("rg 1", r"has these invalid characters: ' '"),
+        ("rg.", r"cannot end with a period"),
+        ("r" * 91, r"1 to 90 characters"),
+    ],
+)
+def test_resource_group_name_rules(emu: Emu, name: str, message: str) -> None:
+    r = emu.put_rg(name)
+    _refused(r, 400, "InvalidResourceGroup", message)
+
+
+@pytest.mark.parametrize("name", ["rg(1)_a-b.c", "r" * 90, "rgä"])
+def test_resource_group_names_azure_accepts(emu: Emu, name: str) -> None:
+    assert emu.put_rg(name).status == 201
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "code"),
+    [
+        ("virtualNetworks", "v", "NetcfgInvalidVirtualNetworkSite"),
+        ("virtualNetworks", "v" * 65, "NetcfgInvalidVirtualNetworkSite"),
+        ("virtualNetworks", "-vnet", "InvalidResourceName"),
+        ("virtualNetworks", "vnet-", "InvalidResourceName"),
+        ("virtualNetworks", "vnet.", "InvalidResourceName"),
+        ("networkSecurityGroups", "nsg!", "InvalidResourceName"),
+        ("networkSecurityGroups", "_nsg", "InvalidResourceName"),
+        ("publicIPAddresses", ".pip", "InvalidResourceName"),
+        ("publicIPAddresses", "p" * 81, "InvalidResourceName"),
+        ("networkInterfaces", "nic 1", "InvalidResourceName"),
+    ],
+)
+def test_network_name_rules(emu: Emu, kind: str, name: str, code: str) -> None:
+    emu.put_rg()
+    body: dict = {"location": "westeurope", "properties": {}}
+    if kind == "virtualNetworks":
+        body["properties"] = {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}}
+    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/{kind}/{name}", body, api=NET)
+    _refused(r, 400, code, NETWORK_NAME if code == "InvalidResourceName" else r"^Virtual network site")
+
+
+@pytest.mark.parametrize("name", ["vn", "vnet_", "v" * 64, "vnet.1-a_b"])
+def test_network_names_azure_accepts(emu: Emu, name: str) -> None:
+    emu.put_rg()
+    body = {"location": "westeurope", "properties": {"addressSpace": {"addressPrefixes": ["10.1.0.0/16"]}}}
+    r = emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/virtualNetworks/{name}", body, api=NET)
+    assert r.status == 201, r.body
+
+
+def test_subnet_and_security_rule_name_rules(emu: Emu) -> None:
+    ids = emu.network()
+    r = emu.call(
+        "PUT", ids["vnet"] + "/subnets/snet.", {"properties": {"addressPrefix": "10.250.0.64/27"}}, api=NET
+    )
+    _refused(r, 400, "InvalidResourceName", NETWORK_NAME)
+    rule = {
+        "name": "rule-",
+        "properties": {
+            "protocol": "Tcp",
+            "sourceAddressPrefix": "*",
+            "sourcePortRange": "*",
+            "destinationAddressPrefix": "*",
+            "destinationPortRange": "443",
+            "access": "Allow",
+            "priority": 200,
+            "direction": "Inbound",
+        },
+    }
+    r = emu.call(
+        "PUT", ids["nsg"], {"location": "westeurope", "properties": {"securityRules": [rule]}}, api=NET
+    )
+    _refused(r, 400, "InvalidResourceName", NETWORK_NAME)
+
+
+def test_vm_resource_name_may_be_64_but_the_windows_computer_name_15(emu: Emu) -> None:
+    ids = emu.network()
+    long_name = "v" * 40
+    assert emu.vm(ids, name=long_name).status == 201  # computerName (avdbuild01) is separate
+    ids2 = emu.network(rg="rg2")
+    r = emu.vm(ids2, name="v" * 65)
+    _refused(r, 400, "InvalidParameter", r"^Virtual machine name 'v{65}' is invalid\.$")
+    r = emu.vm(ids2, name="vm2", properties__osProfile__computerName="c" * 16)
+    _refused(r, 400, "InvalidParameter", r"^Windows computer name cannot be more than 15 characters long")
+    assert r.body["error"]["target"] == "computerName"
+
+
+@pytest.mark.parametrize(
+    ("path", "body_api"),
+    [
+        ("galleries/gal-1", "2019-07-01"),  # no hyphens in gallery names
+        ("galleries/_gal", "2019-07-01"),
+        ("galleries/gal.", "2019-07-01"),
+        ("galleries/" + "g" * 81, "2019-07-01"),
+    ],
+)
+def test_gallery_name_rules(emu: Emu, path: str, body_api: str) -> None:
+    emu.put_rg()
+    r = emu.call(
+        "PUT", f"{emu.rg()}/providers/Microsoft.Compute/{path}", {"location": "westeurope"}, api=body_api
+    )
+    _refused(r, 400, "InvalidParameter", r"gallery name")
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.0.0.0", "a.b.c", "1.0.2147483648", "-1.0.0"])
+def test_gallery_image_version_name_rules(emu: Emu, version: str) -> None:
+    emu.put_rg()
+    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
+    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    props = {
+        "osType": "Windows",
+        "osState": "Generalized",
+        "hyperVGeneration": "V2",
+        "identifier": {"publisher": "Contoso", "offer": "avd", "sku": "base"},
+    }
+    r = emu.call(
+        "PUT", g + "/images/img-1.a_b", {"location": "westeurope", "properties": props}, api="2022-03-03"
+    )
+    assert r.status == 201, r.body  # image definitions may have hyphens, periods, underscores
+    body = {"location": "westeurope", "properties": {"storageProfile": {"source": {"virtualMachineId": "x"}}}}
+    r = emu.call("PUT", g + f"/images/img-1.a_b/versions/{version}", body, api="2023-07-03")
+    _refused(r, 400, "InvalidParameter", r"MajorVersion>\.<MinorVersion>\.<Patch>")
+
+
+# --- subnets and private addresses -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("prefix", "code", "message"),
+    [
+        (
+            "10.250.0.64/30",
+            "NetcfgInvalidSubnet",
+            r"^Subnet 'snet2' is not valid in virtual network 'vnet1'\.$",
+        ),
+        ("10.251.0.0/26", "NetcfgSubnetRangeOutsideVnet", r"outside the IP address range of virtual network"),
+        (
+            "10.250.0.32/27",
+            "NetcfgSubnetRangesOverlap",
+            r"overlaps with that of an existing subnet in virtual network 'vnet1'\.$",
+        ),
+    ],
+)
+def test_subnet_prefix_rules(emu: Emu, prefix: str, code: str, message: str) -> None:
+    ids = emu.network()
+    r = emu.call("PUT", ids["vnet"] + "/subnets/snet2", {"properties": {"addressPrefix": prefix}}, api=NET)
+    _refused(r, 400, code, message)
+
+
+def _static_nic(emu: Emu, ids: dict[str, str], addr: str):
+    from tests.unit.sandbox.arm.conftest import nic_body
+
+    body = nic_body(ids, pip=False)
+    ipc = body["properties"]["ipConfigurations"][0]["properties"]
+    ipc["privateIPAllocationMethod"] = "Static"
+    ipc["privateIPAddress"] = addr
+    return emu.call("PUT", f"{emu.rg()}/providers/Microsoft.Network/networkInterfaces/nic2", body, api=NET)
+
+
+# snet1 is 10.250.0.0/26: .0 network, .1 gateway, .2-.3 DNS, .63 broadcast.
+@pytest.mark.parametrize("addr", ["10.250.0.0", "10.250.0.1", "10.250.0.3", "10.250.0.63"])
+def test_reserved_subnet_addresses_are_refused(emu: Emu, addr: str) -> None:
+    ids = emu.network()
+    r = _static_nic(emu, ids, addr)
+    _refused(
+        r,
+        400,
+        "PrivateIPAddressInReservedRange",
+        f"^Private static IP address {re.escape(addr)} falls within reserved IP range of subnet prefix "
+        r"10\.250\.0\.0/26\.$",
+    )
+
+
+@pytest.mark.parametrize("addr", ["10.250.0.62", "10.250.0.10"])
+def test_usable_static_addresses(emu: Emu, addr: str) -> None:
+    ids = emu.network()
+    r = _static_nic(emu, ids, addr)
+    assert r.status == 201, r.body
+
+
+def test_static_address_outside_the_subnet(emu: Emu) -> None:
+    ids = emu.network()
+    _refused(_static_nic(emu, ids, "10.250.0.64"), 400, "PrivateIPAddressNotInSubnet")
+
+
+# --- OS disk size ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("size", "status", "code", "message"),
+    [
+        (64, 409, "OperationNotAllowed", r"^The specified disk size 64 GB is smaller than the size of the "),
+        (4096, 400, "InvalidParameter", r"4095 GB"),
+        (0, 400, "InvalidParameter", None),
+    ],
+)
+def test_os_disk_size_on_create(emu: Emu, size: int, status: int, code: str, message: str | None) -> None:
+    ids = emu.network()
+    r = emu.vm(ids, properties__storageProfile__osDisk__diskSizeGB=size)
+    _refused(r, status, code, message)
+    assert r.body["error"]["target"] == "osDisk.diskSizeGB"
+
+
+def test_os_disk_resize_rules(emu: Emu) -> None:
+    ids = emu.network()
+    assert emu.vm(ids).status == 201
+    vm_api = "2024-07-01"
+    # Growing the OS disk of a running VM: it must be deallocated first.
+    r = emu.vm(ids, properties__storageProfile__osDisk__diskSizeGB=256)
+    _refused(r, 409, "OperationNotAllowed", r"requires the virtual machine to be deallocated")
+    emu.done(emu.call("POST", f"{ids['vm']}/deallocate", api=vm_api))
+    r = emu.vm(ids, properties__storageProfile__osDisk__diskSizeGB=256)
+    assert r.status == 200, r.body
+    # Shrinking is never allowed.
+    r = emu.vm(ids, properties__storageProfile__osDisk__diskSizeGB=128)
+    _refused(r, 400, "BadRequest", r"cannot be resized down")

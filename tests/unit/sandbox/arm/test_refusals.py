@@ -140,7 +140,13 @@ def test_readonly_and_known_members_are_accepted(emu: Emu) -> None:
             "InvalidParameter",
             "managedDisk.storageAccountType",
         ),
-        ({"properties__storageProfile__osDisk__diskSizeGB": 64}, 400, "ResizeDiskError", "osDisk.diskSizeGB"),
+        # Azure answers 409 OperationNotAllowed (this asserted 400 ResizeDiskError before).
+        (
+            {"properties__storageProfile__osDisk__diskSizeGB": 64},
+            409,
+            "OperationNotAllowed",
+            "osDisk.diskSizeGB",
+        ),
         ({"properties__licenseType": "Windows_Desktop"}, 400, "InvalidParameter", "licenseType"),
         (
             {"properties__securityProfile__securityType": "Secure"},
