@@ -56,6 +56,20 @@ def _check_api(req: Request, allowed: tuple[str, ...] = (RG_API,)) -> None:
         )
 
 
+def _group_location(arm: Arm, location: Any) -> str:
+    """A resource group's location: ARM's own code for one it does not have."""
+    try:
+        return arm.check_location(location)
+    except BadRequest as exc:
+        if exc.code != "LocationNotAvailableForResourceType":
+            raise
+        raise BadRequest(
+            "LocationNotAvailableForResourceGroup",
+            f"The provided location '{location}' is not available for resource group. List of available "
+            f"regions is '{','.join(catalog.LOCATIONS)}'.",
+        ) from exc
+
+
 def list_groups(arm: Arm, req: Request) -> Response:
     _check_api(req, (RG_API, "2024-11-01"))  # 2024-11-01: az group list (azure-cli 2.91)
     if req.method != "GET":
@@ -115,7 +129,7 @@ def _put_group(arm: Arm, req: Request, name: str, existing: dict[str, Any] | Non
         raise json_object_required()
     validate.check_members(body, f"resources/{RG_API}/ResourceGroup", "ResourceGroup")
     names.check_resource_group(name)
-    location = arm.check_location(body.get("location"))
+    location = _group_location(arm, body.get("location"))
     if existing is not None:
         if existing["location"] != location:
             raise Conflict(

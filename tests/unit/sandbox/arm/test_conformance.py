@@ -335,3 +335,14 @@ def test_os_disk_resize_rules(emu: Emu) -> None:
     # Shrinking is never allowed.
     r = emu.vm(ids, properties__storageProfile__osDisk__diskSizeGB=128)
     _refused(r, 400, "BadRequest", r"cannot be resized down")
+
+
+def test_resource_group_in_a_region_azure_does_not_have(emu: Emu) -> None:
+    r = emu.put_rg(location="moon")
+    _refused(
+        r,
+        400,
+        "LocationNotAvailableForResourceGroup",
+        r"^The provided location 'moon' is not available for resource group\. List of available regions is '",
+    )
+    _refused(emu.call("PUT", RG.format(sub=emu.sub), {}, api="2022-09-01"), 400, "LocationRequired")
