@@ -209,10 +209,24 @@ def _check_write(
         names.check(spec.key, rid.rsplit("/", 1)[-1])
     if not isinstance(req.body, dict):
         raise errors.json_object_required()
+    if req.method == "PUT" and existing is not None and existing.get("location"):
+        _check_same_location(arm, existing, req.body.get("location"))
     if schema:
         validate.check_members(req.body, schema, schema.rsplit("/", 1)[-1])
     if existing is not None and arm.pending_op_for(rid):
         raise errors.another_operation_in_progress(rid.rsplit("/", 1)[-1])
+
+
+def _check_same_location(arm: Arm, existing: dict[str, Any], location: Any) -> None:
+    """ARM refuses a PUT that would move an existing resource to another region."""
+    if not isinstance(location, str) or location.replace(" ", "").lower() == existing["location"].lower():
+        return
+    raise errors.BadRequest(
+        "InvalidResourceLocation",
+        f"The resource '{existing['name']}' already exists in location '{existing['location']}' in "
+        f"resource group '{arm.rg_of(existing['id'])}'. A resource with the same name cannot be created "
+        f"in location '{location}'. Please select a new resource name.",
+    )
 
 
 def _write(

@@ -346,3 +346,26 @@ def test_resource_group_in_a_region_azure_does_not_have(emu: Emu) -> None:
         r"^The provided location 'moon' is not available for resource group\. List of available regions is '",
     )
     _refused(emu.call("PUT", RG.format(sub=emu.sub), {}, api="2022-09-01"), 400, "LocationRequired")
+
+
+def test_an_existing_resource_cannot_move_to_another_region(emu: Emu) -> None:
+    ids = emu.network()
+    assert emu.vm(ids).status == 201
+    moved = re.compile(
+        r"^The resource '(vm1|gal1|nsg1)' already exists in location 'westeurope' in resource group 'rg1'\. "
+        r"A resource with the same name cannot be created in location 'northeurope'\. "
+        r"Please select a new resource name\.$"
+    )
+    _refused(emu.vm(ids, location="northeurope"), 400, "InvalidResourceLocation", moved)
+    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
+    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    _refused(
+        emu.call("PUT", g, {"location": "northeurope"}, api="2019-07-01"),
+        400,
+        "InvalidResourceLocation",
+        moved,
+    )
+    r = emu.call("PUT", ids["nsg"], {"location": "northeurope", "properties": {}}, api=NET)
+    _refused(r, 400, "InvalidResourceLocation", moved)
+    # The same region spelt differently is the same region.
+    assert emu.call("PUT", g, {"location": "West Europe"}, api="2019-07-01").status == 200
