@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from sandbox.arm.errors import ArmError, BadRequest
+from sandbox.arm.errors import ArmError, BadRequest, InvalidParameter
 
 # Network: alphanumerics, underscores, periods and hyphens; start with an alphanumeric; end with
 # an alphanumeric or an underscore. Microsoft.Network answers InvalidResourceName with this
@@ -29,6 +29,21 @@ NETWORK_LIMITS = {
 # Resource groups: 1-90 letters (Unicode), digits, underscores, hyphens, periods, parentheses;
 # not ending with a period.
 _RG_CHAR = re.compile(r"[-\w.()]")
+
+
+# Managed disks (Compute's own validation rule, quoted in its answers): 1-80 word characters,
+# hyphens and periods; starting with a letter or digit; not ending with a hyphen or period.
+DISK_RULE = r"^[^_\W][\w-._]{0,79}(?<![-.])$"
+_DISK = re.compile(r"^[^_\W][\w\-._]{0,79}(?<![-.])$")
+
+
+def check_os_disk_name(name: str) -> None:
+    """A VM's osDisk.name: Compute's answer quotes its rule."""
+    if not _DISK.match(name):
+        raise InvalidParameter(
+            f"The entity name 'osDisk.name' is invalid according to its validation rule: {DISK_RULE}.",
+            target="osDisk.name",
+        )
 
 
 def network_name_error(name: str, key: str) -> ArmError | None:
@@ -55,6 +70,8 @@ def check(key: str, name: str) -> None:
         err = network_name_error(name, key)
         if err is not None:
             raise err
+    elif key == "microsoft.compute/disks" and not _DISK.match(name):
+        raise InvalidParameter("The value of parameter disk.name is invalid.", target="disk.name")
 
 
 def check_resource_group(name: str) -> None:

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import catalog, validate
+from sandbox.arm import catalog, names, validate
 from sandbox.arm.errors import (
     BadRequest,
     Conflict,
@@ -446,6 +446,8 @@ def _choose_os_disk(put: VmPut) -> None:
     disk_name = os_disk.get("name") or (
         old_disk["name"] if existing else f"{put.name}_OsDisk_1_{uuid.uuid4().hex}"
     )
+    if existing is None and os_disk.get("name"):
+        names.check_os_disk_name(disk_name)
     if existing is not None and disk_name != old_disk["name"]:
         raise Unmodelled("OS disk swap (a different osDisk.name on update) is not modelled")
     disk_id = (

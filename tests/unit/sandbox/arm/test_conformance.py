@@ -369,3 +369,35 @@ def test_an_existing_resource_cannot_move_to_another_region(emu: Emu) -> None:
     _refused(r, 400, "InvalidResourceLocation", moved)
     # The same region spelt differently is the same region.
     assert emu.call("PUT", g, {"location": "West Europe"}, api="2019-07-01").status == 200
+
+
+@pytest.mark.parametrize("disk", ["_osdisk", "osdisk-", "osdisk.", "d" * 81, "os disk"])
+def test_os_disk_name_rule(emu: Emu, disk: str) -> None:
+    ids = emu.network()
+    r = emu.vm(ids, properties__storageProfile__osDisk__name=disk)
+    _refused(
+        r,
+        400,
+        "InvalidParameter",
+        r"^The entity name 'osDisk\.name' is invalid according to its validation rule: "
+        + re.escape(r"^[^_\W][\w-._]{0,79}(?<![-.])$")
+        + r"\.$",
+    )
+    assert r.body["error"]["target"] == "osDisk.name"
+
+
+@pytest.mark.parametrize("disk", ["osdisk_", "os-disk.1_a", "d" * 80])
+def test_os_disk_names_azure_accepts(emu: Emu, disk: str) -> None:
+    ids = emu.network()
+    assert emu.vm(ids, properties__storageProfile__osDisk__name=disk).status == 201
+
+
+def test_disk_name_rule_before_anything_else(emu: Emu) -> None:
+    emu.put_rg()
+    r = emu.call(
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Compute/disks/-d",
+        {"location": "westeurope"},
+        api="2023-04-02",
+    )
+    _refused(r, 400, "InvalidParameter", r"^The value of parameter disk\.name is invalid\.$")
