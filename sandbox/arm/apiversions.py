@@ -283,6 +283,58 @@ def _key_for_path(path: str) -> str | None:
     return None
 
 
+TYPE_NAMESPACES = ("microsoft.compute", "microsoft.network")
+_SDK_URL = re.compile(
+    r'"(/subscriptions/\{subscriptionId\}/resourceGroups/\{resourceGroupName\}/providers/[^"]+)"'
+)
+
+
+def _types_of_path(path: str) -> tuple[str, set[str]] | None:
+    """(namespace, resource types) a resource-group-scoped path template addresses, as the
+    router reads it: type/{name} pairs, plus a trailing collection (a child type or an action)."""
+    low = path.lower()
+    if "/resourcegroups/" not in low or "/providers/" not in low:
+        return None
+    segs = low.split("/providers/", 1)[1].split("/")
+    ns, rest = segs[0], segs[1:]
+    if ns not in TYPE_NAMESPACES:
+        return None
+    types: set[str] = set()
+    parts: list[str] = []
+    i = 0
+    while i < len(rest):
+        seg = rest[i]
+        if seg.startswith("{"):
+            i += 1
+            continue
+        parts.append(seg)
+        types.add("/".join(parts))
+        i += 1
+    return ns, types
+
+
+def derive_types(sites: list[Path]) -> dict[str, set[str]]:
+    """Resource types per namespace (Microsoft.Compute, Microsoft.Network): from the URL templates
+    of the SDK operations and the Azure CLI's aaz commands."""
+    found: dict[str, set[str]] = {}
+    for site in sites:
+        files = [
+            *(site / "azure" / "mgmt" / "compute").glob("**/operations/*.py"),
+            *(site / "azure" / "mgmt" / "network").glob("**/operations/*.py"),
+        ]
+        templates: list[str] = []
+        for f in files:
+            templates += _SDK_URL.findall(f.read_text(encoding="utf-8"))
+        modules = site / "azure" / "cli" / "command_modules"
+        for f in sorted(modules.glob("*/aaz/**/*.py")) if modules.is_dir() else []:
+            templates += [p for p, _v in _AAZ_RESOURCE.findall(f.read_text(encoding="utf-8"))]
+        for t in templates:
+            got = _types_of_path(t)
+            if got:
+                found.setdefault(got[0], set()).update(got[1])
+    return found
+
+
 def derive(sites: list[Path]) -> dict[str, set[str]]:
     """api-versions per type key from the SDK packages and the Azure CLI's aaz commands."""
     found: dict[str, set[str]] = {}
@@ -325,13 +377,18 @@ def derive(sites: list[Path]) -> dict[str, set[str]]:
     return found
 
 
-def generate(previous: dict[str, list[str]] | None = None) -> dict[str, object]:
+def generate(
+    previous: dict[str, list[str]] | None = None, previous_types: dict[str, list[str]] | None = None
+) -> dict[str, object]:
     """The document: what the installed packages give, plus EXTRA, plus what the file already had
     (Azure does not withdraw api-versions, and a regeneration without .venv-az must not drop the
     versions it gave)."""
     found = derive(_site_dirs())
     for k, v in (previous or {}).items():
         found.setdefault(k, set()).update(v)
+    types = derive_types(_site_dirs())
+    for k, v in (previous_types or {}).items():
+        types.setdefault(k, set()).update(v)
     sources = [
         "installed azure-mgmt-compute / azure-mgmt-resource / azure-mgmt-network version folders",
         "the azure-cli aaz commands' resource api-versions (.venv-az)",
@@ -341,12 +398,35 @@ def generate(previous: dict[str, list[str]] | None = None) -> dict[str, object]:
         "_generated_by": "python -m sandbox.arm.apiversions",
         "_sources": sources,
         "types": {k: sorted(v, reverse=True) for k, v in sorted(found.items())},
+        "resource_types": {k: sorted(v) for k, v in sorted(types.items())},
     }
 
 
 @cache
+def _doc() -> dict[str, dict[str, list[str]]]:
+    return json.loads(OUT.read_text())
+
+
 def _known() -> dict[str, list[str]]:
-    return json.loads(OUT.read_text())["types"]
+    return _doc()["types"]
+
+
+@cache
+def _resource_types() -> dict[str, frozenset[str]]:
+    return {k: frozenset(v) for k, v in _doc().get("resource_types", {}).items()}
+
+
+def refuse_unknown_type(namespace: str, type_path: str, version: str | None) -> None:
+    """ARM's 400 InvalidResourceType for a type the namespace does not have (only for the
+    namespaces whose types are derived: Microsoft.Compute, Microsoft.Network)."""
+    known_types = _resource_types().get(namespace.lower())
+    if not known_types or type_path.lower() in known_types:
+        return
+    raise BadRequest(
+        "InvalidResourceType",
+        f"The resource type '{type_path}' could not be found in the namespace '{namespace}' for api "
+        f"version '{version}'.",
+    )
 
 
 def known(key: str) -> list[str]:
@@ -382,16 +462,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="exit 1 when api_versions.json lacks a version")
     args = ap.parse_args(argv)
-    previous = json.loads(OUT.read_text())["types"] if OUT.exists() else {}
+    doc = json.loads(OUT.read_text()) if OUT.exists() else {}
+    previous, previous_types = doc.get("types", {}), doc.get("resource_types", {})
     if args.check:
         missing = {k: sorted(set(v) - set(previous.get(k, ()))) for k, v in derive(_site_dirs()).items()}
         missing = {k: v for k, v in missing.items() if v}
+        missing |= {
+            f"types of {k}": v
+            for k, t in derive_types(_site_dirs()).items()
+            if (v := sorted(t - set(previous_types.get(k, ()))))
+        }
         if missing:
             print(f"{OUT} lacks {missing}: run python -m sandbox.arm.apiversions", file=sys.stderr)
             return 1
         return 0
-    OUT.write_text(json.dumps(generate(previous), indent=1, sort_keys=True) + "\n")
-    _known.cache_clear()
+    OUT.write_text(json.dumps(generate(previous, previous_types), indent=1, sort_keys=True) + "\n")
+    _doc.cache_clear()
+    _resource_types.cache_clear()
     print(f"wrote {OUT}")
     return 0
 

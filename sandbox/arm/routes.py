@@ -87,6 +87,8 @@ def _group_route(arm: Arm, req: Request, rg_name: str, rest: list[str], raw: lis
         listed = arm.types.get(f"{ns}/{tail[0]}".lower())
         if listed is not None:
             check_version(req, listed)
+        else:
+            apiversions.refuse_unknown_type(ns, tail[0], req.api_version)
         if rg is None:
             raise errors.resource_group_not_found(rg_name)
         return list_type(arm, req, rg, f"{ns}/{tail[0]}")
@@ -104,6 +106,7 @@ def _resource_route(
     type_name = "/".join(type_parts)
     spec = arm.types.get(type_name.lower())
     if spec is None:
+        apiversions.refuse_unknown_type(ns, "/".join(type_parts[1:]), req.api_version)
         raise Unmodelled(f"resource type {type_name} is not modelled")
     child = arm.types.get(f"{type_name}/{extra}".lower()) if extra is not None else None
     check_version(req, child or spec)
@@ -154,6 +157,8 @@ def check_api(arm: Arm, req: Request, spec: TypeSpec, method: str) -> str | None
 def list_type(arm: Arm, req: Request, rg: dict[str, Any] | None, type_name: str) -> Response:
     spec = arm.types.get(type_name.lower())
     if spec is None:
+        ns, _, type_path = type_name.partition("/")
+        apiversions.refuse_unknown_type(ns, type_path, req.api_version)
         raise Unmodelled(f"list of resource type {type_name} is not modelled")
     check_api(arm, req, spec, "LIST")
     prefix = (arm.rg_id(rg["name"]) if rg else f"/subscriptions/{arm.sub}").lower()

@@ -401,3 +401,48 @@ def test_disk_name_rule_before_anything_else(emu: Emu) -> None:
         api="2023-04-02",
     )
     _refused(r, 400, "InvalidParameter", r"^The value of parameter disk\.name is invalid\.$")
+
+
+# --- resource types ------------------------------------------------------------------------------
+TYPE_NOT_FOUND = r"^The resource type '{}' could not be found in the namespace '{}' for api version '{}'\.$"
+
+
+@pytest.mark.parametrize(
+    ("path", "type_path", "ns"),
+    [
+        (RG + "/providers/Microsoft.Compute/virtualMachine/v", "virtualMachine", "Microsoft.Compute"),
+        (
+            RG + "/providers/Microsoft.Network/virtualNetwork/v/subnets/s",
+            "virtualNetwork/subnets",
+            "Microsoft.Network",
+        ),
+        (RG + "/providers/Microsoft.Network/publicIPAddress", "publicIPAddress", "Microsoft.Network"),
+        (
+            "/subscriptions/{sub}/providers/Microsoft.Compute/virtualMachine",
+            "virtualMachine",
+            "Microsoft.Compute",
+        ),
+    ],
+)
+def test_resource_type_the_namespace_does_not_have_is_400(
+    emu: Emu, path: str, type_path: str, ns: str
+) -> None:
+    emu.put_rg()
+    r = emu.call("GET", path.format(sub=emu.sub), api="2024-07-01")
+    _refused(
+        r,
+        400,
+        "InvalidResourceType",
+        TYPE_NOT_FOUND.format(re.escape(type_path), re.escape(ns), "2024-07-01"),
+    )
+    assert emu.arm.unmodelled == []
+
+
+def test_a_real_type_the_sandbox_does_not_model_stays_501(emu: Emu) -> None:
+    emu.put_rg()
+    r = emu.call(
+        "GET", RG.format(sub=emu.sub) + "/providers/Microsoft.Compute/availabilitySets/a", api="2024-07-01"
+    )
+    assert r.status == 501
+    r = emu.call("GET", RG.format(sub=emu.sub) + "/providers/Microsoft.Sql/servers/s", api="2023-08-01")
+    assert r.status == 501  # namespaces whose types are not derived are never refused
