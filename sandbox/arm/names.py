@@ -46,6 +46,54 @@ def check_os_disk_name(name: str) -> None:
         )
 
 
+# Galleries (Compute's answers, as "Troubleshooting shared image galleries in Azure" lists them).
+_GALLERY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._]{0,78}[A-Za-z0-9])?$")
+_IMAGE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,78}[A-Za-z0-9])?$")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def _trailing(full_name: str, last: str) -> InvalidParameter:
+    return InvalidParameter(
+        f"The provided resource name {full_name} has these invalid trailing characters: {last}. The name "
+        f"can not end with characters: {last}"
+    )
+
+
+def check_gallery_name(name: str) -> None:
+    if _GALLERY.match(name):
+        return
+    if name[-1:] in (".", "_") and _GALLERY.match(name.rstrip("._") or "-"):
+        raise _trailing(name, name[-1])
+    raise InvalidParameter(
+        "Gallery name is invalid. Allowed characters are English alphanumeric characters, with "
+        "underscores and periods allowed in the middle, up to 80 characters total. All other special "
+        "characters, including dashes, are disallowed.",
+        target="galleryName",
+    )
+
+
+def check_image_definition_name(gallery: str, name: str) -> None:
+    if _IMAGE.match(name):
+        return
+    if name[-1:] in (".", "_") and _IMAGE.match(name.rstrip("._") or "-"):
+        raise _trailing(f"{gallery}/{name}", name[-1])
+    raise InvalidParameter(
+        f"The entity name '{name}' is invalid according to its validation rule: {DISK_RULE}.",
+        target="galleryImageName",
+    )
+
+
+def check_image_version_name(name: str) -> None:
+    """Major(int).Minor(int).Patch(int), each a 32-bit integer."""
+    if _VERSION.match(name) and all(int(p) <= 2**31 - 1 for p in name.split(".")):
+        return
+    raise InvalidParameter(
+        "The image version name is invalid. The image version name should follow "
+        "Major(int).Minor(int).Patch(int) format, for e.g: 1.0.0, 2018.12.1 etc.",
+        target="galleryImageVersionName",
+    )
+
+
 def network_name_error(name: str, key: str) -> ArmError | None:
     lo, hi = NETWORK_LIMITS[key]
     if key == "microsoft.network/virtualnetworks" and not lo <= len(name) <= hi:

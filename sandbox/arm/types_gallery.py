@@ -5,10 +5,9 @@ for the _info modules' GETs), image definitions (2022-03-03, 2023-07-03) and ima
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import validate
+from sandbox.arm import names, validate
 from sandbox.arm.catalog import LOCATIONS
 from sandbox.arm.errors import (
     Conflict,
@@ -31,9 +30,6 @@ IMAGE = "Microsoft.Compute/galleries/images"
 VERSION = "Microsoft.Compute/galleries/images/versions"
 VM = "Microsoft.Compute/virtualMachines"
 
-GALLERY_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._]{0,78}[A-Za-z0-9])?$")
-IMAGE_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,78}[A-Za-z0-9])?$")
-VERSION_NAME = re.compile(r"^\d+\.\d+\.\d+$")
 SECURITY_TYPES = [
     "Standard",
     "TrustedLaunch",
@@ -134,12 +130,7 @@ class GalleryHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         name = rid.rsplit("/", 1)[-1]
-        if not GALLERY_NAME.match(name):
-            raise InvalidParameter(
-                f"The gallery name '{name}' is invalid. It may contain only letters, digits, periods and "
-                "underscores, be at most 80 characters, and cannot begin or end with a period or underscore.",
-                target="galleryName",
-            )
+        names.check_gallery_name(name)
         location = arm.check_location(body.get("location"))
         if existing is not None and existing["location"] != location:
             raise PropertyChangeNotAllowed(
@@ -282,8 +273,7 @@ class ImageHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         body = req.body
         name = rid.rsplit("/", 1)[-1]
-        if not IMAGE_NAME.match(name):
-            raise InvalidParameter(f"The gallery image name '{name}' is invalid.", target="galleryImageName")
+        names.check_image_definition_name(rid.split("/")[-3], name)
         gallery = arm.get(rid.rsplit("/", 2)[0])
         assert gallery is not None
         location = _location_of_parent(arm, body, gallery, "The gallery image location")
@@ -377,12 +367,7 @@ COMPATIBLE_SECURITY = {
 
 
 def _check_version_name(name: str) -> None:
-    if not VERSION_NAME.match(name) or any(int(p) > 2**31 - 1 for p in name.split(".")):
-        raise InvalidParameter(
-            f"The gallery image version name '{name}' is invalid. It must follow the format "
-            "<MajorVersion>.<MinorVersion>.<Patch> with 32-bit integers.",
-            target="galleryImageVersionName",
-        )
+    names.check_image_version_name(name)
 
 
 def _check_source_unchanged(existing: dict[str, Any], src: dict[str, Any]) -> None:

@@ -210,21 +210,51 @@ def test_vm_resource_name_may_be_64_but_the_windows_computer_name_15(emu: Emu) -
     assert r.body["error"]["target"] == "computerName"
 
 
+GALLERY_NAME = r"^Gallery name is invalid\. Allowed characters are English alphanumeric characters, with "
+
+
 @pytest.mark.parametrize(
-    ("path", "body_api"),
+    ("name", "message"),
     [
-        ("galleries/gal-1", "2019-07-01"),  # no hyphens in gallery names
-        ("galleries/_gal", "2019-07-01"),
-        ("galleries/gal.", "2019-07-01"),
-        ("galleries/" + "g" * 81, "2019-07-01"),
+        ("gal-1", GALLERY_NAME),  # no hyphens in gallery names
+        ("_gal", GALLERY_NAME),
+        ("g" * 81, GALLERY_NAME),
+        ("gal.", r"^The provided resource name gal\. has these invalid trailing characters: \.\. "),
+        ("gal_", r"^The provided resource name gal_ has these invalid trailing characters: _\. "),
     ],
 )
-def test_gallery_name_rules(emu: Emu, path: str, body_api: str) -> None:
+def test_gallery_name_rules(emu: Emu, name: str, message: str) -> None:
     emu.put_rg()
     r = emu.call(
-        "PUT", f"{emu.rg()}/providers/Microsoft.Compute/{path}", {"location": "westeurope"}, api=body_api
+        "PUT",
+        f"{emu.rg()}/providers/Microsoft.Compute/galleries/{name}",
+        {"location": "westeurope"},
+        api="2019-07-01",
     )
-    _refused(r, 400, "InvalidParameter", r"gallery name")
+    _refused(r, 400, "InvalidParameter", message)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("img-", r"^The entity name 'img-' is invalid according to its validation rule: "),
+        ("-img", r"^The entity name '-img' is invalid according to its validation rule: "),
+        ("img.", r"^The provided resource name gal1/img\. has these invalid trailing characters: \.\. "),
+    ],
+)
+def test_image_definition_name_rules(emu: Emu, name: str, message: str) -> None:
+    emu.put_rg()
+    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
+    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    props = {
+        "osType": "Windows",
+        "osState": "Generalized",
+        "identifier": {"publisher": "Contoso", "offer": "avd", "sku": "base"},
+    }
+    r = emu.call(
+        "PUT", f"{g}/images/{name}", {"location": "westeurope", "properties": props}, api="2022-03-03"
+    )
+    _refused(r, 400, "InvalidParameter", message)
 
 
 @pytest.mark.parametrize("version", ["1.0", "1.0.0.0", "a.b.c", "1.0.2147483648", "-1.0.0"])
@@ -244,7 +274,13 @@ def test_gallery_image_version_name_rules(emu: Emu, version: str) -> None:
     assert r.status == 201, r.body  # image definitions may have hyphens, periods, underscores
     body = {"location": "westeurope", "properties": {"storageProfile": {"source": {"virtualMachineId": "x"}}}}
     r = emu.call("PUT", g + f"/images/img-1.a_b/versions/{version}", body, api="2023-07-03")
-    _refused(r, 400, "InvalidParameter", r"MajorVersion>\.<MinorVersion>\.<Patch>")
+    _refused(
+        r,
+        400,
+        "InvalidParameter",
+        r"^The image version name is invalid\. The image version name should follow "
+        r"Major\(int\)\.Minor\(int\)\.Patch\(int\) format, for e\.g: 1\.0\.0, 2018\.12\.1 etc\.$",
+    )
 
 
 # --- subnets and private addresses -----------------------------------------------------------------
