@@ -18,8 +18,12 @@ api-versions Azure has, kept in ``sandbox/arm/api_versions.json`` and generated 
     .venv/bin/python -m sandbox.arm.apiversions            # rewrites sandbox/arm/api_versions.json
     .venv/bin/python -m sandbox.arm.apiversions --check    # exit 1 when a derivable one is missing
 
-Versions are only ever added (Azure does not withdraw api-versions), so regenerating without
-``.venv-az`` keeps what it contributed.
+The same sources give the resource types of Microsoft.Compute and Microsoft.Network (their URL
+templates), so that a type those namespaces do not have answers ARM's 400 InvalidResourceType
+while a real one the sandbox does not model stays 501.
+
+Versions and types are only ever added (Azure does not withdraw api-versions), so regenerating
+without ``.venv-az`` keeps what it contributed.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ OUT = Path(__file__).with_name("api_versions.json")
 
 # ARM itself (resource groups, subscriptions, tenants, providers, a group's resources list).
 ARM = "arm"
-# key -> (SDK package, operations classes whose presence in a version folder makes it count)
+# type key -> the operations classes whose presence in an SDK version folder makes that version count
 COMPUTE: dict[str, tuple[str, ...]] = {
     "microsoft.compute/virtualmachines": ("VirtualMachinesOperations",),
     "microsoft.compute/locations/vmsizes": ("VirtualMachineSizesOperations",),
