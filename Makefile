@@ -40,12 +40,11 @@ $(STAMP): requirements.lock requirements.in
 
 az-cli: $(AZ_STAMP)
 
-# uv installs azure-cli and its ~150 dependencies in ~20 s where pip takes ~2 min.
-AZ_UV_VERSION := 0.13.8
-
+# uv (the pinned UV_VERSION above) installs azure-cli and its ~150 dependencies in ~20 s where
+# pip takes ~2 min.
 $(AZ_STAMP):
 	@test -x $(AZ_VENV)/bin/python || "$$(scripts/find-python.sh)" -m venv $(AZ_VENV)
-	$(AZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(AZ_UV_VERSION)
+	$(AZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(AZ_VENV)/bin/uv pip install --quiet --python $(AZ_VENV)/bin/python azure-cli==$(AZ_CLI_VERSION)
 	@rm -f $(AZ_VENV)/.installed-*
 	@touch $@
