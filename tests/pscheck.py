@@ -19,7 +19,7 @@ import tree_sitter_powershell
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Directories that hold no PowerShell of ours (third-party code, caches, build output).
 SKIP_DIRS = frozenset(
-    {".git", ".venv", ".sandbox", "artifacts", "collections", "node_modules", "__pycache__"}
+    {".git", ".venv", ".venv-az", ".sandbox", "artifacts", "collections", "node_modules", "__pycache__"}
 )
 SUFFIXES = (".ps1", ".psm1")
 
