@@ -78,13 +78,14 @@ lint: setup
 	ruff check .
 	ruff format --check .
 	ansible-lint
-	$(PY) -m tests.pscheck
+	$(PY) -m tests.support.pscheck
 
-# Unit: plugins, the emulator's and the Windows double's own tests. Integration: everything that
-# runs real playbooks against a sandbox (marked `integration`, wherever the test lives); a test
-# file stays on one worker so its module-scoped build runs once.
+# The test tree: tests/unit (the product's plugins, roles and content, no sandbox), tests/sandbox
+# (the sandbox's own tests), tests/integration (real playbooks against the sandbox), tests/support
+# (helpers, no tests). Tests marked `integration` run ansible-playbook, wherever they live; the
+# rest are fast. A test file stays on one worker so its module-scoped build runs once.
 unit: setup
-	pytest -q -n 2 -m "not integration" tests/unit
+	pytest -q -n 2 -m "not integration" tests/unit tests/sandbox
 
 integration: setup
 	pytest -q -n 2 --dist loadfile -m integration tests

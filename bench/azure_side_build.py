@@ -20,13 +20,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from sandbox.testing import Sandbox  # noqa: E402
-from tests.integration.azure_side_helpers import (  # noqa: E402
+from tests.support.azure_side import (  # noqa: E402
     extra_vars,
     image_definition,
-    image_versions,
     run_azure_side,
     temporary_resources,
 )
+from tests.support.runs import image_versions  # noqa: E402
 
 TARGET_SECONDS = 120
 

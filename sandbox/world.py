@@ -12,7 +12,6 @@ power state (``GuestHost.vm_address`` / ``vm_power``) so the guest side re-creat
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import os
 import tempfile
@@ -59,22 +58,11 @@ class World:
         return json.loads(path.read_text(encoding="utf-8"))
 
 
-def real_guest_host_available() -> bool:
-    """Whether the Windows side (sandbox.windows.host.WindowsGuestHost) is installed."""
-    try:
-        return importlib.util.find_spec("sandbox.windows.host") is not None
-    except ModuleNotFoundError:
-        return False
+def load_guest_host(world: World, arm: ArmCallbacks) -> GuestHost:
+    """The Windows side (sandbox.windows.host.WindowsGuestHost), attached to the world.
 
-
-def load_guest_host(world: World, arm: ArmCallbacks) -> GuestHost | None:
-    """The real guest host when sandbox.windows.host exists, else None.
-
-    None means there is no Windows side: ARM then answers every guest-dependent request (run
-    command, generalize without the image-state shortcut) with a loud 501 instead of faking it.
+    Imported when called: the Windows side imports this module, so a top-level import would be a cycle.
     """
-    if not real_guest_host_available():
-        return None
     module = importlib.import_module("sandbox.windows.host")
     host = module.WindowsGuestHost(world, arm)
     world.guests = host

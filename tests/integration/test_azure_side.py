@@ -24,19 +24,19 @@ from typing import Any
 import pytest
 
 from sandbox.testing import Sandbox
-from tests.integration.azure_side_helpers import (
+from tests.support.azure_side import (
     CANARY_PASSWORD,
-    REPO,
     Run,
     build_puts,
     changed_tasks_per_play,
     extra_vars,
     image_definition,
-    image_versions,
     report_of,
     run_azure_side,
     temporary_resources,
 )
+from tests.support.paths import REPO
+from tests.support.runs import image_versions
 
 pytestmark = pytest.mark.integration
 

@@ -15,13 +15,8 @@ from typing import Any
 import pytest
 
 from sandbox.testing import Sandbox
-from tests.integration.guest_observer import (
-    BuildRun,
-    GuestObserver,
-    build_resources,
-    image_versions,
-    run_playbook,
-)
+from tests.support.guest_observer import BuildRun, GuestObserver, run_playbook
+from tests.support.runs import build_resources, image_versions
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.testing import Sandbox
-from tests.integration.azure_side_helpers import INVENTORY, REPO, playbook_env
+from tests.support.paths import INVENTORY, REPO
+from tests.support.runs import playbook_env
 
 pytestmark = pytest.mark.integration
 
@@ -49,7 +50,6 @@ def groups(sb: Sandbox) -> set[str]:
 
 def janitor(sb: Sandbox, *args: str) -> subprocess.CompletedProcess[str]:
     env = playbook_env(sb)
-    env.pop("ANSIBLE_STDOUT_CALLBACK")
     return subprocess.run(
         ["ansible-playbook", "-i", str(INVENTORY), str(REPO / "playbooks" / "janitor.yml"), *args],
         cwd=REPO,

@@ -16,17 +16,16 @@ import ansible_runner
 import pytest
 
 from sandbox.testing import Sandbox
-from tests.integration.azure_side_helpers import (
+from tests.support.azure_side import (
     CANARY_PASSWORD,
-    INVENTORY,
     PLAYBOOK,
-    REPO,
     extra_vars,
     image_definition,
-    image_versions,
     report_of,
     temporary_resources,
 )
+from tests.support.paths import INVENTORY, REPO
+from tests.support.runs import image_versions
 
 pytestmark = pytest.mark.integration
 

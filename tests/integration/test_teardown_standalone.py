@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.testing import Sandbox
-from tests.integration.azure_side_helpers import INVENTORY, REPO, playbook_env
+from tests.support.paths import INVENTORY, REPO
+from tests.support.runs import playbook_env
 
 sys.path.insert(0, str(REPO / "collections"))
 
@@ -42,7 +43,6 @@ def put(sb: Sandbox, path: str, api: str, body: dict) -> str:
 
 def teardown(sb: Sandbox, artifacts: Path) -> subprocess.CompletedProcess[str]:
     env = playbook_env(sb)
-    env.pop("ANSIBLE_STDOUT_CALLBACK")
     return subprocess.run(
         [
             "ansible-playbook",

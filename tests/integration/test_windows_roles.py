@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 
 from sandbox.testing import Sandbox
-from tests.integration.guest_observer import REPO, GuestObserver, build_resources, playbook_env
-from tests.unit.sandbox.windows.selftest_support import BuildVm, PlayResult
+from tests.support.build_vm import BuildVm, PlayResult
+from tests.support.guest_observer import GuestObserver
+from tests.support.paths import REPO
+from tests.support.runs import build_resources, playbook_env
 
 pytestmark = pytest.mark.integration
 

@@ -1,7 +1,7 @@
 """Every PowerShell script in the repository parses cleanly (tree-sitter-powershell).
 
 PowerShell cannot run here; a parse with no ERROR/MISSING node is the check we can make. The same
-logic backs ``python -m tests.pscheck`` (the lint target).
+logic backs ``python -m tests.support.pscheck`` (the lint target).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import pscheck
+from tests.support import pscheck
 
 SCRIPTS = pscheck.find_scripts()
 # The scripts the roles send; if one moves, this test must learn it (they are what the sandbox
@@ -67,7 +67,7 @@ def test_cli_names_the_bad_file_and_fails(tmp_path: Path) -> None:
     bad = tmp_path / "broken.ps1"
     bad.write_text("foreach ($i in 1..3 {\n")
     run = subprocess.run(
-        [sys.executable, "-m", "tests.pscheck", str(good), str(bad)],
+        [sys.executable, "-m", "tests.support.pscheck", str(good), str(bad)],
         cwd=pscheck.REPO_ROOT,
         capture_output=True,
         text=True,
@@ -77,7 +77,7 @@ def test_cli_names_the_bad_file_and_fails(tmp_path: Path) -> None:
     assert "broken.ps1" in run.stderr
     assert "good.ps1" not in run.stderr
     ok = subprocess.run(
-        [sys.executable, "-m", "tests.pscheck", str(good)],
+        [sys.executable, "-m", "tests.support.pscheck", str(good)],
         cwd=pscheck.REPO_ROOT,
         capture_output=True,
         text=True,
