@@ -9,13 +9,12 @@ STAMP     := $(VENV)/.installed-$(shell cat requirements.lock requirements.in 2>
 SANDBOX   := .sandbox
 # The Azure CLI lives in its own venv: its pinned azure-mgmt-* versions conflict with
 # azure.azcollection's. Only the sandbox's az tests use it.
-AZ_CLI_VERSION := 2.91.0
 AZ_VENV   := .venv-az
-AZ_STAMP  := $(AZ_VENV)/.installed-azure-cli-$(AZ_CLI_VERSION)
+AZ_STAMP  := $(AZ_VENV)/.installed-$(shell sha1sum requirements-az.lock 2>/dev/null | cut -c1-12)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 
-.PHONY: help setup az-cli demo test lint unit integration sandbox sandbox-stop bench lock clean
+.PHONY: help setup az-cli az-cli-lock demo test lint unit integration sandbox sandbox-stop bench lock clean
 
 help:
 	@echo "make demo     set up, start the sandbox and run a full golden-image build on it"
@@ -42,15 +41,22 @@ az-cli: $(AZ_STAMP)
 
 # uv (the pinned UV_VERSION above) installs azure-cli and its ~150 dependencies in ~20 s where
 # pip takes ~2 min.
-$(AZ_STAMP):
+$(AZ_STAMP): requirements-az.lock
 	@test -x $(AZ_VENV)/bin/python || "$$(scripts/find-python.sh)" -m venv $(AZ_VENV)
 	$(AZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(AZ_VENV)/bin/uv pip install --quiet --python $(AZ_VENV)/bin/python azure-cli==$(AZ_CLI_VERSION)
+	$(AZ_VENV)/bin/uv pip install --quiet --python $(AZ_VENV)/bin/python -r requirements-az.lock
 	@rm -f $(AZ_VENV)/.installed-*
 	@touch $@
 
 $(SANDBOX)/pki/ca.pem: $(STAMP)
 	$(PY) -m sandbox pki --dir $(SANDBOX)/pki
+
+# The Azure CLI's lock: the azure-cli that AZ_CLI names, with everything it pulls in, pinned.
+AZ_CLI ?= azure-cli==2.91.0
+az-cli-lock: az-cli
+	$(AZ_VENV)/bin/uv pip install --quiet --python $(AZ_VENV)/bin/python "$(AZ_CLI)"
+	{ head -n 2 requirements-az.lock; $(AZ_VENV)/bin/uv pip freeze --python $(AZ_VENV)/bin/python | grep -v '^uv=='; } > requirements-az.lock.new
+	mv requirements-az.lock.new requirements-az.lock
 
 lock:
 	$(PY) -m pip install --quiet -r requirements.in
@@ -84,7 +90,7 @@ lint: setup
 # (the sandbox's own tests), tests/integration (real playbooks against the sandbox), tests/support
 # (helpers, no tests). Tests marked `integration` run ansible-playbook, wherever they live; the
 # rest are fast. A test file stays on one worker so its module-scoped build runs once.
-unit: setup
+unit: setup az-cli
 	pytest -q -n 2 -m "not integration" tests/unit tests/sandbox
 
 integration: setup
