@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO))
 from sandbox.testing import Sandbox  # noqa: E402
 from tests.support.azure_side import (  # noqa: E402
     extra_vars,
-    image_definition,
+    image_spec,
     run_azure_side,
     temporary_resources,
 )
@@ -34,7 +34,7 @@ TARGET_SECONDS = 120
 def main() -> int:
     """Run one Azure-side build and print the numbers."""
     with tempfile.TemporaryDirectory(prefix="avd-bench-") as tmp, Sandbox() as sb:
-        definition = image_definition(Path(tmp))
+        definition = image_spec(Path(tmp))
         started = time.monotonic()
         run = run_azure_side(sb, extra_vars(definition, Path(tmp) / "artifacts"))
         wall = time.monotonic() - started

@@ -49,7 +49,7 @@ options:
     description: Build id; defaults to the id stored in the ledger.
     type: str
   definition_name:
-    description: Name of the image definition the build used.
+    description: Name of the image spec the build used (its C(name); the report's C(definition) field).
     type: str
   tags:
     description: Tags the build put on its resources and the image version.

@@ -1,4 +1,4 @@
-"""Reference data for validating image definitions: Azure regions, Windows time zones, VM sizes.
+"""Reference data for validating image specs: Azure regions, Windows time zones, VM sizes.
 
 The lists are deliberately explicit data (not fetched at run time: builds must validate offline
 and before any Azure call). They are not exhaustive; extend them when Azure adds a region or a

@@ -30,7 +30,7 @@ from tests.support.azure_side import (
     build_puts,
     changed_tasks_per_play,
     extra_vars,
-    image_definition,
+    image_spec,
     report_of,
     run_azure_side,
     temporary_resources,
@@ -70,7 +70,7 @@ def sandbox() -> Iterator[Sandbox]:
 def build(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Build:
     """One successful build with every role repeated once, at -vvv, with the canary password."""
     tmp = tmp_path_factory.mktemp("azure-side")
-    definition = image_definition(
+    definition = image_spec(
         tmp,
         target_regions=REGIONS,
         exclude_from_latest=True,
@@ -90,7 +90,7 @@ def test_image_version_is_published_as_requested(build: Build) -> None:
     versions = image_versions(build.state)
     assert list(versions) == [build.report["image_version_id"].lower()]
     version = next(iter(versions.values()))
-    assert version["name"] == "1.0.0"  # increment strategy on an empty image definition
+    assert version["name"] == "1.0.0"  # increment strategy on an empty gallery image definition
     props = version["properties"]
     assert props["provisioningState"] == "Succeeded"
     profile = props["publishingProfile"]
@@ -265,7 +265,7 @@ def test_failed_vm_create_names_the_phase_and_tears_down(sandbox: Sandbox, tmp_p
         code="AllocationFailed",
     )
     try:
-        run = run_azure_side(sandbox, extra_vars(image_definition(tmp_path), tmp_path / "artifacts"))
+        run = run_azure_side(sandbox, extra_vars(image_spec(tmp_path), tmp_path / "artifacts"))
         (tmp_path / "stdout.jsonl").write_text(run.stdout)
     finally:
         sandbox.clear_faults()
@@ -294,7 +294,7 @@ def test_check_mode_creates_nothing(sandbox: Sandbox, tmp_path: Path) -> None:
     sandbox.reset()
     run = run_azure_side(
         sandbox,
-        extra_vars(image_definition(tmp_path), tmp_path / "artifacts"),
+        extra_vars(image_spec(tmp_path), tmp_path / "artifacts"),
         "--check",
         playbook=REPO / "build-golden.yml",
     )

@@ -20,7 +20,7 @@ from tests.support.azure_side import (
     CANARY_PASSWORD,
     PLAYBOOK,
     extra_vars,
-    image_definition,
+    image_spec,
     report_of,
     temporary_resources,
 )
@@ -44,7 +44,7 @@ def test_build_through_ansible_runner(sandbox: Sandbox, tmp_path: Path) -> None:
         "ANSIBLE_NOCOLOR": "1",
     }
     assert "AZURE_SECRET" in envvars and "AZURE_CLIENT_ID" in envvars
-    definition = image_definition(tmp_path, version={"strategy": "explicit", "value": "2.3.4"})
+    definition = image_spec(tmp_path, version={"strategy": "explicit", "value": "2.3.4"})
     evars = extra_vars(definition, tmp_path / "artifacts", avd_build_admin_password=CANARY_PASSWORD)
     (tmp_path / "runner").mkdir()
     result = ansible_runner.run(

@@ -45,7 +45,7 @@ class Run:
         )
 
 
-def image_definition(tmp: Path, **changes: Any) -> Path:
+def image_spec(tmp: Path, **changes: Any) -> Path:
     """A copy of images/win11-24h2-avd.yml with `changes` merged into its gallery section."""
     data = yaml.safe_load((REPO / "images" / "win11-24h2-avd.yml").read_text())
     data["gallery"].update(changes)
@@ -57,8 +57,8 @@ def image_definition(tmp: Path, **changes: Any) -> Path:
 def extra_vars(definition: Path, artifacts_root: Path, **more: Any) -> dict[str, Any]:
     """The -e variables of a test run: short polling delays, own artifacts folder."""
     return {
-        "image_definition": str(definition),
-        "image_definition_artifacts_root": str(artifacts_root),
+        "image_spec": str(definition),
+        "image_spec_artifacts_root": str(artifacts_root),
         "gallery_capture_stop_delay": 2,
         "azure_teardown_delay": 2,
         **more,

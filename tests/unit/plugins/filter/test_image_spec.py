@@ -1,6 +1,6 @@
-"""Unit tests for image definition validation, defaults, versions and build naming.
+"""Unit tests for image spec validation, defaults, versions and build naming.
 
-The logic is plugins/plugin_utils/_image_definition.py; the filter plugin is a thin wrapper, tested
+The logic is plugins/plugin_utils/_image_spec.py; the filter plugin is a thin wrapper, tested
 at the end for its error translation.
 """
 
@@ -21,8 +21,8 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 # The plugins import each other as ansible_collections.avd.golden...; collections/ holds that path.
 sys.path.insert(0, str(REPO_ROOT / "collections"))
 
-from ansible_collections.avd.golden.plugins.filter import image_definition as filt  # noqa: E402
-from ansible_collections.avd.golden.plugins.plugin_utils import _image_definition as idef  # noqa: E402
+from ansible_collections.avd.golden.plugins.filter import image_spec as filt  # noqa: E402
+from ansible_collections.avd.golden.plugins.plugin_utils import _image_spec as idef  # noqa: E402
 
 TODAY = "2026-11-27"
 DELETE = object()
@@ -101,15 +101,15 @@ def fields(errors: list[str]) -> list[str]:
     return [e.split(": ", 1)[0] for e in errors]
 
 
-def test_base_definition_is_valid() -> None:
-    assert idef.validate_image_definition(BASE, TODAY) == []
+def test_base_spec_is_valid() -> None:
+    assert idef.validate_image_spec(BASE, TODAY) == []
 
 
 @pytest.mark.parametrize("path", sorted(Path(REPO_ROOT / "images").glob("*.yml")), ids=lambda p: p.name)
 def test_shipped_images_are_valid(path: Path) -> None:
     data = yaml.safe_load(path.read_text())
-    assert idef.validate_image_definition(data, TODAY) == []
-    assert data["name"] == path.stem, "the file name is the definition name"
+    assert idef.validate_image_spec(data, TODAY) == []
+    assert data["name"] == path.stem, "the file name is the image spec name"
 
 
 def test_required_example_images_exist() -> None:
@@ -450,8 +450,8 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
 @pytest.mark.parametrize(
     ("changes", "expected", "reason"), [c[1:] for c in BAD_CASES], ids=[c[0] for c in BAD_CASES]
 )
-def test_bad_definition_names_the_field(changes: dict[str, Any], expected: list[str], reason: str) -> None:
-    errors = idef.validate_image_definition(mutate(BASE, changes), TODAY)
+def test_bad_spec_names_the_field(changes: dict[str, Any], expected: list[str], reason: str) -> None:
+    errors = idef.validate_image_spec(mutate(BASE, changes), TODAY)
     assert fields(errors) == expected, errors
     assert reason in errors[0].split(": ", 1)[1], errors
 
@@ -469,7 +469,7 @@ def test_all_errors_reported_at_once() -> None:
             "extra": 1,
         },
     )
-    errors = idef.validate_image_definition(bad, TODAY)
+    errors = idef.validate_image_spec(bad, TODAY)
     assert set(fields(errors)) == {
         "extra",
         "name",
@@ -484,7 +484,7 @@ def test_all_errors_reported_at_once() -> None:
 
 @pytest.mark.parametrize("data", [None, [], "name: x", 3])
 def test_root_must_be_a_mapping(data: Any) -> None:
-    assert fields(idef.validate_image_definition(data, TODAY)) == ["(root)"]
+    assert fields(idef.validate_image_spec(data, TODAY)) == ["(root)"]
 
 
 GOOD_VARIANTS: list[tuple[str, dict[str, Any]]] = [
@@ -537,7 +537,7 @@ GOOD_VARIANTS: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize("changes", [c[1] for c in GOOD_VARIANTS], ids=[c[0] for c in GOOD_VARIANTS])
 def test_good_variants_are_valid(changes: dict[str, Any]) -> None:
-    assert idef.validate_image_definition(mutate(BASE, changes), TODAY) == []
+    assert idef.validate_image_spec(mutate(BASE, changes), TODAY) == []
 
 
 def test_defaults_are_filled() -> None:
@@ -551,7 +551,7 @@ def test_defaults_are_filled() -> None:
             "image_definition": {"name": "d", "publisher": "p", "offer": "o", "sku": "s"},
         },
     }
-    normal = idef.normalize_image_definition(minimal, TODAY)
+    normal = idef.normalize_image_spec(minimal, TODAY)
     assert normal == {
         "name": "min",
         "description": "",
@@ -590,12 +590,12 @@ def test_defaults_are_filled() -> None:
         "windows": {"time_zone": "UTC"},
         "tags": {},
     }
-    # Normalising is stable: a normalised definition normalises to itself.
-    assert idef.normalize_image_definition(normal, TODAY) == normal
+    # Normalising is stable: a normalised image spec normalises to itself.
+    assert idef.normalize_image_spec(normal, TODAY) == normal
 
 
 def test_existing_subnet_drops_the_default_prefix() -> None:
-    normal = idef.normalize_image_definition(
+    normal = idef.normalize_image_spec(
         mutate(BASE, {"network": {"mode": "existing_subnet", "existing_subnet_id": SUBNET_ID}}), TODAY
     )
     assert normal["network"] == {
@@ -606,7 +606,7 @@ def test_existing_subnet_drops_the_default_prefix() -> None:
 
 
 def test_normalize_converts_dates_and_tag_numbers() -> None:
-    normal = idef.normalize_image_definition(
+    normal = idef.normalize_image_spec(
         mutate(BASE, {"gallery.end_of_life_date": dt.date(2030, 1, 31), "tags": {"cc": 4711}}), TODAY
     )
     assert normal["gallery"]["end_of_life_date"] == "2030-01-31"
@@ -614,8 +614,8 @@ def test_normalize_converts_dates_and_tag_numbers() -> None:
 
 
 def test_normalize_raises_with_every_error() -> None:
-    with pytest.raises(idef.ImageDefinitionError) as info:
-        idef.normalize_image_definition(mutate(BASE, {"name": "X", "location": "mars"}), TODAY)
+    with pytest.raises(idef.ImageSpecError) as info:
+        idef.normalize_image_spec(mutate(BASE, {"name": "X", "location": "mars"}), TODAY)
     assert fields(info.value.errors) == ["name", "location"]
     assert str(info.value).splitlines()[1:] == info.value.errors
 
@@ -703,13 +703,11 @@ def test_next_image_version_refuses(existing: list[Any]) -> None:
 
 def test_image_version_per_strategy() -> None:
     started = dt.datetime(2026, 11, 27, 21, 30, tzinfo=dt.UTC)
-    date = idef.normalize_image_definition(BASE, TODAY)
-    explicit = idef.normalize_image_definition(
+    date = idef.normalize_image_spec(BASE, TODAY)
+    explicit = idef.normalize_image_spec(
         mutate(BASE, {"gallery.version": {"strategy": "explicit", "value": "3.1.4"}}), TODAY
     )
-    increment = idef.normalize_image_definition(
-        mutate(BASE, {"gallery.version.strategy": "increment"}), TODAY
-    )
+    increment = idef.normalize_image_spec(mutate(BASE, {"gallery.version.strategy": "increment"}), TODAY)
     assert idef.image_version(date, started) == "2026.1127.2130"
     assert idef.image_version(explicit, started) == "3.1.4"
     assert idef.image_version(increment, started) is None
@@ -780,10 +778,10 @@ def test_new_build_id_refuses_bad_input() -> None:
 
 
 def _context(changes: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
-    definition = idef.normalize_image_definition(mutate(BASE, changes or {}), TODAY)
+    spec = idef.normalize_image_spec(mutate(BASE, changes or {}), TODAY)
     args: dict[str, Any] = {"owner": "alice", "ttl_hours": 24, "artifacts_root": "/tmp/avd-artifacts"}
     args.update(kwargs)
-    return idef.build_context(definition, "win11-24h2-avd-20261127213005-3fa2", **args)
+    return idef.build_context(spec, "win11-24h2-avd-20261127213005-3fa2", **args)
 
 
 def test_build_context() -> None:
@@ -834,7 +832,7 @@ def test_build_context_variants() -> None:
 
 
 def test_build_context_tag_budget() -> None:
-    ctx = _context({"tags": {f"t{i}": "v" for i in range(idef.MAX_DEFINITION_TAGS)}}, awx_job_id="1")
+    ctx = _context({"tags": {f"t{i}": "v" for i in range(idef.MAX_SPEC_TAGS)}}, awx_job_id="1")
     assert len(ctx["tags"]) == idef.AZURE_MAX_TAGS
 
 
@@ -845,11 +843,11 @@ def test_build_context_refuses_bad_ttl(ttl: Any) -> None:
 
 
 def test_build_context_refuses_foreign_build_id() -> None:
-    definition = idef.normalize_image_definition(BASE, TODAY)
+    spec = idef.normalize_image_spec(BASE, TODAY)
     with pytest.raises(ValueError, match=r"^avd_build_id: .*does not belong"):
-        idef.build_context(definition, "other-20261127213005-3fa2", "alice")
+        idef.build_context(spec, "other-20261127213005-3fa2", "alice")
     with pytest.raises(ValueError, match=r"^avd_build_id: not a build id"):
-        idef.build_context(definition, "win11-24h2-avd-2026", "alice")
+        idef.build_context(spec, "win11-24h2-avd-2026", "alice")
 
 
 # -- passwords ----------------------------------------------------------------------------------
@@ -882,8 +880,8 @@ def test_password_meets_azure_complexity(password: Any, min_length: int, ok: boo
 def test_filter_module_lists_every_filter_with_a_doc_sidecar() -> None:
     names = set(filt.FilterModule().filters())
     assert names == {
-        "validate_image_definition",
-        "normalize_image_definition",
+        "validate_image_spec",
+        "normalize_image_spec",
         "new_build_id",
         "build_context",
         "next_image_version",
@@ -896,18 +894,18 @@ def test_filter_module_lists_every_filter_with_a_doc_sidecar() -> None:
 
 def test_filter_normalize_fails_with_every_error() -> None:
     with pytest.raises(AnsibleFilterError) as info:
-        filt.normalize_image_definition(mutate(BASE, {"name": "X", "location": "mars"}), TODAY)
+        filt.normalize_image_spec(mutate(BASE, {"name": "X", "location": "mars"}), TODAY)
     lines = str(info.value.message).splitlines()
     assert lines[1].startswith("name: ") and lines[2].startswith("location: ")
 
 
 def test_filter_wrappers() -> None:
-    assert filt.validate_image_definition(BASE, TODAY) == []
+    assert filt.validate_image_spec(BASE, TODAY) == []
     assert filt.new_build_id("abc", "2026-11-27T21:30:05Z", "abcd") == "abc-20261127213005-abcd"
     assert filt.next_image_version(["1.0.0"]) == "1.0.1"
     assert filt.password_meets_azure_complexity("Xy7#" * 6, 24) is True
     ctx = filt.build_context(
-        filt.normalize_image_definition(BASE, TODAY), "win11-24h2-avd-20261127213005-3fa2", "bob"
+        filt.normalize_image_spec(BASE, TODAY), "win11-24h2-avd-20261127213005-3fa2", "bob"
     )
     assert ctx["owner"] == "bob"
     with pytest.raises(AnsibleFilterError, match="new_build_id"):
@@ -917,7 +915,7 @@ def test_filter_wrappers() -> None:
     with pytest.raises(AnsibleFilterError, match="not normalised"):
         filt.build_context({"name": "win11-24h2-avd"}, "win11-24h2-avd-20261127213005-3fa2")
     with pytest.raises(AnsibleFilterError, match="build_context"):
-        filt.build_context(filt.normalize_image_definition(BASE, TODAY), "nope")
+        filt.build_context(filt.normalize_image_spec(BASE, TODAY), "nope")
 
 
 def test_readme_format_block_shows_the_defaults() -> None:
@@ -925,7 +923,7 @@ def test_readme_format_block_shows_the_defaults() -> None:
     text = (REPO_ROOT / "images" / "README.md").read_text()
     block = text.split("## Format", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     shown = yaml.safe_load(block)
-    assert idef.validate_image_definition(shown, TODAY) == []
+    assert idef.validate_image_spec(shown, TODAY) == []
     gallery = shown["gallery"]
     required_only = {
         "name": shown["name"],
@@ -939,7 +937,5 @@ def test_readme_format_block_shows_the_defaults() -> None:
             },
         },
     }
-    assert idef.normalize_image_definition(required_only, TODAY) == idef.normalize_image_definition(
-        shown, TODAY
-    )
-    assert idef.normalize_image_definition(shown, TODAY) == shown
+    assert idef.normalize_image_spec(required_only, TODAY) == idef.normalize_image_spec(shown, TODAY)
+    assert idef.normalize_image_spec(shown, TODAY) == shown

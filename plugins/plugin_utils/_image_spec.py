@@ -1,9 +1,9 @@
-"""Image definitions: validation, defaults, image versions and build naming (pure Python).
+"""Image specs: validation, defaults, image versions and build naming (pure Python).
 
-An image definition is one YAML file under ``images/`` (format: ``images/README.md``). The
+An image spec is one YAML file under ``images/`` (format: ``images/README.md``). The
 validator checks everything at once and returns every problem as ``"<dotted.field>: <reason>"``
 so a user fixes a file in one pass, before any Azure resource exists. The thin filter plugin
-``plugins/filter/image_definition.py`` exposes these functions to Ansible.
+``plugins/filter/image_spec.py`` exposes these functions to Ansible.
 
 Nothing here imports Ansible, so the unit tests exercise it directly.
 """
@@ -41,7 +41,7 @@ RESERVED_TAG_KEYS = (
     "avd-image",
 )
 RESERVED_TAG_COUNT = len(RESERVED_TAG_KEYS)
-MAX_DEFINITION_TAGS = AZURE_MAX_TAGS - RESERVED_TAG_COUNT
+MAX_SPEC_TAGS = AZURE_MAX_TAGS - RESERVED_TAG_COUNT
 _SECRET_TAG_RE = re.compile(r"password|passwd|secret|token|credential")
 TAG_KEY_FORBIDDEN = set("<>%&\\?/")
 
@@ -86,7 +86,7 @@ _EDITIONS = {
     "entn": ("single", ("windows-10", "windows-11")),
 }
 
-# Known keys per mapping, in the order the normalised definition is written.
+# Known keys per mapping, in the order the normalised image spec is written.
 _KEYS: dict[str, tuple[str, ...]] = {
     "": ("name", "description", "source", "location", "build_vm", "network", "gallery", "windows", "tags"),
     "source": ("publisher", "offer", "sku", "version"),
@@ -118,12 +118,12 @@ _REFUSED_KEYS = {
 }
 
 
-class ImageDefinitionError(ValueError):
-    """Raised with every validation error when a definition is not valid."""
+class ImageSpecError(ValueError):
+    """Raised with every validation error when an image spec is not valid."""
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = list(errors)
-        super().__init__("image definition is not valid:\n" + "\n".join(self.errors))
+        super().__init__("image spec is not valid:\n" + "\n".join(self.errors))
 
 
 def _type_name(value: Any) -> str:
@@ -171,7 +171,7 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
 
 
 class _Checker:
-    """Collects errors while walking a definition and builds the normalised copy."""
+    """Collects errors while walking an image spec and builds the normalised copy."""
 
     def __init__(self, today: _dt.date) -> None:
         self.errors: list[str] = []
@@ -648,10 +648,10 @@ def _check_tags(c: _Checker, root: Mapping[str, Any]) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         c.error("tags", f"must be a mapping of tag names to values, got {_type_name(raw)}")
         return {}
-    if len(raw) > MAX_DEFINITION_TAGS:
+    if len(raw) > MAX_SPEC_TAGS:
         c.error(
             "tags",
-            f"at most {MAX_DEFINITION_TAGS} tags: Azure allows {AZURE_MAX_TAGS} per resource and the build "
+            f"at most {MAX_SPEC_TAGS} tags: Azure allows {AZURE_MAX_TAGS} per resource and the build "
             f"adds {RESERVED_TAG_COUNT} of its own, got {len(raw)}",
         )
     tags: dict[str, str] = {}
@@ -710,7 +710,7 @@ def _cross_checks(
         c.error(
             "gallery.image_definition.hyper_v_generation",
             "must be V2: the source image (source.sku) is Gen2 and a Gen2 VM can only be captured "
-            "into a V2 image definition",
+            "into a V2 gallery image definition",
         )
     size = build_vm.get("size")
     capable = isinstance(size, str) and trusted_launch_family(size) is not None
@@ -726,7 +726,7 @@ def _cross_checks(
 def _check(data: Any, today: _dt.date) -> tuple[list[str], dict[str, Any]]:
     c = _Checker(today)
     if not isinstance(data, Mapping):
-        c.error("(root)", f"an image definition must be a mapping, got {_type_name(data)}")
+        c.error("(root)", f"an image spec must be a mapping, got {_type_name(data)}")
         return c.errors, {}
     c.unknown_keys(data, "", "")
     name = c.string(data, "name", "", required=True)
@@ -767,22 +767,22 @@ def _today(today: _dt.date | str | None) -> _dt.date:
     return today
 
 
-def validate_image_definition(data: Any, today: _dt.date | str | None = None) -> list[str]:
+def validate_image_spec(data: Any, today: _dt.date | str | None = None) -> list[str]:
     """Return every problem in ``data`` as ``"<dotted.field>: <reason>"`` (empty when valid)."""
     errors, _ = _check(data, _today(today))
     return errors
 
 
-def normalize_image_definition(data: Any, today: _dt.date | str | None = None) -> dict[str, Any]:
-    """Return the definition with every default filled; raise ImageDefinitionError when invalid."""
+def normalize_image_spec(data: Any, today: _dt.date | str | None = None) -> dict[str, Any]:
+    """Return the image spec with every default filled; raise ImageSpecError when invalid."""
     errors, normal = _check(data, _today(today))
     if errors:
-        raise ImageDefinitionError(errors)
+        raise ImageSpecError(errors)
     return normal
 
 
 def source_facts(definition: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``{"generation": V1|V2, "session": multi|single, "os": 10|11}`` for a valid definition."""
+    """Return ``{"generation": V1|V2, "session": multi|single, "os": 10|11}`` for a valid image spec."""
     c = _Checker(_dt.date.min)
     return _check_sku(c, definition["source"]["sku"], definition["source"]["offer"])
 
@@ -854,7 +854,7 @@ def image_version(definition: Mapping[str, Any], build_started: _dt.datetime | N
 def new_build_id(name: str, moment: _dt.datetime | None = None, suffix: str | None = None) -> str:
     """Return ``<name>-<yyyymmddHHMMSS>-<4 hex>``, the name part shortened to fit BUILD_ID_MAX."""
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise ValueError(f"build ids are made from a valid definition name, got {name!r}")
+        raise ValueError(f"build ids are made from a valid image spec name, got {name!r}")
     suffix = suffix if suffix is not None else secrets.token_hex(2)
     if not re.fullmatch(r"[0-9a-f]{4}", suffix):
         raise ValueError(f"the build id suffix must be 4 lower-case hex digits, got {suffix!r}")
@@ -924,7 +924,7 @@ def build_context(
     artifacts_root: str = "artifacts",
     awx_job_id: str | int | None = None,
 ) -> dict[str, Any]:
-    """Return the ``avd_build`` dict (docs/contracts.md section 3) for a normalised definition.
+    """Return the ``avd_build`` dict (docs/contracts.md section 3) for a normalised image spec.
 
     Everything is derived from the build id (its timestamp is the build start), so the same id
     always gives the same context: re-running the validate phase for a build changes nothing.
@@ -936,7 +936,7 @@ def build_context(
         raise ValueError(f"avd_build_id: {exc}") from None
     if not definition["name"].startswith(name_part):
         raise ValueError(
-            f"avd_build_id: build id {build_id!r} does not belong to definition {definition['name']!r}"
+            f"avd_build_id: build id {build_id!r} does not belong to image spec {definition['name']!r}"
         )
     if isinstance(ttl_hours, bool) or not isinstance(ttl_hours, int) or not 1 <= ttl_hours <= 8760:
         raise ValueError(f"avd_build_ttl_hours must be an integer from 1 to 8760, got {ttl_hours!r}")

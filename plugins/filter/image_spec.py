@@ -1,4 +1,4 @@
-"""Filters for image definitions and build naming; the logic lives in plugin_utils._image_definition.
+"""Filters for image specs and build naming; the logic lives in plugin_utils._image_spec.
 
 Each filter has its documentation in a sidecar ``<filter name>.yml`` next to this file, because
 one Python file cannot hold several DOCUMENTATION blocks.
@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.avd.golden.plugins.plugin_utils import _image_definition as _impl
+from ansible_collections.avd.golden.plugins.plugin_utils import _image_spec as _impl
 
 
 def _moment(value: Any, what: str) -> _dt.datetime | None:
@@ -26,26 +26,26 @@ def _moment(value: Any, what: str) -> _dt.datetime | None:
     raise AnsibleFilterError(f"{what}: expected an ISO 8601 date-time, got {value!r}")
 
 
-def validate_image_definition(data: Any, today: str | None = None) -> list[str]:
-    """Return every error in an image definition as ``"<dotted.field>: <reason>"``.
+def validate_image_spec(data: Any, today: str | None = None) -> list[str]:
+    """Return every error in an image spec as ``"<dotted.field>: <reason>"``.
 
-    :param data: the image definition as loaded from YAML.
+    :param data: the image spec as loaded from YAML.
     :param today: ``YYYY-MM-DD`` to judge ``end_of_life_date`` against (default: today, UTC).
     """
     try:
-        return _impl.validate_image_definition(data, today)
+        return _impl.validate_image_spec(data, today)
     except ValueError as exc:
-        raise AnsibleFilterError(f"validate_image_definition: {exc}") from exc
+        raise AnsibleFilterError(f"validate_image_spec: {exc}") from exc
 
 
-def normalize_image_definition(data: Any, today: str | None = None) -> dict[str, Any]:
-    """Return the definition with defaults filled; fail listing every error when it is invalid."""
+def normalize_image_spec(data: Any, today: str | None = None) -> dict[str, Any]:
+    """Return the image spec with defaults filled; fail listing every error when it is invalid."""
     try:
-        return _impl.normalize_image_definition(data, today)
-    except _impl.ImageDefinitionError as exc:
+        return _impl.normalize_image_spec(data, today)
+    except _impl.ImageSpecError as exc:
         raise AnsibleFilterError(str(exc)) from exc
     except ValueError as exc:
-        raise AnsibleFilterError(f"normalize_image_definition: {exc}") from exc
+        raise AnsibleFilterError(f"normalize_image_spec: {exc}") from exc
 
 
 def new_build_id(name: str, timestamp: Any = None, suffix: str | None = None) -> str:
@@ -64,11 +64,11 @@ def build_context(
     artifacts_root: str = "artifacts",
     awx_job_id: Any = None,
 ) -> dict[str, Any]:
-    """Return the ``avd_build`` context (names, tags, times, paths) for a normalised definition."""
+    """Return the ``avd_build`` context (names, tags, times, paths) for a normalised image spec."""
     try:
         return _impl.build_context(definition, build_id, owner, ttl_hours, artifacts_root, awx_job_id)
     except (KeyError, TypeError) as exc:
-        raise AnsibleFilterError(f"build_context: the definition is not normalised ({exc!r})") from exc
+        raise AnsibleFilterError(f"build_context: the image spec is not normalised ({exc!r})") from exc
     except ValueError as exc:
         raise AnsibleFilterError(f"build_context: {exc}") from exc
 
@@ -87,12 +87,12 @@ def password_meets_azure_complexity(password: Any, min_length: int = 12) -> bool
 
 
 class FilterModule:
-    """Image definition filters."""
+    """Image spec filters."""
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
-            "validate_image_definition": validate_image_definition,
-            "normalize_image_definition": normalize_image_definition,
+            "validate_image_spec": validate_image_spec,
+            "normalize_image_spec": normalize_image_spec,
             "new_build_id": new_build_id,
             "build_context": build_context,
             "next_image_version": next_image_version,

@@ -1,8 +1,8 @@
-"""Run the avd.golden.image_definition role with ansible-playbook on localhost.
+"""Run the avd.golden.image_spec role with ansible-playbook on localhost.
 
-Covers a good definition (found by a path relative to the collection root), a second run of the
-same build (no change), check mode (nothing written), and bad definitions whose error text must
-name each field, one per line.
+Covers a good image spec (found by a path relative to the collection root), a second run of the
+same build (no change), check mode (nothing written), bad specs whose error text must name each
+field, one per line, and the variable names from before the rename.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ VENV_BIN = Path(sys.executable).parent
 
 PLAYBOOK = """\
 ---
-- name: Validate the image definition
+- name: Validate the image spec
   hosts: localhost
   gather_facts: false
   roles:
-    - role: avd.golden.image_definition
+    - role: avd.golden.image_spec
 """
 
 
@@ -53,13 +53,13 @@ def run_role(tmp_path: Path, *extra: str, check: bool = False) -> tuple[int, dic
         "-e",
         f"ansible_python_interpreter={sys.executable}",
         "-e",
-        f"image_definition_artifacts_root={tmp_path / 'artifacts'}",
+        f"image_spec_artifacts_root={tmp_path / 'artifacts'}",
         *extra,
         str(playbook),
     ]
     if check:
         cmd.append("--check")
-    # cwd is the temp dir: relative definition paths must resolve against the collection root.
+    # cwd is the temp dir: relative image spec paths must resolve against the collection root.
     proc = subprocess.run(
         cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
     )
@@ -85,8 +85,8 @@ def failure(doc: dict[str, Any]) -> str:
     raise AssertionError("no failed task")
 
 
-def test_good_definition_then_no_change_then_check_mode(tmp_path: Path) -> None:
-    rc, doc, err = run_role(tmp_path, "-e", "image_definition=images/win11-24h2-avd.yml")
+def test_good_spec_then_no_change_then_check_mode(tmp_path: Path) -> None:
+    rc, doc, err = run_role(tmp_path, "-e", "image_spec=images/win11-24h2-avd.yml")
     assert rc == 0, err
     build = task_result(doc, "Compute the build context")["ansible_facts"]["avd_build"]
     image = task_result(doc, "Fill in the defaults")["ansible_facts"]["avd_image"]
@@ -111,7 +111,7 @@ def test_good_definition_then_no_change_then_check_mode(tmp_path: Path) -> None:
     # The same build again: everything derives from the id, so nothing changes.
     before = Path(build["ledger_path"]).read_text()
     rc, doc, err = run_role(
-        tmp_path, "-e", "image_definition=images/win11-24h2-avd.yml", "-e", f"avd_build_id={build['id']}"
+        tmp_path, "-e", "image_spec=images/win11-24h2-avd.yml", "-e", f"avd_build_id={build['id']}"
     )
     assert rc == 0, err
     assert doc["stats"]["localhost"]["changed"] == 0
@@ -123,9 +123,9 @@ def test_good_definition_then_no_change_then_check_mode(tmp_path: Path) -> None:
     rc, doc, err = run_role(
         tmp_path,
         "-e",
-        f"image_definition={REPO_ROOT / 'images' / 'win11-24h2-avd-m365.yml'}",
+        f"image_spec={REPO_ROOT / 'images' / 'win11-24h2-avd-m365.yml'}",
         "-e",
-        f"image_definition_artifacts_root={check_root}",
+        f"image_spec_artifacts_root={check_root}",
         check=True,
     )
     assert rc == 0, err
@@ -136,7 +136,7 @@ def test_good_definition_then_no_change_then_check_mode(tmp_path: Path) -> None:
     assert not check_root.exists()
 
 
-BAD_DEFINITION = {
+BAD_SPEC = {
     "name": "Bad_Name",
     "source": {"offer": "windows-10", "sku": "win10-22h2-avd"},
     "location": "westeurope",
@@ -155,14 +155,14 @@ BAD_DEFINITION = {
 }
 
 
-def test_bad_definition_lists_every_field(tmp_path: Path) -> None:
+def test_bad_spec_lists_every_field(tmp_path: Path) -> None:
     path = tmp_path / "bad.yml"
-    path.write_text(yaml.safe_dump(BAD_DEFINITION))
-    rc, doc, _ = run_role(tmp_path, "-e", f"image_definition={path}")
+    path.write_text(yaml.safe_dump(BAD_SPEC))
+    rc, doc, _ = run_role(tmp_path, "-e", f"image_spec={path}")
     assert rc != 0
     msg = failure(doc)
     lines = msg.splitlines()
-    assert lines[0] == f"Image definition {path} is not valid (10 error(s)):"
+    assert lines[0] == f"Image spec {path} is not valid (10 error(s)):"
     fields = [line.split(": ", 1)[0] for line in lines[1:]]
     assert sorted(fields) == sorted(
         [
@@ -180,36 +180,47 @@ def test_bad_definition_lists_every_field(tmp_path: Path) -> None:
     )
     assert "bulid_vm: unknown key; did you mean 'build_vm'?" in lines
     assert "gallery.target_regions[0].replica_count: must be an integer from 1 to 100, got 0" in lines
-    # Nothing was created for an invalid definition.
+    # Nothing was created for an invalid image spec.
     assert not (tmp_path / "artifacts").exists()
 
 
 @pytest.mark.parametrize(
     ("content", "extra", "expected"),
     [
-        ("- just\n- a list\n", [], "(root): an image definition must be a mapping, got list"),
+        ("- just\n- a list\n", [], "(root): an image spec must be a mapping, got list"),
         (
             None,
-            ["image_definition=does/not/exist.yml"],
-            "image_definition: file not found: does/not/exist.yml",
+            ["image_spec=does/not/exist.yml"],
+            "image_spec: file not found: does/not/exist.yml",
         ),
-        (None, [], "missing required arguments: image_definition"),
+        (None, [], "image_spec is required: the image spec file to build"),
         (
             None,
-            ["image_definition=images/win11-24h2-avd.yml", "avd_build_id=other-20261127213005-abcd"],
-            "avd_build_id: build id 'other-20261127213005-abcd' does not belong to definition",
+            ["image_spec=images/win11-24h2-avd.yml", "avd_build_id=other-20261127213005-abcd"],
+            "avd_build_id: build id 'other-20261127213005-abcd' does not belong to image spec",
+        ),
+        # The names from before the rename fail, naming the new ones, even beside image_spec.
+        (
+            None,
+            ["image_definition=images/win11-24h2-avd.yml"],
+            "image_definition: renamed to image_spec (the YAML file is an image spec)",
+        ),
+        (
+            None,
+            ["image_spec=images/win11-24h2-avd.yml", "image_definition_build_id=x"],
+            "image_definition_build_id: renamed to image_spec_build_id",
         ),
     ],
-    ids=["not-a-mapping", "missing-file", "no-variable", "foreign-build-id"],
+    ids=["not-a-mapping", "missing-file", "no-variable", "foreign-build-id", "old-name", "old-prefix"],
 )
 def test_unusable_input_names_the_problem(
     tmp_path: Path, content: str | None, extra: list[str], expected: str
 ) -> None:
     args = [arg for pair in (("-e", e) for e in extra) for arg in pair]
     if content is not None:
-        path = tmp_path / "def.yml"
+        path = tmp_path / "spec.yml"
         path.write_text(content)
-        args += ["-e", f"image_definition={path}"]
+        args += ["-e", f"image_spec={path}"]
     rc, doc, _ = run_role(tmp_path, *args)
     assert rc != 0
     assert expected in failure(doc)
