@@ -1,4 +1,4 @@
-"""Filters for image specs and build naming; the logic lives in plugin_utils._image_spec.
+"""Filters for image specs and build naming; the logic lives in the package plugin_utils._image_spec.
 
 Each filter has its documentation in a sidecar ``<filter name>.yml`` next to this file, because
 one Python file cannot hold several DOCUMENTATION blocks.
@@ -11,7 +11,12 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.avd.golden.plugins.plugin_utils import _image_spec as _impl
+
+# Module aliases: the filters below share the names of the functions they wrap.
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import build as _build
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import password as _password
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import spec as _spec
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import versions as _versions
 
 
 def _moment(value: Any, what: str) -> _dt.datetime | None:
@@ -33,7 +38,7 @@ def validate_image_spec(data: Any, today: str | None = None) -> list[str]:
     :param today: ``YYYY-MM-DD`` to judge ``end_of_life_date`` against (default: today, UTC).
     """
     try:
-        return _impl.validate_image_spec(data, today)
+        return _spec.validate_image_spec(data, today)
     except ValueError as exc:
         raise AnsibleFilterError(f"validate_image_spec: {exc}") from exc
 
@@ -41,8 +46,8 @@ def validate_image_spec(data: Any, today: str | None = None) -> list[str]:
 def normalize_image_spec(data: Any, today: str | None = None) -> dict[str, Any]:
     """Return the image spec with defaults filled; fail listing every error when it is invalid."""
     try:
-        return _impl.normalize_image_spec(data, today)
-    except _impl.ImageSpecError as exc:
+        return _spec.normalize_image_spec(data, today)
+    except _spec.ImageSpecError as exc:
         raise AnsibleFilterError(str(exc)) from exc
     except ValueError as exc:
         raise AnsibleFilterError(f"normalize_image_spec: {exc}") from exc
@@ -51,13 +56,13 @@ def normalize_image_spec(data: Any, today: str | None = None) -> dict[str, Any]:
 def new_build_id(name: str, timestamp: Any = None, suffix: str | None = None) -> str:
     """Return a fresh build id ``<name>-<yyyymmddHHMMSS>-<4 hex>`` (UTC now, random suffix)."""
     try:
-        return _impl.new_build_id(name, _moment(timestamp, "new_build_id"), suffix)
+        return _build.new_build_id(name, _moment(timestamp, "new_build_id"), suffix)
     except ValueError as exc:
         raise AnsibleFilterError(f"new_build_id: {exc}") from exc
 
 
 def build_context(
-    definition: Mapping[str, Any],
+    image_spec: Mapping[str, Any],
     build_id: str,
     owner: str | None = None,
     ttl_hours: int = 24,
@@ -66,7 +71,7 @@ def build_context(
 ) -> dict[str, Any]:
     """Return the ``avd_build`` context (names, tags, times, paths) for a normalised image spec."""
     try:
-        return _impl.build_context(definition, build_id, owner, ttl_hours, artifacts_root, awx_job_id)
+        return _build.build_context(image_spec, build_id, owner, ttl_hours, artifacts_root, awx_job_id)
     except (KeyError, TypeError) as exc:
         raise AnsibleFilterError(f"build_context: the image spec is not normalised ({exc!r})") from exc
     except ValueError as exc:
@@ -76,14 +81,14 @@ def build_context(
 def next_image_version(existing: Iterable[Any] | None) -> str:
     """Return the latest existing gallery image version plus one patch, ``1.0.0`` when none."""
     try:
-        return _impl.next_image_version(existing)
+        return _versions.next_image_version(existing)
     except ValueError as exc:
         raise AnsibleFilterError(f"next_image_version: {exc}") from exc
 
 
 def password_meets_azure_complexity(password: Any, min_length: int = 12) -> bool:
     """Return whether Azure would accept ``password`` for a Windows VM admin account."""
-    return _impl.password_meets_azure_complexity(password, min_length)
+    return _password.password_meets_azure_complexity(password, min_length)
 
 
 class FilterModule:

@@ -1,6 +1,6 @@
 """Unit tests for image spec validation, defaults, versions and build naming.
 
-The logic is plugins/plugin_utils/_image_spec.py; the filter plugin is a thin wrapper, tested
+The logic is the package plugins/plugin_utils/_image_spec/; the filter plugin is a thin wrapper, tested
 at the end for its error translation.
 """
 
@@ -22,9 +22,52 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(REPO_ROOT / "collections"))
 
 from ansible_collections.avd.golden.plugins.filter import image_spec as filt  # noqa: E402
-from ansible_collections.avd.golden.plugins.plugin_utils import _image_spec as idef  # noqa: E402
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data import (  # noqa: E402
+    VM_SIZE_PATTERN,
+    trusted_launch_family,
+)
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.build import (  # noqa: E402
+    BUILD_ID_MAX,
+    build_context,
+    build_names,
+    computer_name,
+    new_build_id,
+    parse_build_id,
+)
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import ImageSpecError  # noqa: E402
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.password import (  # noqa: E402
+    password_meets_azure_complexity,
+)
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.spec import (  # noqa: E402
+    normalize_image_spec,
+    validate_image_spec,
+)
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.tags import (  # noqa: E402
+    AZURE_MAX_TAGS,
+    MAX_SPEC_TAGS,
+)
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.versions import (  # noqa: E402
+    INT32_MAX,
+    date_image_version,
+    image_version,
+    next_image_version,
+    parse_image_version,
+)
 
 TODAY = "2026-11-27"
+# Azure's length limits for the names derived from a build id (Microsoft.Resources / Network /
+# Compute naming rules): the oracle for build_names, independent of the code under test.
+NAME_LIMITS = {
+    "resource_group": 90,
+    "vnet": 64,
+    "subnet": 80,
+    "nsg": 80,
+    "public_ip": 80,
+    "nic": 80,
+    "vm": 64,
+    "os_disk": 80,
+    "computer_name": 15,
+}
 DELETE = object()
 
 BASE: dict[str, Any] = {
@@ -102,13 +145,13 @@ def fields(errors: list[str]) -> list[str]:
 
 
 def test_base_spec_is_valid() -> None:
-    assert idef.validate_image_spec(BASE, TODAY) == []
+    assert validate_image_spec(BASE, TODAY) == []
 
 
 @pytest.mark.parametrize("path", sorted(Path(REPO_ROOT / "images").glob("*.yml")), ids=lambda p: p.name)
 def test_shipped_images_are_valid(path: Path) -> None:
     data = yaml.safe_load(path.read_text())
-    assert idef.validate_image_spec(data, TODAY) == []
+    assert validate_image_spec(data, TODAY) == []
     assert data["name"] == path.stem, "the file name is the image spec name"
 
 
@@ -451,7 +494,7 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("changes", "expected", "reason"), [c[1:] for c in BAD_CASES], ids=[c[0] for c in BAD_CASES]
 )
 def test_bad_spec_names_the_field(changes: dict[str, Any], expected: list[str], reason: str) -> None:
-    errors = idef.validate_image_spec(mutate(BASE, changes), TODAY)
+    errors = validate_image_spec(mutate(BASE, changes), TODAY)
     assert fields(errors) == expected, errors
     assert reason in errors[0].split(": ", 1)[1], errors
 
@@ -469,7 +512,7 @@ def test_all_errors_reported_at_once() -> None:
             "extra": 1,
         },
     )
-    errors = idef.validate_image_spec(bad, TODAY)
+    errors = validate_image_spec(bad, TODAY)
     assert set(fields(errors)) == {
         "extra",
         "name",
@@ -484,7 +527,7 @@ def test_all_errors_reported_at_once() -> None:
 
 @pytest.mark.parametrize("data", [None, [], "name: x", 3])
 def test_root_must_be_a_mapping(data: Any) -> None:
-    assert fields(idef.validate_image_spec(data, TODAY)) == ["(root)"]
+    assert fields(validate_image_spec(data, TODAY)) == ["(root)"]
 
 
 GOOD_VARIANTS: list[tuple[str, dict[str, Any]]] = [
@@ -537,7 +580,7 @@ GOOD_VARIANTS: list[tuple[str, dict[str, Any]]] = [
 
 @pytest.mark.parametrize("changes", [c[1] for c in GOOD_VARIANTS], ids=[c[0] for c in GOOD_VARIANTS])
 def test_good_variants_are_valid(changes: dict[str, Any]) -> None:
-    assert idef.validate_image_spec(mutate(BASE, changes), TODAY) == []
+    assert validate_image_spec(mutate(BASE, changes), TODAY) == []
 
 
 def test_defaults_are_filled() -> None:
@@ -551,7 +594,7 @@ def test_defaults_are_filled() -> None:
             "image_definition": {"name": "d", "publisher": "p", "offer": "o", "sku": "s"},
         },
     }
-    normal = idef.normalize_image_spec(minimal, TODAY)
+    normal = normalize_image_spec(minimal, TODAY)
     assert normal == {
         "name": "min",
         "description": "",
@@ -591,11 +634,11 @@ def test_defaults_are_filled() -> None:
         "tags": {},
     }
     # Normalising is stable: a normalised image spec normalises to itself.
-    assert idef.normalize_image_spec(normal, TODAY) == normal
+    assert normalize_image_spec(normal, TODAY) == normal
 
 
 def test_existing_subnet_drops_the_default_prefix() -> None:
-    normal = idef.normalize_image_spec(
+    normal = normalize_image_spec(
         mutate(BASE, {"network": {"mode": "existing_subnet", "existing_subnet_id": SUBNET_ID}}), TODAY
     )
     assert normal["network"] == {
@@ -606,7 +649,7 @@ def test_existing_subnet_drops_the_default_prefix() -> None:
 
 
 def test_normalize_converts_dates_and_tag_numbers() -> None:
-    normal = idef.normalize_image_spec(
+    normal = normalize_image_spec(
         mutate(BASE, {"gallery.end_of_life_date": dt.date(2030, 1, 31), "tags": {"cc": 4711}}), TODAY
     )
     assert normal["gallery"]["end_of_life_date"] == "2030-01-31"
@@ -614,8 +657,8 @@ def test_normalize_converts_dates_and_tag_numbers() -> None:
 
 
 def test_normalize_raises_with_every_error() -> None:
-    with pytest.raises(idef.ImageSpecError) as info:
-        idef.normalize_image_spec(mutate(BASE, {"name": "X", "location": "mars"}), TODAY)
+    with pytest.raises(ImageSpecError) as info:
+        normalize_image_spec(mutate(BASE, {"name": "X", "location": "mars"}), TODAY)
     assert fields(info.value.errors) == ["name", "location"]
     assert str(info.value).splitlines()[1:] == info.value.errors
 
@@ -646,8 +689,8 @@ def test_normalize_raises_with_every_error() -> None:
     ],
 )
 def test_trusted_launch_families(size: str, capable: bool) -> None:
-    assert idef.VM_SIZE_PATTERN.match(size), size
-    assert (idef.trusted_launch_family(size) is not None) is capable
+    assert VM_SIZE_PATTERN.match(size), size
+    assert (trusted_launch_family(size) is not None) is capable
 
 
 # -- versions -----------------------------------------------------------------------------------
@@ -665,14 +708,14 @@ def test_trusted_launch_families(size: str, capable: bool) -> None:
     ],
 )
 def test_date_version(moment: dt.datetime, expected: str) -> None:
-    assert idef.date_image_version(moment) == expected
-    assert all(0 <= int(p) <= idef.INT32_MAX for p in expected.split("."))
+    assert date_image_version(moment) == expected
+    assert all(0 <= int(p) <= INT32_MAX for p in expected.split("."))
 
 
 def test_date_versions_sort_like_build_times() -> None:
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     moments = [start + dt.timedelta(minutes=37 * i) for i in range(0, 20000, 7)]
-    versions = [idef.parse_image_version(idef.date_image_version(m)) for m in moments]
+    versions = [parse_image_version(date_image_version(m)) for m in moments]
     assert versions == sorted(versions)
 
 
@@ -690,27 +733,25 @@ def test_date_versions_sort_like_build_times() -> None:
     ],
 )
 def test_next_image_version(existing: Any, expected: str) -> None:
-    assert idef.next_image_version(existing) == expected
+    assert next_image_version(existing) == expected
 
 
-@pytest.mark.parametrize(
-    "existing", [["1.0"], ["1.0.0.0"], [{"name": "x"}], [f"1.0.{idef.INT32_MAX}"], [None]]
-)
+@pytest.mark.parametrize("existing", [["1.0"], ["1.0.0.0"], [{"name": "x"}], [f"1.0.{INT32_MAX}"], [None]])
 def test_next_image_version_refuses(existing: list[Any]) -> None:
     with pytest.raises(ValueError, match=r"1\.0|x|int32|None"):
-        idef.next_image_version(existing)
+        next_image_version(existing)
 
 
 def test_image_version_per_strategy() -> None:
     started = dt.datetime(2026, 11, 27, 21, 30, tzinfo=dt.UTC)
-    date = idef.normalize_image_spec(BASE, TODAY)
-    explicit = idef.normalize_image_spec(
+    date = normalize_image_spec(BASE, TODAY)
+    explicit = normalize_image_spec(
         mutate(BASE, {"gallery.version": {"strategy": "explicit", "value": "3.1.4"}}), TODAY
     )
-    increment = idef.normalize_image_spec(mutate(BASE, {"gallery.version.strategy": "increment"}), TODAY)
-    assert idef.image_version(date, started) == "2026.1127.2130"
-    assert idef.image_version(explicit, started) == "3.1.4"
-    assert idef.image_version(increment, started) is None
+    increment = normalize_image_spec(mutate(BASE, {"gallery.version.strategy": "increment"}), TODAY)
+    assert image_version(date, started) == "2026.1127.2130"
+    assert image_version(explicit, started) == "3.1.4"
+    assert image_version(increment, started) is None
 
 
 # -- build ids, names, context ------------------------------------------------------------------
@@ -719,13 +760,13 @@ MOMENT = dt.datetime(2026, 11, 27, 21, 30, 5, tzinfo=dt.UTC)
 
 
 def test_build_id_shape() -> None:
-    build_id = idef.new_build_id("win11-24h2-avd", MOMENT, "3fa2")
+    build_id = new_build_id("win11-24h2-avd", MOMENT, "3fa2")
     assert build_id == "win11-24h2-avd-20261127213005-3fa2"
-    assert idef.parse_build_id(build_id) == ("win11-24h2-avd", MOMENT)
+    assert parse_build_id(build_id) == ("win11-24h2-avd", MOMENT)
 
 
 def test_build_id_random_suffix() -> None:
-    ids = {idef.new_build_id("abc", MOMENT) for _ in range(50)}
+    ids = {new_build_id("abc", MOMENT) for _ in range(50)}
     assert len(ids) > 1
     assert all(re.fullmatch(r"abc-20261127213005-[0-9a-f]{4}", i) for i in ids)
 
@@ -734,14 +775,14 @@ def test_build_id_random_suffix() -> None:
     "name", ["abc", "win11-24h2-avd", "a" * 40, "abcdefghijklmnopqrstuvwxyzabcdefghi-jkl", "x" * 35 + "-y"]
 )
 def test_names_fit_azure_limits(name: str) -> None:
-    build_id = idef.new_build_id(name, MOMENT, "beef")
-    assert len(build_id) <= idef.BUILD_ID_MAX
+    build_id = new_build_id(name, MOMENT, "beef")
+    assert len(build_id) <= BUILD_ID_MAX
     assert not re.search(r"--", build_id.replace("-20261127213005-beef", "")), (
         "no dangling hyphen after shortening"
     )
     assert build_id.startswith(name[: len(build_id) - 20].rstrip("-"))
-    names = idef.build_names(build_id)
-    for key, limit in idef.NAME_LIMITS.items():
+    names = build_names(build_id)
+    for key, limit in NAME_LIMITS.items():
         assert 1 <= len(names[key]) <= limit, (key, names[key])
     assert re.fullmatch(r"avdb[0-9a-f]{11}", names["computer_name"])
     assert names["vm"] == f"vm-{build_id}"
@@ -749,8 +790,8 @@ def test_names_fit_azure_limits(name: str) -> None:
 
 
 def test_computer_names_differ_per_build() -> None:
-    a = idef.computer_name(idef.new_build_id("abc", MOMENT, "0001"))
-    b = idef.computer_name(idef.new_build_id("abc", MOMENT, "0002"))
+    a = computer_name(new_build_id("abc", MOMENT, "0001"))
+    b = computer_name(new_build_id("abc", MOMENT, "0002"))
     assert a != b
 
 
@@ -767,21 +808,21 @@ def test_computer_names_differ_per_build() -> None:
 )
 def test_parse_build_id_refuses(build_id: str) -> None:
     with pytest.raises(ValueError, match="build id"):
-        idef.parse_build_id(build_id)
+        parse_build_id(build_id)
 
 
 def test_new_build_id_refuses_bad_input() -> None:
     with pytest.raises(ValueError):
-        idef.new_build_id("Bad Name", MOMENT)
+        new_build_id("Bad Name", MOMENT)
     with pytest.raises(ValueError):
-        idef.new_build_id("abc", MOMENT, "xyz!")
+        new_build_id("abc", MOMENT, "xyz!")
 
 
 def _context(changes: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
-    spec = idef.normalize_image_spec(mutate(BASE, changes or {}), TODAY)
+    spec = normalize_image_spec(mutate(BASE, changes or {}), TODAY)
     args: dict[str, Any] = {"owner": "alice", "ttl_hours": 24, "artifacts_root": "/tmp/avd-artifacts"}
     args.update(kwargs)
-    return idef.build_context(spec, "win11-24h2-avd-20261127213005-3fa2", **args)
+    return build_context(spec, "win11-24h2-avd-20261127213005-3fa2", **args)
 
 
 def test_build_context() -> None:
@@ -825,15 +866,15 @@ def test_build_context_variants() -> None:
     assert ctx["owner"] == "unknown"
     assert ctx["delete_after"] == "2026-11-27T23:30:05Z"
     assert ctx["tags"]["avd-build-awx-job"] == "4711"
-    assert len(ctx["tags"]) <= idef.AZURE_MAX_TAGS
+    assert len(ctx["tags"]) <= AZURE_MAX_TAGS
     single = _context({"source.sku": "win11-24h2-ent", "gallery.version.strategy": "increment"})
     assert single["session_type"] == "single"
     assert single["image_version"] is None
 
 
 def test_build_context_tag_budget() -> None:
-    ctx = _context({"tags": {f"t{i}": "v" for i in range(idef.MAX_SPEC_TAGS)}}, awx_job_id="1")
-    assert len(ctx["tags"]) == idef.AZURE_MAX_TAGS
+    ctx = _context({"tags": {f"t{i}": "v" for i in range(MAX_SPEC_TAGS)}}, awx_job_id="1")
+    assert len(ctx["tags"]) == AZURE_MAX_TAGS
 
 
 @pytest.mark.parametrize("ttl", [0, -1, 8761, "24", True])
@@ -843,11 +884,11 @@ def test_build_context_refuses_bad_ttl(ttl: Any) -> None:
 
 
 def test_build_context_refuses_foreign_build_id() -> None:
-    spec = idef.normalize_image_spec(BASE, TODAY)
+    spec = normalize_image_spec(BASE, TODAY)
     with pytest.raises(ValueError, match=r"^avd_build_id: .*does not belong"):
-        idef.build_context(spec, "other-20261127213005-3fa2", "alice")
+        build_context(spec, "other-20261127213005-3fa2", "alice")
     with pytest.raises(ValueError, match=r"^avd_build_id: not a build id"):
-        idef.build_context(spec, "win11-24h2-avd-2026", "alice")
+        build_context(spec, "win11-24h2-avd-2026", "alice")
 
 
 # -- passwords ----------------------------------------------------------------------------------
@@ -871,7 +912,7 @@ def test_build_context_refuses_foreign_build_id() -> None:
     ],
 )
 def test_password_meets_azure_complexity(password: Any, min_length: int, ok: bool) -> None:
-    assert idef.password_meets_azure_complexity(password, min_length) is ok
+    assert password_meets_azure_complexity(password, min_length) is ok
 
 
 # -- the filter plugin wrapper ------------------------------------------------------------------
@@ -923,7 +964,7 @@ def test_readme_format_block_shows_the_defaults() -> None:
     text = (REPO_ROOT / "images" / "README.md").read_text()
     block = text.split("## Format", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     shown = yaml.safe_load(block)
-    assert idef.validate_image_spec(shown, TODAY) == []
+    assert validate_image_spec(shown, TODAY) == []
     gallery = shown["gallery"]
     required_only = {
         "name": shown["name"],
@@ -937,5 +978,5 @@ def test_readme_format_block_shows_the_defaults() -> None:
             },
         },
     }
-    assert idef.normalize_image_spec(required_only, TODAY) == idef.normalize_image_spec(shown, TODAY)
-    assert idef.normalize_image_spec(shown, TODAY) == shown
+    assert normalize_image_spec(required_only, TODAY) == normalize_image_spec(shown, TODAY)
+    assert normalize_image_spec(shown, TODAY) == shown

@@ -1,0 +1,45 @@
+"""The shape of an image spec: the known keys of each mapping and the values of each choice."""
+
+from __future__ import annotations
+
+OS_DISK_TYPES = ("Standard_LRS", "StandardSSD_LRS", "Premium_LRS")
+REPLICA_STORAGE_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS")
+NETWORK_MODES = ("temporary", "existing_subnet")
+VERSION_STRATEGIES = ("date", "increment", "explicit")
+HYPER_V_GENERATIONS = ("V1", "V2")
+SECURITY_TYPES = ("TrustedLaunch", "Standard")
+SOURCE_PUBLISHER = "MicrosoftWindowsDesktop"
+SOURCE_OFFERS = ("windows-11", "windows-10", "office-365")
+
+# Known keys per mapping, in the order the normalised image spec is written.
+KEYS: dict[str, tuple[str, ...]] = {
+    "": ("name", "description", "source", "location", "build_vm", "network", "gallery", "windows", "tags"),
+    "source": ("publisher", "offer", "sku", "version"),
+    "build_vm": ("size", "os_disk_size_gb", "os_disk_type", "resource_group"),
+    "network": ("mode", "address_prefix", "existing_subnet_id"),
+    "gallery": (
+        "resource_group",
+        "name",
+        "image_definition",
+        "version",
+        "target_regions",
+        "exclude_from_latest",
+        "end_of_life_date",
+    ),
+    "gallery.image_definition": ("name", "publisher", "offer", "sku", "hyper_v_generation", "security_type"),
+    "gallery.version": ("strategy", "value"),
+    "gallery.target_regions[]": ("name", "replica_count", "storage_account_type"),
+    "windows": ("time_zone",),
+}
+
+# Keys people reach for that the tool deliberately does not support, with the reason.
+_CUSTOM_SOURCE = (
+    "custom or managed image sources are not supported: builds start from a fresh "
+    "marketplace platform image (publisher/offer/sku/version)"
+)
+REFUSED_KEYS = {
+    "source.id": _CUSTOM_SOURCE,
+    "source.image_id": _CUSTOM_SOURCE,
+    "source.managed_image": "managed images are not supported: builds start from a fresh marketplace "
+    "platform image and capture straight to the gallery",
+}
