@@ -17,6 +17,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import buil
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import password as _password
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import spec as _spec
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import versions as _versions
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import ImageSpecError
 
 
 def _moment(value: Any, what: str) -> _dt.datetime | None:
@@ -47,7 +48,7 @@ def normalize_image_spec(data: Any, today: str | None = None) -> dict[str, Any]:
     """Return the image spec with defaults filled; fail listing every error when it is invalid."""
     try:
         return _spec.normalize_image_spec(data, today)
-    except _spec.ImageSpecError as exc:
+    except ImageSpecError as exc:
         raise AnsibleFilterError(str(exc)) from exc
     except ValueError as exc:
         raise AnsibleFilterError(f"normalize_image_spec: {exc}") from exc
