@@ -35,6 +35,8 @@ def installed_versions() -> dict[str, str]:
     for manifest in INSTALLED.glob("*/*/MANIFEST.json"):
         info = json.loads(manifest.read_text())["collection_info"]
         versions[f"{info['namespace']}.{info['name']}"] = info["version"]
+    # Without them no FQCN could be recognised and every check below would pass vacuously.
+    assert versions, f"no collections under {INSTALLED}: install the ansible package (make setup)"
     return versions
 
 
