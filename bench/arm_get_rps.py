@@ -1,6 +1,6 @@
 """Benchmark: simple authenticated ARM GETs per second against a fresh sandbox.
 
-Starts `python -m sandbox serve` (sandbox.testing.Sandbox), creates one resource group, then for
+Starts `python -m sandbox serve` (tests.support.sandbox_process.Sandbox), creates one resource group, then for
 about 5 seconds issues GET <resource group> from a few threads over kept-alive HTTPS connections
 (loopback only) and prints requests/second. Target: >= 200.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sandbox.testing import Sandbox
+from tests.support.sandbox_process import Sandbox
 
 TARGET_RPS = 200
 

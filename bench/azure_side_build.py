@@ -19,7 +19,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sandbox.testing import Sandbox  # noqa: E402
 from tests.support.azure_side import (  # noqa: E402
     extra_vars,
     image_spec,
@@ -27,6 +26,7 @@ from tests.support.azure_side import (  # noqa: E402
     temporary_resources,
 )
 from tests.support.runs import image_versions  # noqa: E402
+from tests.support.sandbox_process import Sandbox  # noqa: E402
 
 TARGET_SECONDS = 120
 

@@ -21,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sandbox.testing import Sandbox  # noqa: E402
 from tests.support.guest_observer import GuestObserver, run_playbook  # noqa: E402
+from tests.support.sandbox_process import Sandbox  # noqa: E402
 
 TARGET_SECONDS = 180
 

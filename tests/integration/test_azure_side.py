@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from sandbox.testing import Sandbox
 from tests.support.azure_side import (
     CANARY_PASSWORD,
     Run,
@@ -37,6 +36,7 @@ from tests.support.azure_side import (
 )
 from tests.support.paths import REPO
 from tests.support.runs import image_versions
+from tests.support.sandbox_process import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from sandbox.testing import Sandbox
 from tests.support.guest_observer import BuildRun, GuestObserver, run_playbook
 from tests.support.runs import build_resources, image_versions
+from tests.support.sandbox_process import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.testing import Sandbox
 from tests.support.paths import INVENTORY, REPO
 from tests.support.runs import playbook_env
+from tests.support.sandbox_process import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import ansible_runner
 import pytest
 
-from sandbox.testing import Sandbox
 from tests.support.azure_side import (
     CANARY_PASSWORD,
     PLAYBOOK,
@@ -26,6 +25,7 @@ from tests.support.azure_side import (
 )
 from tests.support.paths import INVENTORY, REPO
 from tests.support.runs import image_versions
+from tests.support.sandbox_process import Sandbox
 
 pytestmark = pytest.mark.integration
 

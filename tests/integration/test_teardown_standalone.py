@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.testing import Sandbox
 from tests.support.paths import INVENTORY, REPO
 from tests.support.runs import playbook_env
+from tests.support.sandbox_process import Sandbox
 
 sys.path.insert(0, str(REPO / "collections"))
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from sandbox.testing import Sandbox
 from tests.support.build_vm import BuildVm, PlayResult
 from tests.support.guest_observer import GuestObserver
 from tests.support.paths import REPO
 from tests.support.runs import build_resources, playbook_env
+from tests.support.sandbox_process import Sandbox
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,7 @@
 
 `make_emu` runs the emulator in-process (no TLS, no subprocess) with a recording NullGuestHost, so the
 many small refusal tests stay fast; tests about the process, TLS, auth and files on disk use
-sandbox.testing.Sandbox (a real `python -m sandbox serve`).
+tests.support.sandbox_process.Sandbox (a real `python -m sandbox serve`).
 """
 
 from __future__ import annotations

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from sandbox.testing import Sandbox
 from tests.support.paths import INVENTORY, REPO
 from tests.support.runs import playbook_env
+from tests.support.sandbox_process import Sandbox
 
 PLAYBOOK = REPO / "tests" / "integration" / "playbooks" / "azure_side.yml"
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.testing import Sandbox
 from tests.support.paths import REPO
 from tests.support.runs import playbook_env
+from tests.support.sandbox_process import Sandbox
 
 GuestDump = dict[str, Any]
 

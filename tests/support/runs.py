@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sandbox.testing import Sandbox
 from tests.support.paths import REPO
+from tests.support.sandbox_process import Sandbox
 
 VERSION_TYPE = "microsoft.compute/galleries/images/versions"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.testing import Sandbox
 from tests.support.paths import REPO
+from tests.support.sandbox_process import Sandbox
 
 PLAYBOOK = Path(__file__).with_name("playbooks") / "azure_flow.yml"
 BOOTSTRAP = REPO / "roles" / "windows_connect" / "files" / "Enable-WinRMHttps.ps1"

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.testing import Sandbox
 from tests.support.arm_emulator import PASSWORD, nic_body, vm_body, winrm_rule
+from tests.support.sandbox_process import Sandbox
 
 NET = "2024-03-01"
 

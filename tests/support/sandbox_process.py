@@ -1,5 +1,5 @@
-"""Test helper: run a real `python -m sandbox serve` in a subprocess with its own temp state dir,
-port and VM address pool (127.X.Y.0/24, so parallel tests never collide on <ip>:5986).
+"""Test and benchmark helper: run a real `python -m sandbox serve` in a subprocess with its own
+temp state dir, port and VM address pool (127.X.Y.0/24, so parallel tests never collide on <ip>:5986).
 
     with Sandbox() as sb:
         env = {**os.environ, **sb.env}          # for ansible-playbook
