@@ -66,6 +66,60 @@ def _as_list(value: Any, field: str) -> list[Any]:
     return value
 
 
+def _image_state_blockers(image_state: str) -> list[str]:
+    if image_state in (IMAGE_STATE_COMPLETE, IMAGE_STATE_GENERALIZED):
+        return []
+    return [
+        f"ImageState is {image_state or 'empty'}, expected {IMAGE_STATE_COMPLETE}: a previous setup "
+        "or sysprep run did not complete; build from a fresh marketplace VM"
+    ]
+
+
+def _user_appx_blockers(appx: list[Any], remove_user_appx: bool) -> list[str]:
+    if not appx or remove_user_appx:
+        return []
+    described = ", ".join(
+        f"{p.get('package_full_name') or p.get('name')} (installed for "
+        f"{', '.join(_as_list(p.get('users'), 'users')) or 'a user'})"
+        for p in appx
+    )
+    return [
+        "AppX packages installed for a user but not provisioned for all users block sysprep: "
+        f"{described}; remove them or set windows_sysprep_remove_user_appx: true"
+    ]
+
+
+def _bitlocker_blockers(
+    bitlocker: Mapping[str, Any], volume_status: str, decrypt_bitlocker: bool
+) -> list[str]:
+    if volume_status in _DECRYPTED or decrypt_bitlocker or volume_status == "DecryptionInProgress":
+        return []
+    return [
+        f"BitLocker: {bitlocker.get('mount_point', 'C:')} is {volume_status} (protection "
+        f"{bitlocker.get('protection_status', 'unknown')}); sysprep needs it fully decrypted; "
+        "set windows_sysprep_decrypt_bitlocker: true"
+    ]
+
+
+def _agent_services(services: list[Any]) -> tuple[list[str], list[str]]:
+    """(blockers, services to start) for the Azure VM agent services."""
+    blockers: list[str] = []
+    start: list[str] = []
+    by_name = {str(s.get("name")): s for s in services}
+    for name in AZURE_AGENT_SERVICES:
+        service = by_name.get(name)
+        if service is None or not service.get("exists", False):
+            blockers.append(
+                f"Azure VM agent service {name} is not installed: an image generalized without it "
+                "stays IMAGE_STATE_UNDEPLOYABLE when deployed"
+            )
+        elif str(service.get("start_mode")) == "Disabled":
+            blockers.append(f"Azure VM agent service {name} is disabled; re-enable it before sysprep")
+        elif str(service.get("status")) != "Running":
+            start.append(name)
+    return blockers, start
+
+
 def evaluate_preflight(
     facts: Mapping[str, Any] | str,
     remove_user_appx: bool = True,
@@ -82,71 +136,32 @@ def evaluate_preflight(
         "image_state": str, "ready": bool}``; ``ready`` is true when nothing is to be done.
     """
     data = _load(facts)
-    blockers: list[str] = []
-
     image_state = str(data["image_state"] or "")
-    already_generalized = image_state == IMAGE_STATE_GENERALIZED
-    if image_state not in (IMAGE_STATE_COMPLETE, IMAGE_STATE_GENERALIZED):
-        blockers.append(
-            f"ImageState is {image_state or 'empty'}, expected {IMAGE_STATE_COMPLETE}: a previous setup "
-            "or sysprep run did not complete; build from a fresh marketplace VM"
-        )
-
     appx = _as_list(data["user_only_appx"], "user_only_appx")
-    full_names = [str(p.get("package_full_name") or p.get("name")) for p in appx]
-    names = [str(p.get("name") or p.get("package_full_name")) for p in appx]
-    if appx and not remove_user_appx:
-        described = ", ".join(
-            f"{p.get('package_full_name') or p.get('name')} (installed for "
-            f"{', '.join(_as_list(p.get('users'), 'users')) or 'a user'})"
-            for p in appx
-        )
-        blockers.append(
-            "AppX packages installed for a user but not provisioned for all users block sysprep: "
-            f"{described}; "
-            "remove them or set windows_sysprep_remove_user_appx: true"
-        )
-
     pending = data["pending_reboot"] or {}
     reboot_reasons = [reason for key, reason in _PENDING_REBOOT_REASONS.items() if pending.get(key)]
-
     bitlocker = data["bitlocker"] or {}
     volume_status = str(bitlocker.get("volume_status") or "NotAvailable")
     needs_decrypt = volume_status not in _DECRYPTED
-    if needs_decrypt and not decrypt_bitlocker and volume_status != "DecryptionInProgress":
-        blockers.append(
-            f"BitLocker: {bitlocker.get('mount_point', 'C:')} is {volume_status} (protection "
-            f"{bitlocker.get('protection_status', 'unknown')}); sysprep needs it fully decrypted; "
-            "set windows_sysprep_decrypt_bitlocker: true"
-        )
-
-    start_services: list[str] = []
-    services = {str(s.get("name")): s for s in _as_list(data["services"], "services")}
-    for name in AZURE_AGENT_SERVICES:
-        service = services.get(name)
-        if service is None or not service.get("exists", False):
-            blockers.append(
-                f"Azure VM agent service {name} is not installed: an image generalized without it "
-                "stays IMAGE_STATE_UNDEPLOYABLE when deployed"
-            )
-        elif str(service.get("start_mode")) == "Disabled":
-            blockers.append(f"Azure VM agent service {name} is disabled; re-enable it before sysprep")
-        elif str(service.get("status")) != "Running":
-            start_services.append(name)
-
-    remove_files = [str(p) for p in _as_list(data["unattend_files"], "unattend_files")]
-
+    agent_blockers, start_services = _agent_services(_as_list(data["services"], "services"))
+    blockers = (
+        _image_state_blockers(image_state)
+        + _user_appx_blockers(appx, remove_user_appx)
+        + _bitlocker_blockers(bitlocker, volume_status, decrypt_bitlocker)
+        + agent_blockers
+    )
+    full_names = [str(p.get("package_full_name") or p.get("name")) for p in appx]
     plan = {
         "blockers": blockers,
         "remove_appx": full_names if remove_user_appx else [],
-        "appx_names": names,
+        "appx_names": [str(p.get("name") or p.get("package_full_name")) for p in appx],
         "reboot": bool(reboot_reasons),
         "reboot_reasons": reboot_reasons,
         "decrypt_bitlocker": needs_decrypt and (decrypt_bitlocker or volume_status == "DecryptionInProgress"),
         "bitlocker_status": volume_status,
         "start_services": start_services,
-        "remove_files": remove_files,
-        "already_generalized": already_generalized,
+        "remove_files": [str(p) for p in _as_list(data["unattend_files"], "unattend_files")],
+        "already_generalized": image_state == IMAGE_STATE_GENERALIZED,
         "image_state": image_state,
     }
     plan["ready"] = not (
@@ -155,7 +170,7 @@ def evaluate_preflight(
         or plan["reboot"]
         or plan["decrypt_bitlocker"]
         or start_services
-        or remove_files
+        or plan["remove_files"]
     )
     return plan
 
