@@ -78,6 +78,12 @@ class Emu:
             api="2022-09-01",
         )
 
+    def put_gallery(self, name: str = "gal1") -> str:
+        """Create a gallery in rg1 (which must exist) and return its id."""
+        gallery = f"{self.rg()}/providers/Microsoft.Compute/galleries/{name}"
+        self.done(self.call("PUT", gallery, {"location": "westeurope"}, api="2019-07-01"))
+        return gallery
+
     def done(self, resp: Response, limit: int = 10) -> Response:
         """Poll an LRO to its end (Azure-AsyncOperation first, like azure-core); the last status."""
         url = resp.headers.get("Azure-AsyncOperation") or resp.headers.get("Location")

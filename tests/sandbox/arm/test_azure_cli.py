@@ -73,8 +73,7 @@ def _build_like(emu: Emu) -> dict[str, str]:
     emu.done(emu.call("POST", f"{vm}/deallocate", api="2024-07-01"))
     emu.guest.image_states[vm.lower()] = READY
     assert emu.call("POST", f"{vm}/generalize", api="2024-07-01").status == 200
-    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
-    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    g = emu.put_gallery()
     image = g + "/images/img1"
     props = {
         "osType": "Windows",

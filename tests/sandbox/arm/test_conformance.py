@@ -244,8 +244,7 @@ def test_gallery_name_rules(emu: Emu, name: str, message: str) -> None:
 )
 def test_image_definition_name_rules(emu: Emu, name: str, message: str) -> None:
     emu.put_rg()
-    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
-    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    g = emu.put_gallery()
     props = {
         "osType": "Windows",
         "osState": "Generalized",
@@ -260,8 +259,7 @@ def test_image_definition_name_rules(emu: Emu, name: str, message: str) -> None:
 @pytest.mark.parametrize("version", ["1.0", "1.0.0.0", "a.b.c", "1.0.2147483648", "-1.0.0"])
 def test_gallery_image_version_name_rules(emu: Emu, version: str) -> None:
     emu.put_rg()
-    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
-    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    g = emu.put_gallery()
     props = {
         "osType": "Windows",
         "osState": "Generalized",
@@ -391,8 +389,7 @@ def test_an_existing_resource_cannot_move_to_another_region(emu: Emu) -> None:
         r"Please select a new resource name\.$"
     )
     _refused(emu.vm(ids, location="northeurope"), 400, "InvalidResourceLocation", moved)
-    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
-    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    g = emu.put_gallery()
     _refused(
         emu.call("PUT", g, {"location": "northeurope"}, api="2019-07-01"),
         400,

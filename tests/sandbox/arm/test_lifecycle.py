@@ -250,8 +250,7 @@ def test_image_state_shortcut_from_the_control_endpoint(emu: Emu) -> None:
 
 
 def _gallery(emu: Emu, security: str | None = "TrustedLaunch", gen: str = "V2") -> str:
-    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
-    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    g = emu.put_gallery()
     props: dict[str, Any] = {
         "osType": "Windows",
         "osState": "Generalized",
@@ -332,8 +331,7 @@ def test_capture_compatibility_checks(
     emu.guest.image_states[ids["vm"].lower()] = READY
     _post(emu, ids["vm"], "generalize")
     if fragment is None:
-        g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
-        emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+        g = emu.put_gallery()
         r = emu.call(
             "PUT",
             g + "/images/img1",

@@ -400,8 +400,7 @@ def test_deleting_what_does_not_exist_is_204(emu: Emu) -> None:
 
 def test_gallery_with_images_cannot_be_deleted(emu: Emu) -> None:
     emu.put_rg()
-    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
-    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    g = emu.put_gallery()
     img = {
         "location": "westeurope",
         "properties": {
@@ -434,8 +433,7 @@ def test_gallery_with_images_cannot_be_deleted(emu: Emu) -> None:
 )
 def test_gallery_image_checks(emu: Emu, props: dict[str, Any], code: str) -> None:
     emu.put_rg()
-    g = f"{emu.rg()}/providers/Microsoft.Compute/galleries/gal1"
-    emu.done(emu.call("PUT", g, {"location": "westeurope"}, api="2019-07-01"))
+    g = emu.put_gallery()
     base = {
         "osType": "Windows",
         "osState": "Generalized",

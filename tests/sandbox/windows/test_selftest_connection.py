@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.support.build_vm import BuildVm
 from tests.support.winrm_fakes import make_cert
 
 FAULT_KEY = r"HKLM\SOFTWARE\AvdSelftest"
-
-
-@pytest.fixture
-def build_vm(tmp_path: Path) -> Iterator[BuildVm]:
-    vm = BuildVm(tmp_path)
-    try:
-        yield vm
-    finally:
-        vm.close()
 
 
 def _fault_value(vm: BuildVm):

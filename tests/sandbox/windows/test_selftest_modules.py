@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.support.build_vm import BuildVm
-
-
-@pytest.fixture
-def build_vm(tmp_path: Path) -> Iterator[BuildVm]:
-    vm = BuildVm(tmp_path)
-    try:
-        yield vm
-    finally:
-        vm.close()
 
 
 def test_ping_raw_and_fact_gathering(build_vm: BuildVm):
