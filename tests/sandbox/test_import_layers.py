@@ -1,5 +1,5 @@
-"""The sandbox's imports run one way (DESIGN.md, "The sandbox": base modules, then providers,
-then one module that wires them).
+"""The sandbox's imports run one way (sandbox/README.md, the layered layout: base modules, then
+providers, then one module that wires them).
 
 Walks every module under sandbox/ with ast, function-local imports included (imports under
 ``if TYPE_CHECKING:`` only name types and are left out of the cycle check), and fails on:
