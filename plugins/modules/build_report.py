@@ -11,7 +11,8 @@ description:
   - Writes C(<artifacts_dir>/report.json) for one image build. It holds the result, the failure (phase
     and message), the published image version id, the source image with the exact version Azure
     resolved, every phase with start, end and duration, and every resource the build recorded with
-    whether teardown removed it.
+    whether teardown removed it, and the image manifest: the parts the configuring roles recorded
+    with M(avd.golden.build_manifest) under C(<artifacts_dir>/manifest/), with their counts.
   - The report never carries secrets. Mapping keys that contain C(password), C(secret), C(token),
     C(credential) or similar are dropped, and C(key=value) fragments of that kind in text are
     redacted; the module warns naming the dropped fields (never their values).
@@ -131,7 +132,7 @@ import os  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.avd.golden.plugins.module_utils import _ledger  # noqa: E402
+from ansible_collections.avd.golden.plugins.module_utils import _ledger, _manifest  # noqa: E402
 
 REPORT_VERSION = 1
 REPORT_NAME = "report.json"
@@ -144,7 +145,9 @@ def _duration(start: str | None, end: str | None) -> float | None:
     return round((finish - begin).total_seconds(), 3)
 
 
-def build(params: dict[str, Any], ledger: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def build(
+    params: dict[str, Any], ledger: dict[str, Any], manifest: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Return the report (without ``generated_at``) and the fields stripped as secrets."""
     stripped: list[str] = []
     phases = [
@@ -203,6 +206,8 @@ def build(params: dict[str, Any], ledger: dict[str, Any]) -> tuple[dict[str, Any
             "left_behind": left,
         },
         "details": params["details"] or {},
+        # What went into the image, part by part (docs/contracts.md section 7).
+        "manifest": {"parts": manifest or [], "summary": _manifest.summary(manifest or [])},
     }
     return _ledger.strip_secrets(report, "", stripped), stripped
 
@@ -220,7 +225,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         module.fail_json(msg=f"ledger_path: no ledger at {params['ledger_path']}")
     artifacts_dir = params["artifacts_dir"] or os.path.dirname(os.path.abspath(params["ledger_path"]))
     path = os.path.abspath(os.path.join(artifacts_dir, REPORT_NAME))
-    report, stripped = build(params, ledger)
+    report, stripped = build(params, ledger, _manifest.load_parts(artifacts_dir))
     for field in stripped:
         module.warn(f"build_report: dropped or redacted {field} because it looks like a secret")
 

@@ -426,6 +426,37 @@ def _stop_build_vm(run: ScriptRun) -> None:
     st.request_power("shutdown", delay=10.0)  # Start-Sleep 5, then shutdown.exe /t 5
 
 
+# --- roles/windows_optimize/files/Clear-BuildDisk.ps1 -------------------------------------------
+_CLEANUP_FOLDERS = (
+    "%windir%\\Temp",
+    "%TEMP%",
+    "%windir%\\SoftwareDistribution\\Download",
+    "%ProgramData%\\Microsoft\\Windows\\WER\\ReportArchive",
+    "%ProgramData%\\Microsoft\\Windows\\WER\\ReportQueue",
+    "%windir%\\Minidump",
+)
+
+
+@effect("clear_build_disk", should_process=True, ansible_var=True)
+def _clear_build_disk(run: ScriptRun) -> None:
+    """Delete the files (never the folders) under the cleanup folders, and MEMORY.DMP."""
+    st = run.state
+    targets: list[str] = []
+    for folder in _CLEANUP_FOLDERS:
+        path = st.path(folder)
+        if st.fs.is_dir(path):
+            targets += [e.path for e in st.fs.descendants(path) if not e.is_dir]
+    dump = st.path("%windir%\\MEMORY.DMP")
+    if st.fs.is_file(dump):
+        targets.append(dump)
+    size = sum(len(st.fs.read(t)) for t in targets)
+    if not run.check_mode:
+        for target in targets:
+            st.fs.remove(target)
+    run.changed = bool(targets)
+    run.result = {"removed": len(targets), "bytes": size, "skipped": []}
+
+
 # ----------------------------------------------------------------------------------------------
 # entry points
 # ----------------------------------------------------------------------------------------------

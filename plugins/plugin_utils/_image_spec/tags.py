@@ -9,7 +9,8 @@ from typing import Any
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import type_name
 
-# Azure allows 50 tags per resource; the build adds its own (see _RESERVED_TAG_COUNT).
+# Azure allows 50 tags per resource; the build adds its own (see _RESERVED_TAG_COUNT: counted
+# all together, which the image version, with the most of them, never exceeds).
 AZURE_MAX_TAGS = 50
 _RESERVED_TAG_PREFIX = "avd-build-"
 RESERVED_TAG_KEYS = (
@@ -18,6 +19,11 @@ RESERVED_TAG_KEYS = (
     "avd-build-delete-after",
     "avd-build-awx-job",
     "avd-image",
+    # only on the image version: where it comes from and what went in (docs/contracts.md 4 and 7)
+    "avd-source-image",
+    "avd-source-image-version",
+    "avd-image-manifest",
+    "avd-image-optimization",
 )
 _RESERVED_TAG_COUNT = len(RESERVED_TAG_KEYS)
 MAX_SPEC_TAGS = AZURE_MAX_TAGS - _RESERVED_TAG_COUNT

@@ -38,6 +38,7 @@ REPORT_KEYS = {
     "resources",
     "summary",
     "details",
+    "manifest",
     "generated_at",
 }
 PHASE_KEYS = {"name", "start", "end", "duration_seconds", "status", "message"}

@@ -1,0 +1,158 @@
+"""Unit tests for the avd.golden.build_manifest module and the manifest summary tags."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+sys.path.insert(0, str(REPO_ROOT / "collections"))
+
+from ansible_collections.avd.golden.plugins.module_utils import _manifest  # noqa: E402
+from ansible_collections.avd.golden.plugins.modules import build_manifest  # noqa: E402
+
+TS = r"SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
+REGISTRY_ITEMS = [
+    {"hive": "HKLM", "key": TS, "name": "fEnableTimeZoneRedirection", "type": "dword", "data": 1, "source": "avd.tz"},
+    {"hive": "HKLM", "key": TS, "name": "MaxIdleTime", "type": "dword", "data": 7200000, "source": "avd.limits"},
+    {"hive": "default_user", "key": r"Software\X", "name": "Y", "type": "string", "data": "z", "source": "du"},
+]
+FIRST_RUN = {
+    "changed": True,
+    "changes": [
+        {
+            "hive": "HKLM",
+            "key": TS,
+            "name": "MaxIdleTime",
+            "type": "dword",
+            "before": None,
+            "after": {"type": "REG_DWORD", "data": 7200000},
+            "source": "avd.limits",
+        }
+    ],
+    "unchanged": 2,
+}
+SECOND_RUN = {"changed": False, "changes": [], "unchanged": 3}
+
+
+def _args(tmp_path: Path, result: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "artifacts_dir": str(tmp_path),
+        "part": "avd_settings",
+        "results": [{"kind": "registry", "items": REGISTRY_ITEMS, "result": result}],
+        **extra,
+    }
+
+
+def _part(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def test_records_old_and_new_values_and_keeps_them_on_a_rerun(tmp_path: Path, run_module: Any) -> None:
+    result, failed, _ = run_module(build_manifest.main, _args(tmp_path, FIRST_RUN))
+    assert not failed and result["changed"]
+    path = tmp_path / "manifest" / "avd_settings.json"
+    assert result["path"] == str(path)
+    part = _part(path)
+    by_id = {e["id"]: e for e in part["entries"]}
+    idle = by_id[rf"HKLM\{TS}\MaxIdleTime"]
+    assert idle["changed"] and idle["before"] is None and idle["after"] == {"type": "REG_DWORD", "data": 7200000}
+    tz = by_id[rf"HKLM\{TS}\fEnableTimeZoneRedirection"]
+    assert not tz["changed"] and tz["after"] == {"type": "dword", "data": 1}
+    assert r"DefaultUser\Software\X\Y" in by_id
+    assert result["summary"] == {"entries": 3, "changed": 1, "missing": 0, "failed": 0}
+
+    # The second run changed nothing: the record of the first run stays, and nothing is written.
+    again, failed, _ = run_module(build_manifest.main, _args(tmp_path, SECOND_RUN))
+    assert not failed and not again["changed"]
+    assert _part(path) == part
+
+
+def test_what_if_goes_to_its_own_folder(tmp_path: Path, run_module: Any) -> None:
+    result, failed, _ = run_module(build_manifest.main, _args(tmp_path, FIRST_RUN, what_if=True))
+    assert not failed and result["changed"]
+    assert (tmp_path / "whatif" / "avd_settings.json").is_file()
+    assert not (tmp_path / "manifest").exists()
+
+
+def test_check_mode_writes_nothing(tmp_path: Path, run_module: Any) -> None:
+    result, failed, _ = run_module(build_manifest.main, _args(tmp_path, FIRST_RUN), check_mode=True)
+    assert not failed and result["changed"]
+    assert not (tmp_path / "manifest").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "items", "result", "expected"),
+    [
+        (
+            "service",
+            [{"name": "SysMain", "start_mode": "disabled"}, {"name": "MapsBroker", "start_mode": "disabled"}],
+            {"changes": [{"name": "SysMain", "before": "auto", "after": "disabled"}], "missing": ["MapsBroker"]},
+            {"entries": 1, "changed": 1, "missing": 1, "failed": 0},
+        ),
+        (
+            "task",
+            [{"path": "\\Microsoft\\Windows\\Defrag\\", "name": "ScheduledDefrag", "enabled": False}],
+            {"changes": []},
+            {"entries": 1, "changed": 0, "missing": 0, "failed": 0},
+        ),
+        (
+            "appx",
+            [{"name": "Microsoft.BingNews", "on_failure": "fail"}, {"name": "Microsoft.Xbox*", "on_failure": "warn"}],
+            {
+                "removed": [{"name": "Microsoft.BingNews", "provisioned": ["p"], "users": ["u"]}],
+                "not_present": [],
+                "failed": [{"name": "Microsoft.Xbox*", "error": "0x80070032"}],
+            },
+            {"entries": 1, "changed": 1, "missing": 0, "failed": 1},
+        ),
+        (
+            "firewall_rule",
+            [{"name": "RemoteDesktop-UserMode-In-Shortpath-UDP", "localport": "3390"}],
+            {
+                "changed": True,
+                "results": [
+                    {
+                        "changed": True,
+                        "ansible_loop_var": "rule",
+                        "rule": {"name": "RemoteDesktop-UserMode-In-Shortpath-UDP", "localport": "3390"},
+                    }
+                ],
+            },
+            {"entries": 1, "changed": 1, "missing": 0, "failed": 0},
+        ),
+    ],
+)
+def test_each_kind(kind: str, items: list[dict[str, Any]], result: dict[str, Any], expected: dict[str, int]) -> None:
+    part = _manifest.build_part("p", [{"kind": kind, "items": items, "result": result}])
+    assert _manifest.summary([part])["p"] == expected
+
+
+def test_tags_summarise_within_azure_limits() -> None:
+    parts = [
+        _manifest.build_part("avd_settings", [{"kind": "registry", "items": REGISTRY_ITEMS, "result": FIRST_RUN}]),
+        {
+            **_manifest.build_part(
+                "optimize",
+                [{"kind": "service", "items": [{"name": f"svc{i}", "start_mode": "disabled"} for i in range(300)],
+                  "result": {"missing": ["svc1"]}}],
+            ),
+            "info": {"profile": "win11-24h2-multi-session"},
+        },
+    ]
+    tags = _manifest.tags(parts)
+    assert tags == {
+        "avd-image-manifest": "avd_settings=3/1;optimize=299/0/1m",
+        "avd-image-optimization": "win11-24h2-multi-session",
+    }
+    many = [_manifest.build_part(f"part_number_{i:03d}", []) for i in range(40)]
+    assert all(len(v) <= 256 for v in _manifest.tags(many).values())
+
+
+def test_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="kind 'files'"):
+        _manifest.build_part("p", [{"kind": "files", "items": [], "result": {}}])
