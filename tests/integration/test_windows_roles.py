@@ -1,7 +1,8 @@
 """The Windows roles against simulated build VMs.
 
-- The Molecule scenario of avd.golden.windows_config (create with the product's provision and
-  connect roles in a sandbox, converge, idempotence, verify, destroy with the product's teardown).
+- The Molecule scenario of every Windows role, on one build VM (create with the product's provision
+  and connect roles in a sandbox, then converge, idempotence and verify of each role, destroy with
+  the product's teardown).
 - Cheaper, role-level checks on one simulated VM reached over the real pinned WinRM HTTPS
   connection (the WinRM double's harness, without ARM): check mode changes nothing, a second run
   changes nothing, and the sysprep preflight fixes or names each blocker.
@@ -9,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import guest_dump as gd
 from tests.support.build_vm import BuildVm, PlayResult
 from tests.support.guest_observer import GuestObserver
 from tests.support.paths import REPO
@@ -182,30 +185,64 @@ def test_windows_sysprep_failure_fetches_the_logs_and_names_the_error(vm: BuildV
 
 
 # --- Molecule ------------------------------------------------------------------------------------
-def test_molecule_scenario_of_windows_config() -> None:
+# Every role with a scenario, in the order a build runs them (the shared VM sees them in turn).
+SCENARIOS = ("windows_config", "avd_session_host", "windows_default_user", "windows_optimize", "windows_appx")
+
+
+def test_every_role_has_a_molecule_scenario() -> None:
+    found = {p.parts[-4] for p in (REPO / "roles").glob("*/molecule/default/molecule.yml")}
+    windows_roles = {p.parts[-3] for p in (REPO / "roles").glob("*/tasks/main.yml")} - {
+        "image_spec",
+        "azure_build_vm",
+        "azure_teardown",
+        "gallery_capture",
+        "windows_connect",
+        "windows_sysprep",
+    }
+    assert windows_roles <= found, f"roles without a Molecule scenario: {sorted(windows_roles - found)}"
+    assert set(SCENARIOS) == found
+
+
+def _molecule(role: str, command: str, env: dict[str, str]) -> str:
+    proc = subprocess.run(
+        ["molecule", command],
+        cwd=REPO / "roles" / role,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"molecule {command} of {role} failed:\n{output[-8000:]}"
+    assert env["AVD_MOLECULE_ADMIN_PASSWORD"] not in output
+    return output
+
+
+def test_molecule_scenarios_of_every_role(tmp_path: Path) -> None:
+    """Each role's scenario (converge, idempotence, verify) on one build VM: the first scenario's
+    create provisions it with the product's roles, the scenarios share Molecule's ephemeral
+    directory (so its instance), and the last destroy runs the product's teardown. ``molecule
+    test`` in one role directory runs the same steps for that role alone."""
     with Sandbox() as sandbox:
         env = playbook_env(sandbox)
         env["AVD_MOLECULE_ADMIN_PASSWORD"] = _admin_password()
-        env.pop("MOLECULE_EPHEMERAL_DIRECTORY", None)
+        env["MOLECULE_EPHEMERAL_DIRECTORY"] = str(tmp_path / "molecule")
         with GuestObserver(sandbox) as observer:
-            proc = subprocess.run(
-                ["molecule", "test"],
-                cwd=REPO / "roles" / "windows_config",
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=1200,
-                check=False,
-            )
-        output = proc.stdout + proc.stderr
-        assert proc.returncode == 0, output[-8000:]
-        assert "idempotence" in output.lower()
-        assert env["AVD_MOLECULE_ADMIN_PASSWORD"] not in output
-        # What converge did, seen from the sandbox rather than through WinRM.
+            try:
+                _molecule(SCENARIOS[0], "create", env)
+                for role in SCENARIOS:
+                    for command in ("converge", "idempotence", "verify"):
+                        _molecule(role, command, env)
+                    observer.poll_once()
+            finally:
+                _molecule(SCENARIOS[-1], "destroy", env)
+        # What the converges did, seen from the sandbox rather than through WinRM.
         assert len(observer.last) == 1, sorted(observer.last)
         guest = next(iter(observer.last.values()))
         assert guest["time_zone"] == "W. Europe Standard Time"
         assert _policy(guest) == ["REG_DWORD", 1]
+        _assert_molecule_converges(guest, tmp_path / "molecule" / "artifacts")
         # destroy ran the product's teardown: nothing of the build is left.
         state = sandbox.state()
         leftovers = [rid for rid in state.get("resources", {}) if "rg-avdbuild-" in rid]
@@ -213,3 +250,19 @@ def test_molecule_scenario_of_windows_config() -> None:
         assert build_resources(state, "avd-molecule") == []
         assert sandbox.unmodelled() == []
         assert os.environ.get("AVD_MOLECULE_ADMIN_PASSWORD") is None
+
+
+def _assert_molecule_converges(guest: dict[str, Any], artifacts: Path) -> None:
+    """The state each scenario's converge.yml asks for, and the manifest parts they wrote."""
+    advanced = r"Software\Microsoft\Windows\CurrentVersion\Explorer\Advanced"
+    assert gd.default_user(guest, advanced, "TaskbarAl") == ["REG_DWORD", 0]
+    telemetry = r"SOFTWARE\Policies\Microsoft\Windows\DataCollection"
+    assert gd.hklm(guest, telemetry, "AllowTelemetry") == ["REG_DWORD", 0]
+    assert gd.service(guest, "SysMain")["start_mode"] == "disabled"
+    assert gd.task(guest, "\\Microsoft\\Windows\\Defrag\\", "ScheduledDefrag")["enabled"] is False
+    left = {n for n in gd.appx_names(guest) if n == "Microsoft.BingNews" or n.startswith("Microsoft.Xbox")}
+    assert left == set(), left
+    assert guest["appx_not_provisioned"] == []
+    parts = {p.stem: json.loads(p.read_text()) for p in (artifacts / "manifest").glob("*.json")}
+    assert set(parts) == {"avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert all(e["changed"] for e in parts["default_user"]["entries"]), parts["default_user"]
