@@ -26,7 +26,7 @@ from typing import Any
 from ansible_collections.avd.golden.plugins.module_utils import _ledger
 
 MANIFEST_VERSION = 1
-KINDS = ("registry", "service", "task", "appx", "firewall_rule", "setting")
+KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group")
 
 
 def registry_id(item: Mapping[str, Any]) -> str:
@@ -46,7 +46,7 @@ _IDS = {
     "task": task_id,
     "appx": lambda item: str(item["name"]),
     "firewall_rule": lambda item: str(item["name"]),
-    "setting": lambda item: str(item["name"]),
+    "group": lambda item: str(item["name"]),
 }
 
 
@@ -123,7 +123,7 @@ def _desired(kind: str, item: Mapping[str, Any]) -> Any:
         return {"enabled": item.get("enabled")}
     if kind == "appx":
         return None
-    return {k: v for k, v in item.items() if k not in ("name", "source")}
+    return {k: v for k, v in item.items() if k not in ("name", "source")}  # a firewall rule, a group
 
 
 def build_part(

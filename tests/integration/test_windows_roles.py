@@ -104,6 +104,113 @@ def test_windows_config_check_mode_then_apply_then_no_change(vm: BuildVm) -> Non
     assert _dump(vm)["boot_time_filetime"] == after["boot_time_filetime"], "an unchanged run rebooted"
 
 
+# --- the content of the image: AVD settings, default user, optimization, AppX ---------------------
+EXAMPLE = REPO / "images" / "win11-24h2-avd-m365.yml"
+CONTENT_PARTS = {"avd_settings", "default_user", "optimize", "appx"}
+# What a check-mode run must leave exactly as it was.
+STATE_KEYS = ("registry", "services", "scheduled_tasks", "appx_provisioned", "appx_user", "firewall_rules")
+
+
+def _content(vm: BuildVm, artifacts: Path, *args: str) -> PlayResult:
+    return _play(vm, "content.yml", "-e", f"spec_file={EXAMPLE}", "-e", f"artifacts_dir={artifacts}", *args)
+
+
+def _module_calls(vm: BuildVm) -> dict[str, int]:
+    with vm.host.lock:
+        return dict(vm.host.vms[vm.vm_id].modules)
+
+
+def _parts(folder: Path) -> dict[str, dict[str, Any]]:
+    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+
+
+REG_KIND = {
+    "string": "REG_SZ",
+    "expandstring": "REG_EXPAND_SZ",
+    "multistring": "REG_MULTI_SZ",
+    "dword": "REG_DWORD",
+    "qword": "REG_QWORD",
+    "binary": "REG_BINARY",
+}
+
+
+def _guest_value(dump: dict[str, Any], entry_id: str) -> Any:
+    """[type, data] in the guest of a manifest registry entry id (HKLM\\... or DefaultUser\\...)."""
+    hive, rest = entry_id.split("\\", 1)
+    key, name = rest.rsplit("\\", 1)
+    name = "" if name == "(Default)" else name
+    return gd.hklm(dump, key, name) if hive == "HKLM" else gd.default_user(dump, key, name)
+
+
+def _as_guest(value: dict[str, Any] | None) -> list[Any] | None:
+    """A manifest value ({type, data} in win_registry_set's spelling) as the guest dump shows it."""
+    return None if value is None else [REG_KIND[value["type"]], value["data"]]
+
+
+def test_content_check_mode_is_a_what_if(vm: BuildVm, tmp_path: Path) -> None:
+    before = _dump(vm)
+    run = _content(vm, tmp_path / "artifacts", "--check", "--diff")
+    assert run.rc == 0, run.explain()
+    after = _dump(vm)
+    for key in STATE_KEYS:
+        assert after[key] == before[key], f"check mode changed {key}"
+    assert after["boot_time_filetime"] == before["boot_time_filetime"], "check mode rebooted"
+    parts = _parts(tmp_path / "artifacts" / "whatif")
+    assert set(parts) == CONTENT_PARTS
+    assert not (tmp_path / "artifacts" / "manifest").exists()
+    # Every change is listed with the old value (what the guest has) and the new one.
+    changes = [e for p in parts.values() for e in p["entries"] if e["changed"]]
+    registry = [e for e in changes if e["kind"] == "registry"]
+    assert len(changes) >= 50 and registry, [p["part"] for p in parts.values()]
+    for entry in registry:
+        assert _as_guest(entry["before"]) == _guest_value(before, entry["id"]), entry
+    assert [e for e in changes if e["kind"] == "appx"], "the what-if lists no AppX removal"
+
+
+def test_content_applies_in_few_module_calls_then_changes_nothing(vm: BuildVm, tmp_path: Path) -> None:
+    calls_before = _module_calls(vm)
+    run = _content(vm, tmp_path / "artifacts")
+    assert run.rc == 0, run.explain()
+    calls = {
+        m: n - calls_before.get(m, 0) for m, n in _module_calls(vm).items() if n - calls_before.get(m, 0)
+    }
+    # The default optimization profile plus every AVD setting: at most 10 module invocations.
+    assert sum(calls.values()) <= 10, calls
+    dump = _dump(vm)
+    parts = _parts(tmp_path / "artifacts" / "manifest")
+    assert set(parts) == CONTENT_PARTS
+    # Every registry value the manifest records is what the guest now has.
+    for part in parts.values():
+        for entry in part["entries"]:
+            if entry["kind"] == "registry":
+                assert _guest_value(dump, entry["id"]) == _as_guest(entry["after"]), entry
+    for entry in parts["optimize"]["entries"]:
+        if entry["kind"] == "service":
+            assert gd.service(dump, entry["id"])["start_mode"] == entry["after"]["start_mode"], entry
+    removed = {e["id"] for e in parts["appx"]["entries"] if e["changed"]}
+    assert removed and not removed & gd.appx_names(dump), removed & gd.appx_names(dump)
+    assert dump["appx_not_provisioned"] == []
+    # FSLogix and the AVD policies, spelled out (the example sets them).
+    assert gd.hklm(dump, r"SOFTWARE\FSLogix\Profiles", "Enabled") == ["REG_DWORD", 1]
+    assert gd.hklm(
+        dump, r"SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services", "fEnableTimeZoneRedirection"
+    ) == [
+        "REG_DWORD",
+        1,
+    ]
+    assert "RemoteDesktop-UserMode-In-Shortpath-UDP" in dump["firewall_rules"]
+
+    again = _content(vm, tmp_path / "artifacts")
+    assert again.rc == 0, again.explain()
+    assert again.stats["changed"] == 0, again.explain()
+    assert _parts(tmp_path / "artifacts" / "manifest") == parts, "a re-run rewrote the manifest"
+
+    # What the AppX removal left, sysprep accepts.
+    sysprep = _play(vm, "sysprep.yml", "-e", f"artifacts_dir={tmp_path / 'artifacts'}")
+    assert sysprep.rc == 0, sysprep.explain()
+    assert _dump(vm)["image_state"] == GENERALIZED
+
+
 # --- windows_sysprep -----------------------------------------------------------------------------
 def test_windows_sysprep_check_mode_runs_only_the_preflight(vm: BuildVm, tmp_path: Path) -> None:
     vm.fault("user_appx", package="Microsoft.Copilot")
