@@ -14,13 +14,17 @@ from typing import Any
 
 import pytest
 
+from tests.support import guest_dump as gd
 from tests.support.guest_observer import BuildRun, GuestObserver, run_playbook
+from tests.support.paths import REPO
 from tests.support.runs import build_resources, image_versions
 from tests.support.sandbox_process import Sandbox
 
 pytestmark = pytest.mark.integration
 
 GENERALIZED = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
+# The full example: multi-session + Microsoft 365, every AVD setting, the default optimization.
+EXAMPLE = REPO / "images" / "win11-24h2-avd-m365.yml"
 POLICY_KEY = r"HKEY_LOCAL_MACHINE\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
 TOKEN_POLICY_KEY = r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System"
 
@@ -65,9 +69,11 @@ def _assert_nothing_left(sandbox: Sandbox, report: dict[str, Any]) -> None:
 
 
 def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox) -> None:
-    # One build proves three things, because every full build costs minutes: the image is
-    # published and nothing else is left; a user-only AppX package (what sysprep rejects with
-    # 0x80073cf2) is removed by default; connections dropped during the reboot are survived.
+    # One build proves four things, because every full build costs minutes: the full example (a
+    # multi-session + Microsoft 365 image with every AVD setting and the default optimization
+    # profile) is built into the image and recorded in its manifest; the image is published and
+    # nothing else is left; a user-only AppX package (what sysprep rejects with 0x80073cf2) is
+    # removed by default; connections dropped during the reboot are survived.
     with GuestObserver(sandbox, interval=0.2) as observer:
         observer.when(
             "user_appx",
@@ -86,7 +92,7 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
             lambda dump: bool((dump.get("winrm") or {}).get("rebooting")),
             lambda sb, vm: sb.fault(target="winrm", vm=vm, kind="drop_connection", count=2),
         )
-        run = run_playbook(sandbox)
+        run = run_playbook(sandbox, "build-golden.yml", "-e", f"image_spec={EXAMPLE}")
     assert run.returncode == 0, _explain(run)
     report = run.report()
     assert report["result"] == "succeeded"
@@ -103,16 +109,21 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
     assert guest["image_state"] == GENERALIZED
     assert guest["time_zone"] == "W. Europe Standard Time"
     assert _registry_value(guest, POLICY_KEY, "fEnableTimeZoneRedirection") == ["REG_DWORD", 1]
+    _assert_content_in_image(guest, report, versions[report["image_version_id"].lower()])
     assert _registry_value(guest, TOKEN_POLICY_KEY, "LocalAccountTokenFilterPolicy") is None
     assert guest["listener"] is None
     assert guest["winrm"]["power"] in ("stopped", "deallocated")
-    # The configuration's handler rebooted once: two distinct boot times were observed.
+    # The optimization's handler rebooted once: two distinct boot times were observed.
     boot_times = {dump["boot_time_filetime"] for _, dump in observer.history[vm]}
-    assert len(boot_times) >= 2, "the configure phase did not reboot the VM"
+    assert len(boot_times) >= 2, "the optimize phase did not reboot the VM"
     modules = guest["winrm"]["module_invocations"]
     for module in (
         "ansible.windows.win_timezone",
-        "ansible.windows.win_regedit",
+        "avd.golden.win_registry_set",
+        "avd.golden.win_service_startup",
+        "avd.golden.win_scheduled_task_state",
+        "avd.golden.win_appx_remove",
+        "community.windows.win_firewall_rule",
         "ansible.windows.win_powershell",
     ):
         assert modules.get(module, 0) > 0, modules
@@ -129,6 +140,27 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
     # The reboot was seen and every dropped connection was consumed by a retried operation.
     assert observer.fired("drop") == [vm], "the reboot was not observed"
     assert guest["winrm"]["faults"] == {}, "the dropped connections were not all consumed"
+
+
+def _assert_content_in_image(guest: dict[str, Any], report: dict[str, Any], version: dict[str, Any]) -> None:
+    """What the example's content phases put into the image: in Windows, in the report's manifest
+    and in the image version's tags."""
+    parts = {p["part"]: p for p in report["manifest"]["parts"]}
+    assert set(parts) == {"avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert all(p["failed"] == [] for p in parts.values()), [p["failed"] for p in parts.values()]
+    assert report["manifest"]["summary"]["optimize"]["changed"] > 20, report["manifest"]["summary"]
+    assert gd.hklm(guest, r"SOFTWARE\FSLogix\Profiles", "Enabled") == ["REG_DWORD", 1]
+    assert gd.hklm(guest, r"SOFTWARE\Microsoft\Teams", "IsWVDEnvironment") == ["REG_DWORD", 1]
+    outlook = r"Software\Policies\Microsoft\office\16.0\outlook\cached mode"
+    assert gd.default_user(guest, outlook, "enable") == ["REG_DWORD", 1]
+    assert gd.service(guest, "DiagTrack")["start_mode"] == "disabled"
+    removed = {e["id"] for e in parts["appx"]["entries"] if e["changed"]}
+    assert removed and not removed & gd.appx_names(guest), removed & gd.appx_names(guest)
+    assert "RemoteDesktop-UserMode-In-Shortpath-UDP" in guest["firewall_rules"]
+    tags = version["tags"]
+    assert tags["avd-image-manifest"].startswith("appx="), tags
+    assert tags["avd-image-optimization"], tags
+    assert all(len(v) <= 256 for v in tags.values())
 
 
 def test_user_only_appx_blocks_sysprep_naming_the_package_and_teardown_still_runs(sandbox: Sandbox) -> None:
