@@ -16,6 +16,7 @@ One concern per module; each imports only the ones listed before it:
 - ``versions``: gallery image version numbers (parse, next, date strategy, ``gallery.version``).
 - ``password``: Azure's admin password rule.
 - ``source``, ``network``, ``gallery``, ``tags``: the checks of one section each.
+- ``avd``: the ``avd`` and ``default_user`` sections (AVD session-host settings, per-user defaults).
 - ``spec``: the whole spec: ``validate_image_spec``, ``normalize_image_spec``, ``source_facts``.
 - ``build``: build ids, resource names and the build context ``avd_build``.
 

@@ -6,6 +6,7 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.avd import check_avd, check_default_user
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data import (
     VM_SIZE_PATTERN,
     WINDOWS_TIME_ZONES,
@@ -69,6 +70,8 @@ def _check(data: Any, today: _dt.date) -> tuple[list[str], dict[str, Any]]:
     gallery, image_def = check_gallery(c, data, location)
     windows = _check_windows(c, data)
     tags = check_tags(c, data)
+    avd = check_avd(c, data)
+    default_user = check_default_user(c, data)
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -80,6 +83,8 @@ def _check(data: Any, today: _dt.date) -> tuple[list[str], dict[str, Any]]:
         "gallery": gallery,
         "windows": windows,
         "tags": tags,
+        "avd": avd,
+        "default_user": default_user,
     }
     return c.errors, normal
 

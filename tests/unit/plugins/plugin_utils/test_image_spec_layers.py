@@ -27,6 +27,7 @@ LAYERS = (
     "network",
     "gallery",
     "tags",
+    "avd",
     "spec",
     "build",
 )
