@@ -595,7 +595,9 @@ def test_defaults_are_filled() -> None:
         },
     }
     normal = normalize_image_spec(minimal, TODAY)
-    assert normal == {
+    # Sections with their own test file, which checks their defaults in full.
+    own_tests = {"avd": "test_avd_settings.py", "default_user": "test_avd_settings.py"}
+    assert {k: v for k, v in normal.items() if k not in own_tests} == {
         "name": "min",
         "description": "",
         "source": {
