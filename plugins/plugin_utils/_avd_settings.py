@@ -145,20 +145,47 @@ def avd_settings_plan(image: Mapping[str, Any]) -> dict[str, Any]:
     errors, avd, default_user = normalize_avd(image)
     if errors:
         raise AvdSettingsError(errors)
-    registry = [
-        *_session_host(avd),
-        *_fslogix(avd["fslogix"]),
-        *_browsers_and_store(avd),
-        *_redirection(avd["redirection"]),
-        *_default_user(default_user),
-    ]
+    warnings = _warnings(image, avd)
+    registry = _without_overridden(
+        [
+            *_session_host(avd),
+            *_fslogix(avd["fslogix"]),
+            *_browsers_and_store(avd),
+            *_redirection(avd["redirection"]),
+        ],
+        _default_user(default_user),
+        warnings,
+    )
     return {
         "registry": registry,
         "firewall_rules": _firewall_rules(avd["rdp_shortpath"]),
         "tasks": _tasks(avd),
         "groups": _groups(avd["fslogix"]),
-        "warnings": _warnings(image, avd),
+        "warnings": warnings,
     }
+
+
+def _identity(item: Mapping[str, Any]) -> tuple[str, str, str]:
+    """A registry value as win_registry_set compares them: hive, key and name, ignoring case."""
+    return (item["hive"].lower(), item["key"].strip("\\").lower(), item["name"].lower())
+
+
+def _without_overridden(
+    planned: list[dict[str, Any]], user: list[dict[str, Any]], warnings: list[str]
+) -> list[dict[str, Any]]:
+    """The planned items and then the default_user ones; a user item replaces the planned item
+    for the same value (a value may appear once in a win_registry_set call)."""
+    users = {_identity(item): item["source"] for item in user}
+    kept = []
+    for item in planned:
+        if _identity(item) in users:
+            warnings.append(
+                f"{users[_identity(item)]} sets {item['key']}\\{item['name']}, which {item['source']} "
+                "also sets: the default_user item wins"
+            )
+        else:
+            kept.append(item)
+    return kept + user
 
 
 def _item(key: str, name: str, kind: str, data: Any, source: str, hive: str = "HKLM") -> dict[str, Any]:
@@ -291,7 +318,8 @@ def _defender_exclusions(fsl: Mapping[str, Any]) -> list[dict[str, Any]]:
         paths += [f"{share}\\*\\{pattern}" for pattern in FSLOGIX_SHARE_PATTERNS]
     if fsl["location_type"] == "cloud_cache":
         paths += FSLOGIX_CLOUD_CACHE_PATHS
-    unique = list(dict.fromkeys(paths))
+    # One value per path, as Windows compares names (ignoring case).
+    unique = list({path.lower(): path for path in reversed(paths)}.values())[::-1]
     return [
         _dword(DEFENDER_EXCLUSIONS, "Exclusions_Paths", 1, source),
         _dword(DEFENDER_EXCLUSIONS, "Exclusions_Processes", 1, source),

@@ -78,12 +78,21 @@ def check_default_user(c: Checker, root: Mapping[str, Any]) -> list[dict[str, An
         c.error("default_user", f"must be a list of registry values, got {type_name(raw)}")
         return []
     items = []
+    seen: dict[tuple[str, str], int] = {}
     for index, item in enumerate(raw):
         path = f"default_user[{index}]"
         if not isinstance(item, Mapping):
             c.error(path, f"must be a mapping with key, name, type and data, got {type_name(item)}")
             continue
-        items.append(_check_default_user_item(c, item, path))
+        checked = _check_default_user_item(c, item, path)
+        items.append(checked)
+        if isinstance(checked["key"], str) and isinstance(checked["name"], str):
+            value = (checked["key"].strip("\\").lower(), checked["name"].lower())
+            if value in seen:
+                c.error(
+                    path, f"sets the same value as default_user[{seen[value]}] (key and name, ignoring case)"
+                )
+            seen.setdefault(value, index)
     return items
 
 

@@ -911,6 +911,16 @@ BAD: list[tuple[str, dict[str, Any], list[Any] | None, list[str], str]] = [
         "0-255",
     ),
     (
+        "default-user-duplicate",
+        {},
+        [
+            {"key": "Software\\X", "name": "a", "type": "dword", "data": 1},
+            {"key": "software\\x", "name": "A", "type": "dword", "data": 2},
+        ],
+        ["default_user[1]"],
+        "same value as default_user[0]",
+    ),
+    (
         "default-user-unknown",
         {},
         [{"key": "Software\\X", "name": "a", "type": "dword", "data": 1, "hive": "HKCU"}],
@@ -997,3 +1007,24 @@ def test_the_role_readme_lists_every_value_the_plan_can_write() -> None:
                 assert item["name"].split("\\")[-1] in text, item["name"]
                 continue
             assert (item["key"], item["name"]) in listed, item
+
+
+def test_a_default_user_item_replaces_the_planned_value_with_a_warning() -> None:
+    storage_policy = r"Software\Microsoft\Windows\CurrentVersion\StorageSense\Parameters\StoragePolicy"
+    plan = avd_settings_plan(
+        {"default_user": [{"key": storage_policy.upper(), "name": "01", "type": "dword", "data": 1}]}
+    )
+    values = [(i["hive"], i["key"].lower(), i["name"]) for i in plan["registry"]]
+    assert values.count(("default_user", storage_policy.lower(), "01")) == 1
+    assert plan["registry"][-1]["source"] == "default_user[0]"
+    assert plan["warnings"] == [
+        f"default_user[0] sets {storage_policy}\\01, which avd.storage_sense also sets: "
+        "the default_user item wins"
+    ]
+
+
+def test_exclusions_are_one_value_per_path_ignoring_case() -> None:
+    locations = [SHARE, SHARE.upper()]
+    items = registry({"fslogix": {"enabled": True, "location_type": "vhd_locations", "locations": locations}})
+    names = [n.lower() for n in _exclusions(items, "Paths")]
+    assert len(names) == len(set(names)) == 7 + 8
