@@ -172,7 +172,8 @@ def _check_shortpath(c: Checker, data: Mapping[str, Any]) -> dict[str, Any]:
 def _check_fslogix(c: Checker, data: Mapping[str, Any]) -> dict[str, Any]:
     path = "avd.fslogix"
     fsl = _sub(c, data, "fslogix")
-    if fsl and "enabled" not in fsl:
+    # entra_kerberos is about Azure Files access, not profiles: it needs no enabled of its own.
+    if set(fsl) - {"enabled", "entra_kerberos"} and "enabled" not in fsl:
         c.error(
             "avd.fslogix.enabled",
             "is required when avd.fslogix has other settings: true to configure FSLogix profile "

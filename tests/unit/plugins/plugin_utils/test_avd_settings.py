@@ -277,7 +277,7 @@ SETTINGS: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
     ),
     (
         "entra-kerberos-without-fslogix",
-        {"fslogix": {"enabled": False, "entra_kerberos": True}},
+        {"fslogix": {"entra_kerberos": True}},
         [
             hklm(
                 r"SYSTEM\CurrentControlSet\Control\Lsa\Kerberos\Parameters",
