@@ -14,7 +14,9 @@ from ansible_collections.avd.golden.plugins.module_utils._manifest import tags
 def manifest_tags(parts: Any) -> dict[str, str]:
     """Summary tags for the image version from the manifest parts (see the sidecar doc)."""
     if not isinstance(parts, list) or not all(isinstance(p, dict) and "part" in p for p in parts):
-        raise AnsibleFilterError("manifest_tags: expects the list of manifest parts (dicts with a 'part' key)")
+        raise AnsibleFilterError(
+            "manifest_tags: expects the list of manifest parts (dicts with a 'part' key)"
+        )
     return tags(parts)
 
 

@@ -17,9 +17,30 @@ from ansible_collections.avd.golden.plugins.modules import build_manifest  # noq
 
 TS = r"SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
 REGISTRY_ITEMS = [
-    {"hive": "HKLM", "key": TS, "name": "fEnableTimeZoneRedirection", "type": "dword", "data": 1, "source": "avd.tz"},
-    {"hive": "HKLM", "key": TS, "name": "MaxIdleTime", "type": "dword", "data": 7200000, "source": "avd.limits"},
-    {"hive": "default_user", "key": r"Software\X", "name": "Y", "type": "string", "data": "z", "source": "du"},
+    {
+        "hive": "HKLM",
+        "key": TS,
+        "name": "fEnableTimeZoneRedirection",
+        "type": "dword",
+        "data": 1,
+        "source": "avd.tz",
+    },
+    {
+        "hive": "HKLM",
+        "key": TS,
+        "name": "MaxIdleTime",
+        "type": "dword",
+        "data": 7200000,
+        "source": "avd.limits",
+    },
+    {
+        "hive": "default_user",
+        "key": r"Software\X",
+        "name": "Y",
+        "type": "string",
+        "data": "z",
+        "source": "du",
+    },
 ]
 FIRST_RUN = {
     "changed": True,
@@ -60,7 +81,9 @@ def test_records_old_and_new_values_and_keeps_them_on_a_rerun(tmp_path: Path, ru
     part = _part(path)
     by_id = {e["id"]: e for e in part["entries"]}
     idle = by_id[rf"HKLM\{TS}\MaxIdleTime"]
-    assert idle["changed"] and idle["before"] is None and idle["after"] == {"type": "REG_DWORD", "data": 7200000}
+    assert (
+        idle["changed"] and idle["before"] is None and idle["after"] == {"type": "REG_DWORD", "data": 7200000}
+    )
     tz = by_id[rf"HKLM\{TS}\fEnableTimeZoneRedirection"]
     assert not tz["changed"] and tz["after"] == {"type": "dword", "data": 1}
     assert r"DefaultUser\Software\X\Y" in by_id
@@ -91,7 +114,10 @@ def test_check_mode_writes_nothing(tmp_path: Path, run_module: Any) -> None:
         (
             "service",
             [{"name": "SysMain", "start_mode": "disabled"}, {"name": "MapsBroker", "start_mode": "disabled"}],
-            {"changes": [{"name": "SysMain", "before": "auto", "after": "disabled"}], "missing": ["MapsBroker"]},
+            {
+                "changes": [{"name": "SysMain", "before": "auto", "after": "disabled"}],
+                "missing": ["MapsBroker"],
+            },
             {"entries": 1, "changed": 1, "missing": 1, "failed": 0},
         ),
         (
@@ -102,7 +128,10 @@ def test_check_mode_writes_nothing(tmp_path: Path, run_module: Any) -> None:
         ),
         (
             "appx",
-            [{"name": "Microsoft.BingNews", "on_failure": "fail"}, {"name": "Microsoft.Xbox*", "on_failure": "warn"}],
+            [
+                {"name": "Microsoft.BingNews", "on_failure": "fail"},
+                {"name": "Microsoft.Xbox*", "on_failure": "warn"},
+            ],
             {
                 "removed": [{"name": "Microsoft.BingNews", "provisioned": ["p"], "users": ["u"]}],
                 "not_present": [],
@@ -127,19 +156,28 @@ def test_check_mode_writes_nothing(tmp_path: Path, run_module: Any) -> None:
         ),
     ],
 )
-def test_each_kind(kind: str, items: list[dict[str, Any]], result: dict[str, Any], expected: dict[str, int]) -> None:
+def test_each_kind(
+    kind: str, items: list[dict[str, Any]], result: dict[str, Any], expected: dict[str, int]
+) -> None:
     part = _manifest.build_part("p", [{"kind": kind, "items": items, "result": result}])
     assert _manifest.summary([part])["p"] == expected
 
 
 def test_tags_summarise_within_azure_limits() -> None:
     parts = [
-        _manifest.build_part("avd_settings", [{"kind": "registry", "items": REGISTRY_ITEMS, "result": FIRST_RUN}]),
+        _manifest.build_part(
+            "avd_settings", [{"kind": "registry", "items": REGISTRY_ITEMS, "result": FIRST_RUN}]
+        ),
         {
             **_manifest.build_part(
                 "optimize",
-                [{"kind": "service", "items": [{"name": f"svc{i}", "start_mode": "disabled"} for i in range(300)],
-                  "result": {"missing": ["svc1"]}}],
+                [
+                    {
+                        "kind": "service",
+                        "items": [{"name": f"svc{i}", "start_mode": "disabled"} for i in range(300)],
+                        "result": {"missing": ["svc1"]},
+                    }
+                ],
             ),
             "info": {"profile": "win11-24h2-multi-session"},
         },
