@@ -31,6 +31,7 @@ from sandbox.windows.guest import WINRM_HTTPS_PORT, WinRMListener
 from sandbox.windows.modules import _winpath as wp
 from sandbox.windows.modules._fs import FileSystem
 from sandbox.windows.modules._registry import Registry, RegKey
+from sandbox.windows.modules._sid import convert_from_sid
 
 IMAGES_DIR = Path(__file__).resolve().parent / "images"
 
@@ -166,6 +167,8 @@ class WindowsState:
         self.bitlocker: dict[str, dict[str, Any]] = {}
         self.certificates: dict[str, dict[str, Any]] = {}  # thumbprint -> cert (LocalMachine\My)
         self.firewall_rules: dict[str, dict[str, Any]] = {}
+        # Local groups (win_group_membership): name -> {"sid", "description", "members": [SID, ...]}
+        self.local_groups: dict[str, dict[str, Any]] = {}
         self.listener: dict[str, Any] | None = None
         self.public_address: str | None = None
         self.boot_time = self._now()
@@ -283,6 +286,7 @@ class WindowsState:
         for layer_name in entry["layers"]:
             layer = _image_data(layer_name)
             self._apply_layer(layer, fields)
+            self._apply_local_groups(layer)
         # The admin's profile (created by Azure provisioning / first logon).
         for sub in ("AppData\\Local\\Temp", "AppData\\Roaming", "Desktop", "Documents"):
             self.fs.mkdir(f"{self.user_profile}\\{sub}")
@@ -363,6 +367,17 @@ class WindowsState:
         upd = layer.get("updates", {})
         self.updates_installed.extend(copy.deepcopy(upd.get("installed", [])))
         self.updates_available.extend(copy.deepcopy(upd.get("available", [])))
+
+    def _apply_local_groups(self, layer: dict[str, Any]) -> None:
+        """A layer's ``local_groups`` (a group of the same name replaces the earlier layer's); SIDs
+        may use {machine_sid}."""
+        sids = {"machine_sid": self.machine_sid}
+        for name, group in (layer.get("local_groups") or {}).items():
+            self.local_groups[name] = {
+                "sid": group["sid"].format_map(sids),
+                "description": group.get("description", ""),
+                "members": [m.format_map(sids) for m in group.get("members") or []],
+            }
 
     # ------------------------------------------------------------------------------------------
     # services <-> HKLM\SYSTEM\CurrentControlSet\Services\<name>
@@ -715,6 +730,7 @@ class WindowsState:
             "scheduled_tasks": list(self.scheduled_tasks.values()),
             "optional_features": self.optional_features,
             "capabilities": self.capabilities,
+            "local_groups": self.local_groups,
             "appx_provisioned": self.appx_provisioned,
             "appx_user": self.appx_user,
             "updates_installed": self.updates_installed,
@@ -759,6 +775,7 @@ class WindowsState:
         st.scheduled_tasks = {(t["path"] + t["name"]).lower(): t for t in data["scheduled_tasks"]}
         st.optional_features = dict(data["optional_features"])
         st.capabilities = dict(data["capabilities"])
+        st.local_groups = copy.deepcopy(data.get("local_groups", {}))
         st.appx_provisioned = list(data["appx_provisioned"])
         st.appx_user = {u: list(p) for u, p in data["appx_user"].items()}
         st.updates_installed = list(data["updates_installed"])
@@ -800,10 +817,18 @@ class WindowsState:
         d["files"] = {e.path: ("<dir>" if e.is_dir else len(e.data)) for e in self.fs.entries.values()}
         d["image_state"] = self.image_state()
         d["time_zone"] = self.time_zone()
+        d["local_groups"] = self._dump_local_groups()
         d["pending_reboot"] = self.pending_reboot_reasons()
         d["boot_time_filetime"] = self.boot_time_filetime()
         d["appx_not_provisioned"] = [list(x) for x in self.appx_not_provisioned()]
         return d
+
+    def _dump_local_groups(self) -> dict[str, Any]:
+        """Local groups with their members as Convert-FromSID spells them (SID when untranslatable)."""
+        return {
+            name: {**g, "member_names": [convert_from_sid(self, sid) or sid for sid in g["members"]]}
+            for name, g in self.local_groups.items()
+        }
 
 
 @functools.cache

@@ -96,6 +96,7 @@ _MODULE_FILES = (
     "command",
     "features",
     "files",
+    "groups",
     "ping",
     "powershell",
     "registry",
