@@ -197,8 +197,8 @@ def _check_fslogix(c: Checker, data: Mapping[str, Any]) -> dict[str, Any]:
         "dynamic": c.boolean(fsl, "dynamic", path, default=True),
         "flip_flop_directory_name": c.boolean(fsl, "flip_flop_directory_name", path, default=True),
         "delete_local_profile": c.boolean(fsl, "delete_local_profile", path, default=True),
-        "include_groups": _string_list(c, fsl, "include_groups", path),
-        "exclude_groups": _string_list(c, fsl, "exclude_groups", path),
+        "include_groups": _group_members(c, fsl, "include_groups", path),
+        "exclude_groups": _group_members(c, fsl, "exclude_groups", path),
         "defender_exclusions": c.boolean(fsl, "defender_exclusions", path, default=True),
         "entra_kerberos": c.boolean(fsl, "entra_kerberos", path, default=False),
     }
@@ -226,6 +226,31 @@ def _check_locations(
         elif not _UNC_RE.match(location):
             c.error(where, f"must be an SMB path like \\\\server\\share, got {show(location)}")
     return locations
+
+
+# A member of a local group the (workgroup) build VM can resolve: a SID, or a local or built-in name.
+_SID = re.compile(r"^S-1-\d+(-\d+)+$", re.IGNORECASE)
+
+
+def _group_members(c: Checker, data: Mapping[str, Any], key: str, path: str) -> list[str]:
+    """FSLogix group members; a domain or Entra ID name is refused: the build VM is not joined to
+    the domain, so Windows cannot resolve it (Convert-ToSID fails); its SID works."""
+    members = _string_list(c, data, key, path)
+    for index, member in enumerate(members):
+        prefix = member.split("\\", 1)[0].upper() if "\\" in member else ""
+        domain_name = "@" in member or (prefix and prefix not in _LOCAL_PREFIXES)
+        if domain_name and not _SID.match(member):
+            c.error(
+                f"{join(path, key)}[{index}]",
+                f"{show(member)} is a domain or Entra ID name, which the build VM (not domain joined) "
+                "cannot resolve: give the group's SID (S-1-5-21-... or S-1-12-1-...), or set the "
+                "members by Group Policy or Intune on the session hosts",
+            )
+    return members
+
+
+# Names Windows resolves on any machine: BUILTIN\..., NT AUTHORITY\..., .\<local account>.
+_LOCAL_PREFIXES = frozenset({"BUILTIN", "NT AUTHORITY", "."})
 
 
 def _string_list(c: Checker, data: Mapping[str, Any], key: str, path: str) -> list[str]:

@@ -482,8 +482,11 @@ def test_fslogix_groups_are_a_separate_list_for_win_group_membership() -> None:
                     "enabled": True,
                     "location_type": "vhd_locations",
                     "locations": [SHARE],
-                    "include_groups": ["CONTOSO\\AVD-Users"],
-                    "exclude_groups": ["CONTOSO\\AVD-Admins", "BUILTIN\\Administrators"],
+                    "include_groups": ["S-1-5-21-1004336348-1177238915-682003330-1001"],
+                    "exclude_groups": [
+                        "S-1-12-1-1234567890-1234567890-1234567890-1234567890",
+                        "BUILTIN\\Administrators",
+                    ],
                 }
             }
         }
@@ -491,13 +494,13 @@ def test_fslogix_groups_are_a_separate_list_for_win_group_membership() -> None:
     assert plan["groups"] == [
         {
             "name": "FSLogix Profile Include List",
-            "members": ["CONTOSO\\AVD-Users"],
+            "members": ["S-1-5-21-1004336348-1177238915-682003330-1001"],
             "state": "pure",
             "source": "avd.fslogix.include_groups",
         },
         {
             "name": "FSLogix Profile Exclude List",
-            "members": ["CONTOSO\\AVD-Admins", "BUILTIN\\Administrators"],
+            "members": ["S-1-12-1-1234567890-1234567890-1234567890-1234567890", "BUILTIN\\Administrators"],
             "state": "pure",
             "source": "avd.fslogix.exclude_groups",
         },
@@ -649,8 +652,8 @@ EVERYTHING: dict[str, Any] = {
             "enabled": True,
             "location_type": "cloud_cache",
             "locations": [SHARE],
-            "include_groups": ["CONTOSO\\AVD-Users"],
-            "exclude_groups": ["CONTOSO\\AVD-Admins"],
+            "include_groups": ["S-1-5-21-1004336348-1177238915-682003330-1001"],
+            "exclude_groups": ["S-1-12-1-1234567890-1234567890-1234567890-1234567890"],
             "entra_kerberos": True,
         },
         "teams_media_optimization": True,
@@ -1028,3 +1031,35 @@ def test_exclusions_are_one_value_per_path_ignoring_case() -> None:
     items = registry({"fslogix": {"enabled": True, "location_type": "vhd_locations", "locations": locations}})
     names = [n.lower() for n in _exclusions(items, "Paths")]
     assert len(names) == len(set(names)) == 7 + 8
+
+
+@pytest.mark.parametrize(
+    ("member", "ok"),
+    [
+        ("Everyone", True),
+        ("BUILTIN\\Administrators", True),
+        ("NT AUTHORITY\\Authenticated Users", True),
+        (".\\avdadmin", True),
+        ("S-1-5-21-1004336348-1177238915-682003330-1001", True),
+        ("S-1-12-1-1234567890-1234567890-1234567890-1234567890", True),
+        ("CONTOSO\\AVD-Admins", False),
+        ("avd-admins@contoso.com", False),
+    ],
+)
+def test_fslogix_group_members_must_resolve_on_a_workgroup_build_vm(member: str, ok: bool) -> None:
+    spec = {
+        "avd": {
+            "fslogix": {
+                "enabled": True,
+                "location_type": "vhd_locations",
+                "locations": [SHARE],
+                "exclude_groups": [member],
+            }
+        }
+    }
+    errors, _, _ = normalize_avd(spec)
+    if ok:
+        assert errors == []
+    else:
+        assert len(errors) == 1 and errors[0].startswith("avd.fslogix.exclude_groups[0]: "), errors
+        assert "not domain joined" in errors[0] and "SID" in errors[0]
