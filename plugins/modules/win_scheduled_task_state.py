@@ -80,7 +80,10 @@ EXAMPLES = r"""
     tasks:
       - {path: '\Microsoft\Windows\Defrag\', name: ScheduledDefrag, enabled: false}
       - {path: '\Microsoft\Windows\Application Experience\', name: '*Compatibility*', enabled: false}
-      - {path: '\Microsoft\Windows\WindowsUpdate\', name: Scheduled Start, enabled: false, source: avd.store_auto_update}
+      - path: '\Microsoft\Windows\WindowsUpdate\'
+        name: Scheduled Start
+        enabled: false
+        source: avd.store_auto_update
 
 - name: Apply the tasks of the optimization plan, reporting the ones the image lacks
   avd.golden.win_scheduled_task_state:
@@ -103,7 +106,9 @@ changes:
       type: str
       sample: ScheduledDefrag
     before:
-      description: State before, as C(Get-ScheduledTask) reports it (C(Ready), C(Running), C(Queued), C(Disabled)).
+      description:
+        - State before, as C(Get-ScheduledTask) reports it (C(Ready), C(Running), C(Queued),
+          C(Disabled)).
       type: str
       sample: Ready
     after:

@@ -112,7 +112,9 @@ changes:
       type: str
       sample: DiagTrack
     before:
-      description: Start mode before (C(auto), C(delayed), C(manual), C(disabled), or C(boot)/C(system) for drivers).
+      description:
+        - Start mode before (C(auto), C(delayed), C(manual), C(disabled), or C(boot)/C(system) for
+          drivers).
       type: str
       sample: auto
     after:
