@@ -30,8 +30,9 @@ options:
         description:
           - Task folder as C(Get-ScheduledTask -TaskPath) takes it, for example
             C(\Microsoft\Windows\Defrag\). C(\) is the root folder only; a wildcard pattern such as
-            C(\Microsoft\Windows\*) or C(\*) (every folder) is allowed.
-          - A missing leading or trailing C(\) is added.
+            C(\Microsoft\Windows\*) or C(\*) (every folder, the root included) is allowed.
+          - A missing leading C(\) is added, and a missing trailing C(\) unless the path ends with
+            C(*).
         type: str
         default: '\'
       name:
