@@ -24,7 +24,7 @@ description:
     Control Manager refuses to change a template's configuration, so a template (registry C(Type)
     with the user-service bit C(0x40)) is set by writing its C(Start) and C(DelayedAutostart)
     values. Instances (C(Type) bit C(0x80)) are never changed (they belong to a session and are
-    recreated from the template); a pattern that matches them skips them.
+    recreated from the template) and never match, so naming one exactly reports it in RV(missing).
   - Only the start mode is changed. A running service keeps running until it is stopped or the
     machine restarts.
 author:
