@@ -23,7 +23,7 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 $module.Result.removed = @()
 $module.Result.not_present = @()
-$module.Result.failed = @()
+$module.Result.not_removed = @()
 
 # One enumeration of each (they are slow); a package two items match is handled once.
 $installed = @(Get-AppxPackage -AllUsers | Where-Object { -not $_.IsFramework })
@@ -73,7 +73,7 @@ foreach ($item in $module.Params.packages) {
             $module.Result.changed = $true
         }
         catch {
-            $module.Result.failed += @{
+            $module.Result.not_removed += @{
                 name = $name; package = $current; error = $_.Exception.Message; on_failure = $item.on_failure
                 source = $item.source
             }
@@ -85,7 +85,7 @@ foreach ($item in $module.Params.packages) {
 $gone = @($module.Result.removed | ForEach-Object { $_.name })
 $module.Diff.before = @{ packages = @($matched | Sort-Object) }
 $module.Diff.after = @{ packages = @($matched | Where-Object { $gone -notcontains $_ } | Sort-Object) }
-$fatal = @($module.Result.failed | Where-Object { $_.on_failure -eq 'fail' })
+$fatal = @($module.Result.not_removed | Where-Object { $_.on_failure -eq 'fail' })
 if ($fatal) {
     $module.FailJson("AppX packages not removed: $(($fatal | ForEach-Object { "$($_.name) ($($_.package)): $($_.error)" }) -join '; ')")
 }

@@ -21,7 +21,7 @@ description:
   - Framework packages (C(IsFramework), for example C(Microsoft.VCLibs.140.00)) are never matched.
   - A package Windows refuses to remove (a system app such as C(Microsoft.SecHealthUI), error
     C(0x80070032) This app is part of Windows and cannot be uninstalled on a per-user basis) is
-    listed in RV(failed) with Windows' error. With O(packages[].on_failure=fail) the module then
+    listed in RV(not_removed) with Windows' error. With O(packages[].on_failure=fail) the module then
     fails, naming every such package, after all other packages were processed; with C(warn) it
     warns and succeeds.
   - Removal is permanent for the image; a removed package can only come back from the Store or a
@@ -46,13 +46,13 @@ options:
       on_failure:
         description:
           - C(fail) fails the module when a matching package cannot be removed; C(warn) lists it in
-            RV(failed) with a warning.
+            RV(not_removed) with a warning.
         type: str
         choices: [fail, warn]
         default: fail
       source:
         description:
-          - Free label echoed in RV(removed) and RV(failed), for example C(AppxPackages.json#4) or
+          - Free label echoed in RV(removed) and RV(not_removed), for example C(AppxPackages.json#4) or
             C(appx.remove).
         type: str
 attributes:
@@ -60,7 +60,7 @@ attributes:
     support: full
     description:
       - Computes the same RV(removed) and RV(not_present) as a real run and removes nothing.
-      - A package marked C(NonRemovable) is predicted in RV(failed) (with an error that says so,
+      - A package marked C(NonRemovable) is predicted in RV(not_removed) (with an error that says so,
         not Windows' own, since nothing is attempted); other failures only a real run can see.
   diff_mode:
     support: full
@@ -119,8 +119,11 @@ not_present:
   type: list
   elements: str
   sample: [Microsoft.ZuneVideo]
-failed:
-  description: One entry per package that could not be removed.
+not_removed:
+  description:
+    - One entry per package that could not be removed.
+    - Not called C(failed), which Ansible reads as the task's own failure flag (a non-empty list
+      would fail the task even with O(packages[].on_failure=warn)).
   returned: always
   type: list
   elements: dict

@@ -78,7 +78,7 @@ def _remove(ctx: Ctx, name: str, users: list[dict[str, Any]], prov: list[dict[st
 def appx_remove(ctx: Ctx) -> None:
     st = ctx.state
     r = ctx.result
-    r.update(removed=[], not_present=[], failed=[])
+    r.update(removed=[], not_present=[], not_removed=[])
     installed = _installed(ctx)
     provisioned = list(st.appx_provisioned)
     done: set[str] = set()
@@ -101,7 +101,7 @@ def appx_remove(ctx: Ctx) -> None:
         before={"packages": sorted(matched, key=str.lower)},
         after={"packages": sorted((n for n in matched if n not in gone), key=str.lower)},
     )
-    fatal = [f for f in r["failed"] if f["on_failure"] == "fail"]
+    fatal = [f for f in r["not_removed"] if f["on_failure"] == "fail"]
     if fatal:
         listed = "; ".join(f"{f['name']} ({f['package']}): {f['error']}" for f in fatal)
         raise ModuleFail(f"AppX packages not removed: {listed}")
@@ -114,7 +114,7 @@ def _one(
     try:
         _remove(ctx, name, users, prov)
     except _Refused as refused:
-        ctx.result["failed"].append(
+        ctx.result["not_removed"].append(
             {
                 "name": name,
                 "package": refused.package,
