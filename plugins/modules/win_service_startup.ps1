@@ -41,7 +41,8 @@ function Set-StartMode($Key, [string] $Mode) {
         Set-ItemProperty -LiteralPath "$root\$name" -Name DelayedAutostart -Value ([int]($Mode -eq 'delayed')) -Type DWord
     }
     elseif ($Mode -in 'auto', 'delayed') {
-        $out = & sc.exe config $name start= $(if ($Mode -eq 'auto') { 'auto' } else { 'delayed-auto' }) 2>&1
+        # sc.exe prints its errors on stdout ([SC] ChangeServiceConfig FAILED 5: ...).
+        $out = & sc.exe config $name start= $(if ($Mode -eq 'auto') { 'auto' } else { 'delayed-auto' })
         if ($LASTEXITCODE -ne 0) { throw "sc.exe config $name start= ${Mode}: $($out -join ' ')" }
     }
     else {
@@ -50,7 +51,7 @@ function Set-StartMode($Key, [string] $Mode) {
 }
 
 # Win32 services and per-user templates (Type bits 0x10/0x20); drivers and per-user instances (0x80) are left out.
-$services = @(Get-ChildItem -LiteralPath $root | Where-Object {
+$services = @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue | Where-Object {
         $type = [int]$_.GetValue('Type', 0)
         ($type -band 0x30) -and -not ($type -band 0x80)
     })
