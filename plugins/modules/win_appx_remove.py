@@ -9,15 +9,19 @@ short_description: Remove AppX packages for all users and deprovision them, sysp
 version_added: "0.1.0"
 description:
   - Removes each package of O(packages) from the image in one invocation, in two steps.
-  - 1. every user's copy, C(Get-AppxPackage -AllUsers -Name <name> | Remove-AppxPackage -AllUsers)
-    (any version, so a copy the Store updated for one user goes too);
-  - 2. then the provisioned package, C(Get-AppxProvisionedPackage -Online | Where-Object
-    DisplayName -like <name> | Remove-AppxProvisionedPackage -Online -AllUsers).
+  - 1. every user's copy, C(Remove-AppxPackage -Package <PackageFullName> -AllUsers) for each
+    package of C(Get-AppxPackage -AllUsers) whose C(Name) is C(-like <name>) (any version, so a
+    copy the Store updated for one user goes too);
+  - 2. then the provisioned package, C(Remove-AppxProvisionedPackage -Online -PackageName
+    <PackageName> -AllUsers) for each package of C(Get-AppxProvisionedPackage -Online) whose
+    C(DisplayName) is C(-like <name>).
   - This order cannot leave a package installed for a user but not provisioned for all users, the
     state in which sysprep refuses to generalize (C(SYSPRP Package ... was installed for a user, but
     not provisioned for all users)); when a step fails, the package is still provisioned. Removing
     the provisioned package first, as the Virtual Desktop Optimization Tool and the Azure Virtual
     Desktop image template script do, leaves that state whenever the second step fails.
+  - Both lists are read once per invocation (they are slow to read), so a package that two items
+    match is handled once, for the first of them.
   - Framework packages (C(IsFramework), for example C(Microsoft.VCLibs.140.00)) are never matched.
   - A package Windows refuses to remove (a system app such as C(Microsoft.SecHealthUI), error
     C(0x80070032) This app is part of Windows and cannot be uninstalled on a per-user basis) is
