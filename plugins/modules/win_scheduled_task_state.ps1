@@ -30,7 +30,7 @@ $module.Result.missing = @()
 $plan = [ordered]@{}
 foreach ($item in $module.Params.tasks) {
     # A missing leading or trailing \ is added (not after a final *, which matches any folder).
-    $path = $item.path
+    $path = if ($item.path) { $item.path } else { '\' }  # an explicit null is the root too
     if (-not $path.StartsWith('\')) { $path = "\$path" }
     if (-not ($path.EndsWith('\') -or $path.EndsWith('*'))) { $path = "$path\" }
     $tasks = Get-ScheduledTask -TaskPath $path -TaskName $item.name -ErrorAction SilentlyContinue

@@ -38,7 +38,7 @@ def scheduled_task_state(ctx: Ctx) -> None:
     plan: dict[str, tuple[dict[str, Any], bool, str | None]] = {}
     missing: list[str] = []
     for item in ctx.params["tasks"]:
-        path = task_path(item["path"])
+        path = task_path(item["path"] or "\\")  # an explicit null is the root too
         found = find(ctx, path, item["name"])
         if not found:
             missing.append(path + item["name"])

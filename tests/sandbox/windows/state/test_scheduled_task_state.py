@@ -99,6 +99,8 @@ def test_root_folder_is_the_default_path(run):
     # Every modelled task lives in a subfolder: a bare name searches \ only, as Get-ScheduledTask does.
     result = run(MODULE, {"tasks": [{"name": "ScheduledDefrag", "enabled": False}]})
     assert result["missing"] == ["\\ScheduledDefrag"] and result["changed"] is False
+    explicit_null = run(MODULE, {"tasks": [{"path": None, "name": "ScheduledDefrag", "enabled": False}]})
+    assert explicit_null["missing"] == ["\\ScheduledDefrag"]
 
 
 def test_missing_reported_and_missing_fail_changes_nothing(run, guest, make_guest):
