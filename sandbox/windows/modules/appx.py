@@ -101,7 +101,7 @@ def appx_remove(ctx: Ctx) -> None:
         before={"packages": sorted(matched, key=str.lower)},
         after={"packages": sorted((n for n in matched if n not in gone), key=str.lower)},
     )
-    fatal = [f for f in r["not_removed"] if f["on_failure"] == "fail"]
+    fatal = [f for f in r["not_removed"] if f["on_failure"].lower() == "fail"]  # a choice in any case
     if fatal:
         listed = "; ".join(f"{f['name']} ({f['package']}): {f['error']}" for f in fatal)
         raise ModuleFail(f"AppX packages not removed: {listed}")
@@ -123,7 +123,7 @@ def _one(
                 "source": item["source"],
             }
         )
-        if item["on_failure"] == "warn":
+        if item["on_failure"].lower() == "warn":
             ctx.warn(f"AppX package {name} ({refused.package}) was not removed: {refused.error}")
         return
     ctx.result["removed"].append(

@@ -46,7 +46,7 @@ def scheduled_task_state(ctx: Ctx) -> None:
             plan[(task["path"] + task["name"]).lower()] = (task, item["enabled"], item["source"])
     changes: list[dict[str, Any]] = []
     ctx.result.update(changes=changes, missing=missing)
-    if missing and ctx.params["missing"] == "fail":
+    if missing and ctx.params["missing"].lower() == "fail":  # a choice in any case, as given
         raise ModuleFail(f"scheduled tasks not found: {', '.join(missing)}")
     before: dict[str, str] = {}
     after: dict[str, str] = {}

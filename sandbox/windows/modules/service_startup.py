@@ -46,16 +46,17 @@ def service_startup(ctx: Ctx) -> None:
             plan[svc.name.lower()] = (svc, item["start_mode"], item["source"])
     changes: list[dict[str, object]] = []
     ctx.result.update(changes=changes, missing=missing)
-    if missing and ctx.params["missing"] == "fail":
+    # Ansible.Basic accepts a choice in any case and passes it on as given; PowerShell's -eq ignores case.
+    if missing and ctx.params["missing"].lower() == "fail":
         raise ModuleFail(f"services not found: {', '.join(missing)}")
     before: dict[str, str] = {}
     after: dict[str, str] = {}
     for svc, mode, source in plan.values():
         current = svc.start_mode
-        if current == mode:
+        if current == mode.lower():
             continue
         if not ctx.check_mode:
-            svc.start_mode = mode
+            svc.start_mode = mode.lower()
         changes.append({"name": svc.name, "before": current, "after": mode, "source": source})
         ctx.result["changed"] = True
         before[svc.name] = current

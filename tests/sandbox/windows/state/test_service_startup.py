@@ -62,6 +62,14 @@ def test_delayed_and_back_to_auto(run, guest):
     assert _registry_start(guest, "Spooler") == (2, 0)
 
 
+def test_a_choice_in_another_case_is_accepted_as_given(run, guest):
+    # Ansible.Basic matches choices ignoring case and passes the value on as given.
+    result = run(MODULE, {"services": [{"name": "SysMain", "start_mode": "Disabled"}], "missing": "FAIL"})
+    assert result["changes"] == [{"name": "SysMain", "before": "auto", "after": "Disabled", "source": None}]
+    assert guest.services["sysmain"].start_mode == "disabled"
+    assert run(MODULE, {"services": [{"name": "SysMain", "start_mode": "DISABLED"}]})["changed"] is False
+
+
 def test_wildcard_and_later_item_wins(run, guest):
     result = run(
         MODULE,
