@@ -30,7 +30,7 @@ $installed = @(Get-AppxPackage -AllUsers | Where-Object { -not $_.IsFramework })
 $provisioned = @(Get-AppxProvisionedPackage -Online)
 $done = @{}
 
-function Remove-Package([string] $Name, [object[]] $Users, [object[]] $Provisioned) {
+function Remove-AppxEverywhere([object[]] $Users, [object[]] $Provisioned) {
     # Every user's copy first, then the provisioned package: a failure leaves it provisioned.
     foreach ($fullName in @($Users.PackageFullName | Sort-Object -Unique)) {
         $script:current = $fullName
@@ -65,7 +65,7 @@ foreach ($item in $module.Params.packages) {
         $u = @($users | Where-Object { $_.Name -eq $name })
         $p = @($prov | Where-Object { $_.DisplayName -eq $name })
         try {
-            Remove-Package $name $u $p
+            Remove-AppxEverywhere $u $p
             $module.Result.removed += @{
                 name = $name; provisioned = @($p.PackageName); users = @($u.PackageFullName | Sort-Object -Unique)
                 source = $item.source

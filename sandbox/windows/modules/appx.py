@@ -54,7 +54,7 @@ def _installed(ctx: Ctx) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def _remove(ctx: Ctx, name: str, users: list[dict[str, Any]], prov: list[dict[str, Any]]) -> None:
+def _remove(ctx: Ctx, users: list[dict[str, Any]], prov: list[dict[str, Any]]) -> None:
     """Every user's copy first, then the provisioned package; raises _Refused on the first refusal."""
     st = ctx.state
     for full in sorted({st.package_full_name(p) for p in users}, key=str.lower):
@@ -112,7 +112,7 @@ def _one(
 ) -> None:
     st = ctx.state
     try:
-        _remove(ctx, name, users, prov)
+        _remove(ctx, users, prov)
     except _Refused as refused:
         ctx.result["not_removed"].append(
             {
