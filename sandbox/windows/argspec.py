@@ -30,8 +30,11 @@ from typing import Any
 import ansible_collections
 
 # Every directory the ansible_collections namespace package spans (the venv's site-packages and,
-# when on sys.path, the repository's collections/ folder).
+# when on sys.path, the repository's collections/ folder), then that folder in any case: it holds
+# this collection (avd.golden), whose own Windows modules the sandbox simulates too.
+_REPO_COLLECTIONS = Path(__file__).resolve().parents[2] / "collections" / "ansible_collections"
 COLLECTIONS_ROOTS = [Path(p) for p in ansible_collections.__path__]
+COLLECTIONS_ROOTS += [_REPO_COLLECTIONS] if _REPO_COLLECTIONS not in COLLECTIONS_ROOTS else []
 
 # Ansible.Basic passVars: the _ansible_* keys every module accepts.
 PASS_VARS = (

@@ -339,6 +339,8 @@ class WindowsState:
                 "name": t["name"],
                 "state": t.get("state", "Ready"),
             }
+        for t in layer.get("scheduled_tasks_absent", []):  # a later layer's build lacks the task
+            self.scheduled_tasks.pop((t["path"] + t["name"]).lower(), None)
         self.optional_features.update(layer.get("optional_features", {}))
         self.capabilities.update(layer.get("capabilities", {}))
         for prog in layer.get("programs", []):
@@ -423,6 +425,11 @@ class WindowsState:
     def package_full_name(pkg: dict[str, Any]) -> str:
         """Get-AppxPackage PackageFullName: <Name>_<Version>_<Arch>__<PublisherId>."""
         return f"{pkg['name']}_{pkg['version']}_{pkg['arch']}__{pkg['publisher_id']}"
+
+    @staticmethod
+    def provisioned_package_name(pkg: dict[str, Any]) -> str:
+        """Get-AppxProvisionedPackage PackageName: <Name>_<Version>_neutral_~_<PublisherId> (a bundle)."""
+        return f"{pkg['name']}_{pkg['version']}_neutral_~_{pkg['publisher_id']}"
 
     def appx_not_provisioned(self) -> list[tuple[str, str]]:
         """(user, PackageFullName) of every non-framework package installed for a user whose exact

@@ -93,6 +93,7 @@ def _load() -> None:
 
 
 _MODULE_FILES = (
+    "appx",
     "command",
     "features",
     "files",
@@ -100,6 +101,8 @@ _MODULE_FILES = (
     "ping",
     "powershell",
     "registry",
+    "scheduled_tasks",
+    "service_startup",
     "services",
     "setup",
     "timezone",
