@@ -8,7 +8,7 @@ of the batch modules that applied them. Shape (``manifest_version`` 1; docs/cont
      "entries": [{"kind": "registry", "id": "HKLM\\SOFTWARE\\...\\Name", "source": "Services.json#3",
                   "before": {"type": "REG_DWORD", "data": 1} | null, "after": ..., "changed": true}],
      "missing": [{"kind": "service", "id": "MapsBroker", "source": "..."}],
-     "failed": [{"kind": "appx", "id": "...", "error": "..."}],
+     "failed": [{"kind": "appx", "id": "...", "error": "..."}],  # on_failure: warn
      "warnings": ["..."]}
 
 A part that exists is merged, not replaced: an entry keeps the ``before`` and ``changed`` of the
@@ -65,14 +65,15 @@ def _entries_for(kind: str, items: Iterable[Mapping[str, Any]], result: Mapping[
             "changed": True,
         }
     missing_names = {str(m).lower() for m in result.get("missing", []) + result.get("not_present", [])}
-    failed_names = {str(f.get("name", "")).lower(): f for f in result.get("failed", [])}
+    # win_appx_remove's not_removed (a result's own `failed` key is the task's failure flag)
+    failed_names = {str(f.get("name", "")).lower(): f for f in result.get("not_removed", [])}
     missing, failed = [], []
     for item in items:
         key = ident(item)
         name = str(item.get("name", "")).lower()
         if name in failed_names:
             failed.append({"kind": kind, "id": key, "error": failed_names[name].get("error", "")})
-        elif name in missing_names and key.lower() not in entries:
+        elif (name in missing_names or key.lower() in missing_names) and key.lower() not in entries:
             missing.append({"kind": kind, "id": key, "source": item.get("source") or ""})
         elif key.lower() not in entries and not _wildcard(item):
             entries[key.lower()] = {
@@ -171,6 +172,9 @@ def merge(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> dict[s
         merged.append(entry)
     merged += earlier.values()  # recorded by an earlier run, not planned this time: kept
     out = dict(current)
+    # What an earlier run removed is not missing now (a removed package is "not present").
+    done = {(e["kind"], e["id"].lower()) for e in merged if e.get("changed")}
+    out["missing"] = [m for m in current["missing"] if (m["kind"], m["id"].lower()) not in done]
     out["entries"] = sorted(merged, key=lambda e: (e["kind"], e["id"].lower()))
     return out
 

@@ -135,7 +135,8 @@ def test_check_mode_writes_nothing(tmp_path: Path, run_module: Any) -> None:
             {
                 "removed": [{"name": "Microsoft.BingNews", "provisioned": ["p"], "users": ["u"]}],
                 "not_present": [],
-                "failed": [{"name": "Microsoft.Xbox*", "error": "0x80070032"}],
+                "not_removed": [{"name": "Microsoft.Xbox*", "error": "0x80070032"}],
+                "failed": False,
             },
             {"entries": 1, "changed": 1, "missing": 0, "failed": 1},
         ),
@@ -194,3 +195,32 @@ def test_tags_summarise_within_azure_limits() -> None:
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="kind 'files'"):
         _manifest.build_part("p", [{"kind": "files", "items": [], "result": {}}])
+
+
+def test_a_rerun_after_a_removal_keeps_the_record_and_reports_nothing_missing(
+    tmp_path: Path, run_module: Any
+) -> None:
+    items = [{"name": "Microsoft.BingNews", "on_failure": "fail"}]
+    first = {
+        "removed": [{"name": "Microsoft.BingNews", "provisioned": ["p"], "users": ["u"]}],
+        "not_present": [],
+    }
+    second = {"removed": [], "not_present": ["Microsoft.BingNews"], "not_removed": [], "failed": False}
+    args = {"artifacts_dir": str(tmp_path), "part": "appx"}
+    run_module(build_manifest.main, {**args, "results": [{"kind": "appx", "items": items, "result": first}]})
+    part = _part(tmp_path / "manifest" / "appx.json")
+    again, _, _ = run_module(
+        build_manifest.main, {**args, "results": [{"kind": "appx", "items": items, "result": second}]}
+    )
+    assert not again["changed"]
+    assert _part(tmp_path / "manifest" / "appx.json") == part and part["missing"] == []
+
+
+def test_a_missing_task_is_matched_by_its_path() -> None:
+    items = [{"path": "\\Microsoft\\XblGameSave\\", "name": "XblGameSaveTask", "enabled": False}]
+    result = {"changes": [], "missing": ["\\Microsoft\\XblGameSave\\XblGameSaveTask"], "failed": False}
+    part = _manifest.build_part("optimize", [{"kind": "task", "items": items, "result": result}])
+    assert (
+        part["missing"] == [{"kind": "task", "id": "\\Microsoft\\XblGameSave\\XblGameSaveTask", "source": ""}]
+        and part["entries"] == []
+    )
