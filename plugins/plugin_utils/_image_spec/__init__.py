@@ -17,6 +17,8 @@ One concern per module; each imports only the ones listed before it:
 - ``password``: Azure's admin password rule.
 - ``source``, ``network``, ``gallery``, ``tags``: the checks of one section each.
 - ``avd``: the ``avd`` and ``default_user`` sections (AVD session-host settings, per-user defaults).
+- ``optimization``: the ``optimization`` and ``appx`` sections (reads the configuration files
+  through the package ``plugin_utils._optimization``).
 - ``spec``: the whole spec: ``validate_image_spec``, ``normalize_image_spec``, ``source_facts``.
 - ``build``: build ids, resource names and the build context ``avd_build``.
 

@@ -10,6 +10,8 @@ HYPER_V_GENERATIONS = ("V1", "V2")
 SECURITY_TYPES = ("TrustedLaunch", "Standard")
 SOURCE_PUBLISHER = "MicrosoftWindowsDesktop"
 SOURCE_OFFERS = ("windows-11", "windows-10", "office-365")
+OPTIMIZATION_ACTIONS = ("apply", "skip")
+APPX_ON_FAILURE = ("fail", "warn")
 
 # Known keys per mapping, in the order the normalised image spec is written.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -25,6 +27,8 @@ KEYS: dict[str, tuple[str, ...]] = {
         "tags",
         "avd",
         "default_user",
+        "optimization",
+        "appx",
     ),
     "source": ("publisher", "offer", "sku", "version"),
     "build_vm": ("size", "os_disk_size_gb", "os_disk_type", "resource_group"),
@@ -96,6 +100,10 @@ KEYS: dict[str, tuple[str, ...]] = {
         "webauthn",
     ),
     "default_user[]": ("key", "name", "type", "data", "state"),
+    "optimization": ("enabled", "profile", "path", "categories", "overrides", "disk_cleanup", "network"),
+    "optimization.overrides[]": ("category", "item", "action", "value"),
+    "appx": ("remove", "keep", "on_failure"),
+    "appx.remove[]": ("name", "on_failure"),
 }
 
 # Keys people reach for that the tool deliberately does not support, with the reason.

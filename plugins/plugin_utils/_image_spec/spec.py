@@ -21,20 +21,27 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.naming impo
     check_spec_name,
 )
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.network import check_network
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.optimization import check_optimization
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.schema import OS_DISK_TYPES
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.source import check_sku, check_source
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.tags import check_tags
 
 
-def validate_image_spec(data: Any, today: _dt.date | str | None = None) -> list[str]:
-    """Return every problem in ``data`` as ``"<dotted.field>: <reason>"`` (empty when valid)."""
-    errors, _ = _check(data, _today(today))
+def validate_image_spec(data: Any, today: _dt.date | str | None = None, base_dir: Any = None) -> list[str]:
+    """Return every problem in ``data`` as ``"<dotted.field>: <reason>"`` (empty when valid).
+
+    ``base_dir`` is the spec file's directory: ``optimization.path`` is read relative to it (without
+    it, a relative folder is not read).
+    """
+    errors, _ = _check(data, _today(today), base_dir)
     return errors
 
 
-def normalize_image_spec(data: Any, today: _dt.date | str | None = None) -> dict[str, Any]:
+def normalize_image_spec(
+    data: Any, today: _dt.date | str | None = None, base_dir: Any = None
+) -> dict[str, Any]:
     """Return the image spec with every default filled; raise ImageSpecError when invalid."""
-    errors, normal = _check(data, _today(today))
+    errors, normal = _check(data, _today(today), base_dir)
     if errors:
         raise ImageSpecError(errors)
     return normal
@@ -54,7 +61,7 @@ def _today(today: _dt.date | str | None) -> _dt.date:
     return today
 
 
-def _check(data: Any, today: _dt.date) -> tuple[list[str], dict[str, Any]]:
+def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str], dict[str, Any]]:
     c = Checker(today)
     if not isinstance(data, Mapping):
         c.error("(root)", f"an image spec must be a mapping, got {type_name(data)}")
@@ -69,6 +76,7 @@ def _check(data: Any, today: _dt.date) -> tuple[list[str], dict[str, Any]]:
     network = check_network(c, data)
     gallery, image_def = check_gallery(c, data, location)
     windows = _check_windows(c, data)
+    optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
     tags = check_tags(c, data)
     avd = check_avd(c, data)
     default_user = check_default_user(c, data)
@@ -82,6 +90,8 @@ def _check(data: Any, today: _dt.date) -> tuple[list[str], dict[str, Any]]:
         "network": network,
         "gallery": gallery,
         "windows": windows,
+        "optimization": optimization,
+        "appx": appx,
         "tags": tags,
         "avd": avd,
         "default_user": default_user,

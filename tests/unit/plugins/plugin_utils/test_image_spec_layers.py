@@ -28,6 +28,7 @@ LAYERS = (
     "gallery",
     "tags",
     "avd",
+    "optimization",
     "spec",
     "build",
 )
