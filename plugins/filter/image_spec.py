@@ -32,22 +32,23 @@ def _moment(value: Any, what: str) -> _dt.datetime | None:
     raise AnsibleFilterError(f"{what}: expected an ISO 8601 date-time, got {value!r}")
 
 
-def validate_image_spec(data: Any, today: str | None = None) -> list[str]:
+def validate_image_spec(data: Any, today: str | None = None, base_dir: str | None = None) -> list[str]:
     """Return every error in an image spec as ``"<dotted.field>: <reason>"``.
 
     :param data: the image spec as loaded from YAML.
     :param today: ``YYYY-MM-DD`` to judge ``end_of_life_date`` against (default: today, UTC).
+    :param base_dir: the spec file's directory; ``optimization.path`` is read relative to it.
     """
     try:
-        return _spec.validate_image_spec(data, today)
+        return _spec.validate_image_spec(data, today, base_dir)
     except ValueError as exc:
         raise AnsibleFilterError(f"validate_image_spec: {exc}") from exc
 
 
-def normalize_image_spec(data: Any, today: str | None = None) -> dict[str, Any]:
+def normalize_image_spec(data: Any, today: str | None = None, base_dir: str | None = None) -> dict[str, Any]:
     """Return the image spec with defaults filled; fail listing every error when it is invalid."""
     try:
-        return _spec.normalize_image_spec(data, today)
+        return _spec.normalize_image_spec(data, today, base_dir)
     except ImageSpecError as exc:
         raise AnsibleFilterError(str(exc)) from exc
     except ValueError as exc:

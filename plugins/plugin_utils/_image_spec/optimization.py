@@ -33,7 +33,9 @@ def check_optimization(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate ``optimization`` and ``appx``; return both normalised sections."""
     before = len(c.errors)
-    optimization = _check_optimization(c, c.mapping(root, "optimization", "optimization", required=False) or {})
+    optimization = _check_optimization(
+        c, c.mapping(root, "optimization", "optimization", required=False) or {}
+    )
     appx = _check_appx(c, c.mapping(root, "appx", "appx", required=False) or {})
     sku = source.get("sku")
     if len(c.errors) == before and isinstance(sku, str) and session:
@@ -51,7 +53,8 @@ def _check_optimization(c: Checker, data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(data.get("profile"), str) and profile not in ("auto", *names):
         c.error(
             "optimization.profile",
-            f"must be auto or a shipped profile ({', '.join(names)}), got {show(profile)}{suggest(profile, names)}",
+            f"must be auto or a shipped profile ({', '.join(names)}), "
+            f"got {show(profile)}{suggest(profile, names)}",
         )
     path = c.string(data, "path", "optimization", default=None)
     if path is not None and not str(path).strip():
@@ -110,7 +113,9 @@ def _check_overrides(c: Checker, value: Any) -> list[dict[str, Any]]:
             c.error(path, "needs action (apply or skip) or value")
         if action == "skip" and has_value:
             c.error(f"{path}.value", "a value with action skip does nothing: drop one of them")
-        result.append({"category": category, "item": item, "action": action or "apply", "value": raw.get("value")})
+        result.append(
+            {"category": category, "item": item, "action": action or "apply", "value": raw.get("value")}
+        )
     return result
 
 
@@ -122,7 +127,9 @@ def _check_appx(c: Checker, data: dict[str, Any]) -> dict[str, Any]:
     for number, raw in _names(c, data.get("remove"), "appx.remove", on_failure):
         name, mode = raw
         field = f"appx.remove[{number}]"
-        why = _appx.protected(name) or (f"is also in appx.keep ({_appx.kept(name, keep)!r})" if _appx.kept(name, keep) else None)
+        why = _appx.protected(name) or (
+            f"is also in appx.keep ({_appx.kept(name, keep)!r})" if _appx.kept(name, keep) else None
+        )
         clash = _appx.conflict(name, keep)
         if clash and not why:
             why = f"the pattern would also remove {clash!r}, which appx.keep lists; name the packages instead"
@@ -150,7 +157,11 @@ def _names(c: Checker, value: Any, field: str, on_failure: str | None = None) ->
             if raw is None:
                 continue
         if not isinstance(raw, str) or not _PACKAGE.match(raw):
-            c.error(path, f"must be a package name or pattern like Microsoft.BingNews or Microsoft.Xbox*, got {show(raw)}")
+            c.error(
+                path,
+                "must be a package name or pattern like Microsoft.BingNews or Microsoft.Xbox*, "
+                f"got {show(raw)}",
+            )
             continue
         result.append((number, (raw, mode) if on_failure is not None else raw))
     return result

@@ -33,7 +33,13 @@ CATEGORIES = (
     "PolicyRegSettings",
     "EdgeSettings",
 )
-REGISTRY_CATEGORIES = ("Autologgers", "DefaultUserSettings", "LanManWorkstation", "PolicyRegSettings", "EdgeSettings")
+REGISTRY_CATEGORIES = (
+    "Autologgers",
+    "DefaultUserSettings",
+    "LanManWorkstation",
+    "PolicyRegSettings",
+    "EdgeSettings",
+)
 # Where each category's item is named, for error messages before the item is understood.
 NAME_FIELDS = {
     "AppxPackages": ("AppxPackage",),
@@ -120,7 +126,9 @@ def _apply(category: str, f: Mapping[str, Any]) -> bool:
     vdot, apply, skip = _VDOT_STATE[category]
     has_wdot, has_vdot = "optimizationstate" in f, vdot.lower() in f
     if has_wdot and has_vdot:
-        raise ItemError(f"{vdot}, OptimizationState", "give one of them (VDOT files use the first, WDOT files the second)")
+        raise ItemError(
+            f"{vdot}, OptimizationState", "give one of them (VDOT files use the first, WDOT files the second)"
+        )
     if has_wdot:
         return _get(f, "OptimizationState", lambda v: state(v, ("Apply",), ("Skip",)))
     if not has_vdot:
@@ -156,7 +164,9 @@ def _service(f: Mapping[str, Any]) -> Entry:
 def _autologger(f: Mapping[str, Any]) -> Entry:
     hive, key = _get(f, "KeyName", registry_path)
     if hive != "HKLM":
-        raise ItemError("KeyName", "must be an HKLM:\\SYSTEM\\CurrentControlSet\\Control\\WMI\\Autologger\\<name> key")
+        raise ItemError(
+            "KeyName", "must be an HKLM:\\SYSTEM\\CurrentControlSet\\Control\\WMI\\Autologger\\<name> key"
+        )
     item = {"hive": "HKLM", "key": key, "name": "Start", "type": "dword", "data": 0}
     return Entry("", "", key.rpartition("\\")[2], key.lower(), False, "registry", item)
 
@@ -187,7 +197,9 @@ def _default_user(f: Mapping[str, Any]) -> Entry:
     name, kind, value = _value(f, "KeyName", "PropertyType", "PropertyValue")
     entry = _registry_entry(hive, key, name, kind, value)
     if not user:
-        entry.warnings.append("a machine key (not HKLM:\\VDOT_TEMP\\... or HKCU:\\...): written to HKLM as given")
+        entry.warnings.append(
+            "a machine key (not HKLM:\\VDOT_TEMP\\... or HKCU:\\...): written to HKLM as given"
+        )
     return entry
 
 

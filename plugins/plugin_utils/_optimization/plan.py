@@ -112,7 +112,8 @@ def find(entries: list[Entry], category: str, wanted: str) -> Entry | str:
     if len(short) == 1:
         return short[0]
     if short:
-        return f"{wanted!r} is the name of {len(short)} items ({', '.join(e.label for e in short)}): give the full one"
+        labels = ", ".join(e.label for e in short)
+        return f"{wanted!r} is the name of {len(short)} items ({labels}): give the full one"
     names = sorted({e.name for e in entries})
     hint = difflib.get_close_matches(wanted, names, n=1, cutoff=0.6)
     return f"no such item in {category}" + (f"; did you mean {hint[0]!r}?" if hint else "")
@@ -135,7 +136,9 @@ def canonical(category: str, wanted: str) -> str:
         return wanted.strip().lower()
     if category == "ScheduledTasks" and "\\" in wanted:
         folder, _, name = wanted.strip().rpartition("\\")
-        return ("\\" + "".join(p.strip() + "\\" for p in folder.split("\\") if p.strip()) + name.strip()).lower()
+        return (
+            "\\" + "".join(p.strip() + "\\" for p in folder.split("\\") if p.strip()) + name.strip()
+        ).lower()
     return wanted.strip().lower()
 
 
@@ -162,7 +165,9 @@ def apply_overrides(
 def _set_value(entry: Entry, value: Any, where: str, errors: list[str]) -> None:
     if entry.kind == "service":
         if value not in START_MODES:
-            errors.append(f"{where}: a service's value is its start mode, one of {', '.join(START_MODES)}; got {value!r}")
+            errors.append(
+                f"{where}: a service's value is its start mode ({', '.join(START_MODES)}), got {value!r}"
+            )
             return
         entry.item["start_mode"] = value
     elif entry.kind == "registry" and entry.category != "Autologgers":
@@ -213,9 +218,11 @@ def _skip_reason(
     if not entry.apply:
         return "not applied by its configuration (Skip/Unchanged) or by an override"
     if category not in selected:
-        return "optimization.network is false" if category == "LanManWorkstation" and (
-            not optimization.get("network", True)
-        ) else "category not in optimization.categories"
+        return (
+            "optimization.network is false"
+            if category == "LanManWorkstation" and (not optimization.get("network", True))
+            else "category not in optimization.categories"
+        )
     if entry.kind == "appx":
         why = _appx.protected(entry.item["name"])
         if why:
@@ -237,6 +244,10 @@ def _skip_reason(
 def _add_user_appx(plan: dict[str, Any], appx: Mapping[str, Any]) -> None:
     """Add ``appx.remove`` (validated) to the plan; a user entry replaces the profile's for that name."""
     for number, wanted in enumerate(appx.get("remove") or []):
-        item = {"name": wanted["name"], "on_failure": wanted["on_failure"], "source": f"appx.remove[{number}]"}
+        item = {
+            "name": wanted["name"],
+            "on_failure": wanted["on_failure"],
+            "source": f"appx.remove[{number}]",
+        }
         plan["appx"] = [a for a in plan["appx"] if a["name"].lower() != item["name"].lower()]
         plan["appx"].append(item)

@@ -115,7 +115,9 @@ def _lanman_keys(document: Any, shown: str, errors: list[str]) -> list[tuple[Any
         f = fields(group) if isinstance(group, Mapping) else {}
         keys = f.get("keys")
         if not isinstance(keys, list):
-            errors.append(f"{shown}: group {number}: Keys: must be a list of values, got {type(keys).__name__}")
+            errors.append(
+                f"{shown}: group {number}: Keys: must be a list of values, got {type(keys).__name__}"
+            )
             continue
         raws.extend((key, {"HivePath": f.get("hivepath")}) for key in keys)
     return raws

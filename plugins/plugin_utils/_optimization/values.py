@@ -136,7 +136,9 @@ def registry_path(value: Any) -> tuple[str, str]:
     hive = _HIVES.get(head.rstrip(":").strip().lower())
     key = "\\".join(part.strip() for part in rest.split("\\") if part.strip())
     if hive is None:
-        raise FieldError(f"must start with HKLM:\\ or HKCU:\\ (or HKEY_LOCAL_MACHINE\\ ...), got {_show(value)}")
+        raise FieldError(
+            f"must start with HKLM:\\ or HKCU:\\ (or HKEY_LOCAL_MACHINE\\ ...), got {_show(value)}"
+        )
     if not key:
         raise FieldError(f"names a hive but no key, got {_show(value)}")
     return hive, key

@@ -633,6 +633,25 @@ def test_defaults_are_filled() -> None:
             "end_of_life_date": None,
         },
         "windows": {"time_zone": "UTC"},
+        "optimization": {
+            "enabled": True,
+            "profile": "auto",
+            "path": None,
+            "categories": [
+                "AppxPackages",
+                "ScheduledTasks",
+                "Services",
+                "Autologgers",
+                "DefaultUserSettings",
+                "LanManWorkstation",
+                "PolicyRegSettings",
+                "EdgeSettings",
+            ],
+            "overrides": [],
+            "disk_cleanup": False,
+            "network": True,
+        },
+        "appx": {"remove": [], "keep": [], "on_failure": "fail"},
         "tags": {},
     }
     # Normalising is stable: a normalised image spec normalises to itself.
