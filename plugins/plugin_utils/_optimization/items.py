@@ -87,7 +87,8 @@ class Entry:
     apply: bool
     kind: str  # registry | service | task | appx
     item: dict[str, Any]
-    label: str = ""  # how errors and warnings name the item
+    label: str = ""  # the item's name as its file writes it
+    where: str = ""  # how errors and warnings name it: "<file>: item <n> (<label>)"
     warnings: list[str] = field(default_factory=list)
 
 

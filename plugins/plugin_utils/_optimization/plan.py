@@ -198,7 +198,7 @@ def _add_entries(
                     {"category": category, "item": entry.label, "source": entry.source, "reason": reason}
                 )
                 continue
-            plan["warnings"].extend(f"{entry.source} ({entry.label}): {w}" for w in entry.warnings)
+            plan["warnings"].extend(f"{entry.where}: {w}" for w in entry.warnings)
             item = {**entry.item, "source": entry.source}
             if entry.kind == "appx":
                 item["on_failure"] = appx.get("on_failure") or "fail"
@@ -226,7 +226,7 @@ def _skip_reason(
     if entry.kind == "appx":
         why = _appx.protected(entry.item["name"])
         if why:
-            errors.append(f"{entry.source} ({entry.label}): AppxPackage: {why}")
+            errors.append(f"{entry.where}: AppxPackage: {why}")
             return "protected"
         kept = _appx.kept(entry.item["name"], keep)
         if kept:
@@ -234,7 +234,7 @@ def _skip_reason(
         clash = _appx.conflict(entry.item["name"], keep)
         if clash:
             errors.append(
-                f"{entry.source} ({entry.label}): AppxPackage: the pattern would also remove {clash!r}, "
+                f"{entry.where}: AppxPackage: the pattern would also remove {clash!r}, "
                 "which appx.keep lists; name the packages to remove instead of a pattern"
             )
             return "conflicts with appx.keep"

@@ -70,6 +70,7 @@ def load(name: str) -> dict[str, list[Entry]]:
         for category, entries in read_folder(PROFILES_DIR / layer, layer, errors).items():
             for entry in entries:
                 entry.source = f"{layer}/{entry.source}"
+                entry.where = f"optimization/profiles/{entry.where}"
                 merged[category][entry.ident] = entry
     if errors:
         raise ConfigError([f"optimization/profiles/{e}" for e in errors])

@@ -100,6 +100,7 @@ def entries(document: Any, category: str, shown: str, source_name: str, errors: 
             name = label(category, raw) if isinstance(raw, Mapping) else "?"
             errors.append(f"{shown}: item {number} ({name}): {exc.field}: {exc}")
             continue
+        entry.where = f"{shown}: item {number} ({entry.label})"
         result.append(entry)
     return result
 
