@@ -27,6 +27,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.spec import
     validate_image_spec,
 )
 from ansible_collections.avd.golden.plugins.plugin_utils._optimization import profiles  # noqa: E402
+from ansible_collections.avd.golden.plugins.plugin_utils._optimization.reader import read_folder  # noqa: E402
 
 TODAY = "2026-11-27"
 SPEC: dict[str, Any] = {
@@ -633,3 +634,15 @@ def test_the_role_passes_the_spec_directory() -> None:
         "validate_image_spec(base_dir=__image_spec_path | dirname)"
         in check["ansible.builtin.set_fact"]["__image_spec_errors"]
     )
+
+
+def test_the_profiles_readme_names_every_item_of_every_layer() -> None:
+    text = " ".join((REPO_ROOT / "optimization" / "README.md").read_text().split())  # wrapped lines
+    missing = []
+    for layer in sorted(p for p in profiles.PROFILES_DIR.iterdir() if p.is_dir()):
+        assert f"**{layer.name}**" in text
+        errors: list[str] = []
+        for entries in read_folder(layer, layer.name, errors).values():
+            missing += [f"{layer.name}: {e.name}" for e in entries if e.name not in text]
+        assert errors == []
+    assert missing == []
