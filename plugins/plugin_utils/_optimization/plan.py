@@ -9,6 +9,7 @@ calls it too and refuses the spec on any error, so a bad file or override never 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from ansible_collections.avd.golden.plugins.plugin_utils._optimization.values im
 )
 
 START_MODES = ("auto", "delayed", "manual", "disabled")
+# A registry path that names its hive (the rest of a default-user path is a key in that hive).
+_HIVE_PREFIX = re.compile(r"^\s*(registry::|hklm|hkcu|hkey_)", re.IGNORECASE)
 _KIND_LIST = {"registry": "registry", "service": "services", "task": "tasks"}
 
 
@@ -124,7 +127,9 @@ def canonical(category: str, wanted: str) -> str:
     try:
         if category in REGISTRY_CATEGORIES and category != "Autologgers":
             path, _, name = wanted.strip().rpartition("\\")
-            if category == "DefaultUserSettings":
+            if category == "DefaultUserSettings" and not _HIVE_PREFIX.match(path):
+                hive, key = "default_user", "\\".join(p.strip() for p in path.split("\\") if p.strip())
+            elif category == "DefaultUserSettings":
                 hive, key, _user = default_user_path(path)
             else:
                 hive, key = registry_path(path)

@@ -106,6 +106,9 @@ def _number(value: Any, kind: str) -> int:
             number = int(word, 16) if word.startswith("0x") else int(word, 10)
         except ValueError:
             number = None
+    # A negative number is stored as its two's complement, as reg.exe does ("-1" is 0xffffffff).
+    if number is not None and -(limit + 1) // 2 <= number < 0:
+        number += limit + 1
     if number is None or not 0 <= number <= limit:
         raise FieldError(
             f"must be a {kind} number from 0 to {limit:#x} (decimal or 0x hex), got {_show(value)}"

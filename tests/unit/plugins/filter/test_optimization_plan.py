@@ -271,6 +271,16 @@ def test_overrides_skip_apply_and_change_values() -> None:
             "item": "HKCU:\\Control Panel\\Desktop\\DragFullWindows",
             "value": "1",
         },
+        {
+            "category": "DefaultUserSettings",
+            "item": "Control Panel\\Desktop\\WindowMetrics\\MinAnimate",
+            "value": 1,
+        },
+        {
+            "category": "DefaultUserSettings",
+            "item": "HKLM:\\VDOT_TEMP\\Software\\Microsoft\\Windows\\DWM\\EnableAeroPeek",
+            "action": "skip",
+        },
     ]
     result = plan(spec(optimization={"overrides": overrides}))
     services = {s["name"]: s for s in result["services"]}
@@ -284,6 +294,7 @@ def test_overrides_skip_apply_and_change_values() -> None:
     assert (
         registry["DragFullWindows"]["data"] == "1" and registry["DragFullWindows"]["hive"] == "default_user"
     )
+    assert registry["MinAnimate"]["data"] == "1" and "EnableAeroPeek" not in registry
     assert "ScheduledDefrag" not in names(result["tasks"])
     assert "Microsoft.WindowsMaps" not in names(result["appx"])
     assert not any(r["key"].endswith("\\ReadyBoot") for r in result["registry"])

@@ -78,6 +78,9 @@ def test_unknown_type_names_are_refused(written: Any) -> None:
         ("dword", " 1024 ", 1024),
         ("dword", 256, 256),
         ("dword", "0xFFFFFFFF", 0xFFFFFFFF),
+        ("dword", -1, 0xFFFFFFFF),  # two's complement, as reg.exe stores it
+        ("dword", "-2147483648", 0x80000000),
+        ("qword", -1, 0xFFFFFFFFFFFFFFFF),
         ("qword", "0xFFFFFFFFFFFFFFFF", 0xFFFFFFFFFFFFFFFF),
         ("qword", "5", 5),
         ("string", "C:\\Windows\\web\\screen\\img105.jpg", "C:\\Windows\\web\\screen\\img105.jpg"),
@@ -101,7 +104,7 @@ def test_data_as_real_files_write_it(kind: str, written: Any, data: Any) -> None
     [
         ("dword", "", "must be a dword number"),
         ("dword", "yes", "must be a dword number"),
-        ("dword", -1, "must be a dword number"),
+        ("dword", -2147483649, "must be a dword number"),
         ("dword", 0x100000000, "must be a dword number"),
         ("dword", True, "must be a dword number"),
         ("dword", None, "must be a dword number"),
