@@ -122,26 +122,36 @@ def _check_overrides(c: Checker, value: Any) -> list[dict[str, Any]]:
 def _check_appx(c: Checker, data: dict[str, Any]) -> dict[str, Any]:
     c.unknown_keys(data, "appx", "appx")
     on_failure = c.choice(data, "on_failure", "appx", APPX_ON_FAILURE, default="fail") or "fail"
-    keep = [name for _, name in _names(c, data.get("keep"), "appx.keep")]
+    keep = [name for _, name in _packages(c, data.get("keep"), "appx.keep")]
     remove = []
-    for number, raw in _names(c, data.get("remove"), "appx.remove", on_failure):
-        name, mode = raw
-        field = f"appx.remove[{number}]"
-        why = _appx.protected(name) or (
-            f"is also in appx.keep ({_appx.kept(name, keep)!r})" if _appx.kept(name, keep) else None
-        )
-        clash = _appx.conflict(name, keep)
-        if clash and not why:
-            why = f"the pattern would also remove {clash!r}, which appx.keep lists; name the packages instead"
+    for number, raw in _packages(c, data.get("remove"), "appx.remove", entries=True):
+        name, mode = raw if isinstance(raw, tuple) else (raw, None)
+        why = _removal_refused(name, keep)
         if why:
-            c.error(field, why)
+            c.error(f"appx.remove[{number}]", why)
             continue
-        remove.append({"name": name, "on_failure": mode})
+        remove.append({"name": name, "on_failure": mode or on_failure})
     return {"remove": remove, "keep": keep, "on_failure": on_failure}
 
 
-def _names(c: Checker, value: Any, field: str, on_failure: str | None = None) -> list[tuple[int, Any]]:
-    """Package names or patterns of a list; with ``on_failure``, entries may be {name, on_failure}."""
+def _removal_refused(name: str, keep: list[str]) -> str | None:
+    """Why ``appx.remove`` may not name ``name`` (protected, kept, or a pattern over a kept name)."""
+    kept, clash = _appx.kept(name, keep), _appx.conflict(name, keep)
+    if _appx.protected(name):
+        return _appx.protected(name)
+    if kept:
+        return f"is also in appx.keep ({kept!r})"
+    if clash:
+        return f"the pattern would also remove {clash!r}, which appx.keep lists; name the packages instead"
+    return None
+
+
+def _packages(c: Checker, value: Any, field: str, entries: bool = False) -> list[tuple[int, Any]]:
+    """(index, name) of a list of package names or patterns.
+
+    With ``entries`` an element may also be ``{name, on_failure}``: its name comes as
+    ``(name, on_failure)``.
+    """
     if value is None:
         return []
     if not isinstance(value, list):
@@ -149,10 +159,10 @@ def _names(c: Checker, value: Any, field: str, on_failure: str | None = None) ->
         return []
     result: list[tuple[int, Any]] = []
     for number, raw in enumerate(value):
-        path, mode = f"{field}[{number}]", on_failure
-        if on_failure is not None and isinstance(raw, Mapping):
+        path, mode = f"{field}[{number}]", None
+        if entries and isinstance(raw, Mapping):
             c.unknown_keys(raw, "appx.remove[]", path)
-            mode = c.choice(raw, "on_failure", path, APPX_ON_FAILURE, default=on_failure)
+            mode = c.choice(raw, "on_failure", path, APPX_ON_FAILURE, default=None)
             raw = c.string(raw, "name", path, required=True)
             if raw is None:
                 continue
@@ -163,5 +173,5 @@ def _names(c: Checker, value: Any, field: str, on_failure: str | None = None) ->
                 f"got {show(raw)}",
             )
             continue
-        result.append((number, (raw, mode) if on_failure is not None else raw))
+        result.append((number, (raw, mode) if mode else raw))
     return result
