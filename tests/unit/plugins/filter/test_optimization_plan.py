@@ -657,3 +657,10 @@ def test_the_profiles_readme_names_every_item_of_every_layer() -> None:
             missing += [f"{layer.name}: {e.name}" for e in entries if e.name not in text]
         assert errors == []
     assert missing == []
+
+
+def test_an_absolute_folder_needs_no_base_dir(tmp_path: Path) -> None:
+    folder = write(tmp_path / "abs", {"Services.json": [{"Name": "DiagTrack", "OptimizationState": "Apply"}]})
+    data = spec(optimization={"path": str(folder)})
+    assert validate_image_spec(data, TODAY) == []
+    assert names(plan(data)["services"]) == ["DiagTrack"]

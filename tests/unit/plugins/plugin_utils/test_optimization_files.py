@@ -577,3 +577,27 @@ def test_a_folder_without_configuration_files(tmp_path: Path, make: Any, expecte
     errors: list[str] = []
     assert read_folder(folder, "my-opt", errors) == {}
     assert len(errors) == 1 and errors[0].startswith(expected)
+
+
+def test_a_default_user_setting_on_a_machine_key_warns(tmp_path: Path) -> None:
+    raw = {
+        "HivePath": "HKLM:\\SOFTWARE\\Contoso",
+        "KeyName": "",
+        "PropertyType": "String",
+        "PropertyValue": "x",
+        "OptimizationState": "Apply",
+    }
+    found, errors = _read(tmp_path / "my-opt", {"DefaultUserSettings.json": [raw]})
+    [entry] = found["DefaultUserSettings"]
+    assert errors == []
+    assert entry.item == {
+        "hive": "HKLM",
+        "key": "SOFTWARE\\Contoso",
+        "name": "",
+        "type": "string",
+        "data": "x",
+    }
+    assert entry.warnings == [
+        "a machine key (not HKLM:\\VDOT_TEMP\\... or HKCU:\\...): written to HKLM as given"
+    ]
+    assert entry.where == "my-opt/DefaultUserSettings.json: item 1 (HKLM:\\SOFTWARE\\Contoso)"
