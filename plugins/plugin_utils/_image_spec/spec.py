@@ -76,10 +76,10 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     network = check_network(c, data)
     gallery, image_def = check_gallery(c, data, location)
     windows = _check_windows(c, data)
-    optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
     tags = check_tags(c, data)
     avd = check_avd(c, data)
     default_user = check_default_user(c, data)
+    optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -90,11 +90,11 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "network": network,
         "gallery": gallery,
         "windows": windows,
-        "optimization": optimization,
-        "appx": appx,
         "tags": tags,
         "avd": avd,
         "default_user": default_user,
+        "optimization": optimization,
+        "appx": appx,
     }
     return c.errors, normal
 
