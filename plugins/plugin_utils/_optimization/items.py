@@ -62,6 +62,13 @@ _VDOT_STATE: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "PolicyRegSettings": ("VDIState", ("Enabled",), ("Disabled", "Unchanged")),
     "EdgeSettings": ("VDIState", ("Enabled",), ("Disabled", "Unchanged")),
 }
+# Words of VDOT's VDIState that WDOT's own files still carry in OptimizationState; WDOT applies
+# only "Apply", so an item with one of them is not applied (with a note saying so).
+_VDOT_WORDS = ("Unchanged", "Disabled", "Enabled")
+EMPTY_NUMBER_WARNING = (
+    "an empty number: written as 0, as VDOT and WDOT write it (PowerShell reads '' as 0); set the "
+    "value you mean in the file or with an override"
+)
 HKCU_WARNING = (
     "an HKCU entry: written to the default user hive (C:\\Users\\Default\\NTUSER.DAT, so every new "
     "profile gets it), not to the build account's HKCU"
@@ -89,7 +96,8 @@ class Entry:
     item: dict[str, Any]
     label: str = ""  # the item's name as its file writes it
     where: str = ""  # how errors and warnings name it: "<file>: item <n> (<label>)"
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # reported when the item is applied
+    notes: list[str] = field(default_factory=list)  # reported whether applied or not
 
 
 def fields(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,9 +118,10 @@ def parse(category: str, raw: Any, source: str, defaults: Mapping[str, Any] | No
     f = fields(raw)
     if defaults:
         f = {**{k.lower(): v for k, v in defaults.items()}, **f}
-    apply = _apply(category, f)
+    apply, note = _apply(category, f)
     entry = _PARSERS[category](f)
     entry.category, entry.source, entry.apply, entry.label = category, source, apply, label(category, raw)
+    entry.notes += [note] if note else []
     return entry
 
 
@@ -123,7 +132,8 @@ def _get(f: Mapping[str, Any], name: str, convert: Callable[[Any], Any]) -> Any:
         raise ItemError(name, str(exc)) from None
 
 
-def _apply(category: str, f: Mapping[str, Any]) -> bool:
+def _apply(category: str, f: Mapping[str, Any]) -> tuple[bool, str | None]:
+    """Whether the item applies, and a note when its state word is one WDOT leaves alone."""
     vdot, apply, skip = _VDOT_STATE[category]
     has_wdot, has_vdot = "optimizationstate" in f, vdot.lower() in f
     if has_wdot and has_vdot:
@@ -131,12 +141,18 @@ def _apply(category: str, f: Mapping[str, Any]) -> bool:
             f"{vdot}, OptimizationState", "give one of them (VDOT files use the first, WDOT files the second)"
         )
     if has_wdot:
-        return _get(f, "OptimizationState", lambda v: state(v, ("Apply",), ("Skip",)))
+        word = f["optimizationstate"]
+        if isinstance(word, str) and word.strip().lower() in (w.lower() for w in _VDOT_WORDS):
+            return False, (
+                f"OptimizationState {word.strip()!r} is not Apply: not applied, as WDOT does "
+                "(write Apply or Skip)"
+            )
+        return _get(f, "OptimizationState", lambda v: state(v, ("Apply",), ("Skip",))), None
     if not has_vdot:
         raise ItemError("OptimizationState", f"is required (Apply or Skip; {vdot} in a VDOT file)")
     if not apply:
-        return _get(f, vdot, flag)
-    return _get(f, vdot, lambda v: state(v, apply, skip))
+        return _get(f, vdot, flag), None
+    return _get(f, vdot, lambda v: state(v, apply, skip)), None
 
 
 def _appx(f: Mapping[str, Any]) -> Entry:
@@ -172,22 +188,25 @@ def _autologger(f: Mapping[str, Any]) -> Entry:
     return Entry("", "", key.rpartition("\\")[2], key.lower(), False, "registry", item)
 
 
-def _value(f: Mapping[str, Any], name_field: str, type_field: str, data_field: str) -> tuple[str, str, Any]:
+def _registry(
+    f: Mapping[str, Any], hive: str, key: str, name_field: str, type_field: str, data_field: str
+) -> Entry:
+    """A registry entry from the value's name, type and data fields."""
     name = _get(f, name_field, lambda v: v.strip() if isinstance(v, str) else text(v, "a value name"))
     kind = _get(f, type_field, value_type)
-    value = _get(f, data_field, lambda v: data(v, kind))
-    return name, kind, value
-
-
-def _registry_entry(hive: str, key: str, name: str, kind: str, value: Any) -> Entry:
+    raw = f.get(data_field.lower())
+    empty = kind in ("dword", "qword") and isinstance(raw, str) and not raw.strip()
+    value = 0 if empty else _get(f, data_field, lambda v: data(v, kind))
     item = {"hive": hive, "key": key, "name": name, "type": kind, "data": value}
-    return Entry("", "", name, f"{hive}\\{key}\\{name}".lower(), False, "registry", item)
+    entry = Entry("", "", name, f"{hive}\\{key}\\{name}".lower(), False, "registry", item)
+    entry.warnings += [EMPTY_NUMBER_WARNING] if empty else []
+    return entry
 
 
 def _policy(f: Mapping[str, Any]) -> Entry:
     hive, key = _get(f, "RegItemPath", registry_path)
-    name, kind, value = _value(f, "RegItemValueName", "RegItemValueType", "RegItemValue")
-    entry = _registry_entry("default_user" if hive == "HKCU" else hive, key, name, kind, value)
+    target = "default_user" if hive == "HKCU" else hive
+    entry = _registry(f, target, key, "RegItemValueName", "RegItemValueType", "RegItemValue")
     if hive == "HKCU":
         entry.warnings.append(HKCU_WARNING)
     return entry
@@ -195,8 +214,7 @@ def _policy(f: Mapping[str, Any]) -> Entry:
 
 def _default_user(f: Mapping[str, Any]) -> Entry:
     hive, key, user = _get(f, "HivePath", default_user_path)
-    name, kind, value = _value(f, "KeyName", "PropertyType", "PropertyValue")
-    entry = _registry_entry(hive, key, name, kind, value)
+    entry = _registry(f, hive, key, "KeyName", "PropertyType", "PropertyValue")
     if not user:
         entry.warnings.append(
             "a machine key (not HKLM:\\VDOT_TEMP\\... or HKCU:\\...): written to HKLM as given"
@@ -206,8 +224,9 @@ def _default_user(f: Mapping[str, Any]) -> Entry:
 
 def _lanman(f: Mapping[str, Any]) -> Entry:
     hive, key = _get(f, "HivePath", registry_path)
-    name, kind, value = _value(f, "Name", "PropertyType", "PropertyValue")
-    return _registry_entry("default_user" if hive == "HKCU" else hive, key, name, kind, value)
+    return _registry(
+        f, "default_user" if hive == "HKCU" else hive, key, "Name", "PropertyType", "PropertyValue"
+    )
 
 
 _PARSERS: dict[str, Callable[[Mapping[str, Any]], Entry]] = {

@@ -18,6 +18,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._optimization import ap
 from ansible_collections.avd.golden.plugins.plugin_utils._optimization import profiles
 from ansible_collections.avd.golden.plugins.plugin_utils._optimization.items import (
     CATEGORIES,
+    EMPTY_NUMBER_WARNING,
     REGISTRY_CATEGORIES,
     Entry,
 )
@@ -180,6 +181,7 @@ def _set_value(entry: Entry, value: Any, where: str, errors: list[str]) -> None:
             entry.item["data"] = data(value, entry.item["type"])
         except FieldError as exc:
             errors.append(f"{where}: {exc}")
+        entry.warnings = [w for w in entry.warnings if w != EMPTY_NUMBER_WARNING]
     else:
         errors.append(f"{where}: {entry.category} items have no value to change; use action apply or skip")
 
@@ -197,6 +199,7 @@ def _add_entries(
     keep = appx.get("keep") or []
     for category in CATEGORIES:
         for entry in entries.get(category, []):
+            plan["warnings"].extend(f"{entry.where}: {n}" for n in entry.notes)
             reason = _skip_reason(entry, category, selected, optimization, keep, errors)
             if reason:
                 plan["skipped"].append(

@@ -664,3 +664,32 @@ def test_an_absolute_folder_needs_no_base_dir(tmp_path: Path) -> None:
     data = spec(optimization={"path": str(folder)})
     assert validate_image_spec(data, TODAY) == []
     assert names(plan(data)["services"]) == ["DiagTrack"]
+
+
+def test_notes_and_empty_numbers_reach_the_plan_warnings(tmp_path: Path) -> None:
+    policy = {
+        "RegItemPath": "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\Explorer",
+        "RegItemValueName": "NoInternetOpenWith",
+        "RegItemValueType": "DWord",
+        "RegItemValue": "",
+        "OptimizationState": "Apply",
+    }
+    write(
+        tmp_path / "my-opt",
+        {
+            "PolicyRegSettings.json": [policy],
+            "Services.json": [{"Name": "DiagTrack", "OptimizationState": "Disabled"}],
+        },
+    )
+    override = {"category": "PolicyRegSettings", "item": "NoInternetOpenWith", "value": 1}
+    fixed = plan(spec(optimization={"path": "my-opt", "overrides": [override]}), tmp_path)
+    result = plan(spec(optimization={"path": "my-opt"}), tmp_path)
+    assert result["services"] == [] and result["registry"][0]["data"] == 0
+    assert fixed["registry"][0]["data"] == 1 and len(fixed["warnings"]) == 1  # the services note only
+    assert result["warnings"] == [
+        "my-opt/Services.json: item 1 (DiagTrack): OptimizationState 'Disabled' is not Apply: not applied, "
+        "as WDOT does (write Apply or Skip)",
+        "my-opt/PolicyRegSettings.json: item 1 (HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\"
+        "Policies\\Explorer\\NoInternetOpenWith): an empty number: written as 0, as VDOT and WDOT write it "
+        "(PowerShell reads '' as 0); set the value you mean in the file or with an override",
+    ]

@@ -462,9 +462,9 @@ GOOD_POLICY = {"RegItemPath": POLICY, "RegItemValueName": "N", "RegItemValueType
             "must be one of Disabled, Unchanged, Enabled, got 'Disable'",
         ),
         (
-            {"Services.json": [{"Name": "DiagTrack", "OptimizationState": "Disabled"}]},
+            {"Services.json": [{"Name": "DiagTrack", "OptimizationState": "Disable"}]},
             "my-opt/Services.json: item 1 (DiagTrack): OptimizationState: "
-            "must be one of Apply, Skip, got 'Disabled'",
+            "must be one of Apply, Skip, got 'Disable'",
         ),
         (
             {"Services.json": [{"Name": "DiagTrack"}]},
@@ -500,9 +500,9 @@ GOOD_POLICY = {"RegItemPath": POLICY, "RegItemValueName": "N", "RegItemValueType
             "RegItemValueType: must be a registry type",
         ),
         (
-            {"PolicyRegSettings.json": [{**GOOD_POLICY, "RegItemValue": "", "OptimizationState": "Apply"}]},
+            {"PolicyRegSettings.json": [{**GOOD_POLICY, "RegItemValue": "on", "OptimizationState": "Apply"}]},
             "my-opt/PolicyRegSettings.json: item 1 (HKLM:\\SOFTWARE\\Policies\\Contoso\\N): "
-            "RegItemValue: must be a dword number from 0 to 0xffffffff (decimal or 0x hex), got ''",
+            "RegItemValue: must be a dword number from 0 to 0xffffffff (decimal or 0x hex), got 'on'",
         ),
         (
             {
@@ -601,3 +601,29 @@ def test_a_default_user_setting_on_a_machine_key_warns(tmp_path: Path) -> None:
         "a machine key (not HKLM:\\VDOT_TEMP\\... or HKCU:\\...): written to HKLM as given"
     ]
     assert entry.where == "my-opt/DefaultUserSettings.json: item 1 (HKLM:\\SOFTWARE\\Contoso)"
+
+
+@pytest.mark.parametrize("word", ["Unchanged", "Disabled", "enabled "])
+def test_vdot_words_left_in_wdot_files_are_not_applied_with_a_note(tmp_path: Path, word: str) -> None:
+    """WDOT's own files carry a few VDIState words in OptimizationState; WDOT applies only Apply."""
+    found, errors = _read(
+        tmp_path / "my-opt", {"Services.json": [{"Name": "DiagTrack", "OptimizationState": word}]}
+    )
+    [entry] = found["Services"]
+    assert errors == [] and entry.apply is False
+    assert entry.notes == [
+        f"OptimizationState {word.strip()!r} is not Apply: not applied, as WDOT does (write Apply or Skip)"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["DWord", "QWord"])
+def test_an_empty_number_is_zero_with_a_warning(tmp_path: Path, kind: str) -> None:
+    """VDOT's and WDOT's own PolicyRegSettings have "RegItemValue": "" for a few DWORDs: they write 0."""
+    raw = {**GOOD_POLICY, "RegItemValueType": kind, "RegItemValue": " ", "VDIState": "Enabled"}
+    found, errors = _read(tmp_path / "my-opt", {"PolicyRegSettings.json": [raw]})
+    [entry] = found["PolicyRegSettings"]
+    assert errors == [] and entry.item["data"] == 0
+    assert entry.warnings == [
+        "an empty number: written as 0, as VDOT and WDOT write it (PowerShell reads '' as 0); set the value "
+        "you mean in the file or with an override"
+    ]
