@@ -93,7 +93,6 @@ summary:
 """
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-
 from ansible_collections.avd.golden.plugins.module_utils import _manifest  # noqa: E402
 
 
