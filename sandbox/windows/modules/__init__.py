@@ -101,6 +101,7 @@ _MODULE_FILES = (
     "ping",
     "powershell",
     "registry",
+    "registry_set",
     "scheduled_tasks",
     "service_startup",
     "services",
