@@ -97,6 +97,7 @@ _MODULE_FILES = (
     "command",
     "features",
     "files",
+    "firewall",
     "groups",
     "ping",
     "powershell",
