@@ -84,11 +84,14 @@ Function Resolve-RegItem($Value) {
     }
     $key = @($key -split '\\' | Where-Object { $_ }) -join '\'
     if (-not $key) { throw 'key: is empty' }
+    # Ansible.Basic accepts choices in any case; the item carries the documented spelling.
     $item = @{
-        hive = $Value.hive; key = $key; name = $Value.name; type = $Value.type; state = $Value.state
-        json_merge = $Value.json_merge; source = $Value.source; data = $null
-        path = if ($Value.hive -eq 'default_user') { "$Mount\$key" } else { $key }
+        hive = if ($Value.hive -eq 'default_user') { 'default_user' } else { 'HKLM' }
+        key = $key; name = $Value.name; state = $Value.state.ToLowerInvariant(); json_merge = $Value.json_merge
+        type = if ($Value.type) { $Value.type.ToLowerInvariant() } else { $null }
+        source = $Value.source; data = $null
     }
+    $item.path = if ($item.hive -eq 'default_user') { "$Mount\$key" } else { $key }
     if ($item.state -eq 'absent') { return $item }
     if ($item.json_merge) {
         if ($null -eq $item.type) { $item.type = 'string' }
@@ -187,7 +190,7 @@ Function Update-RegItem($Item, $Diff) {
     if ($Item.state -eq 'present' -and $Item.json_merge) { $new = @{ type = 'string'; data = Merge-JsonValue $old $Item $label } }
     elseif ($Item.state -eq 'present') { $new = @{ type = $Item.type; data = $Item.data } }
     $same = if ($old -and $new) { $old.type -eq $new.type -and (ConvertTo-CompactJson $old.data) -ceq (ConvertTo-CompactJson $new.data) }
-    if ($same -or ($null -eq $old -and $null -eq $new)) { $module.Result.unchanged++; return }
+    if ($same -or ($null -eq $old -and $null -eq $new)) { $module.Result.unchanged += 1; return }
     if (-not $module.CheckMode) { Set-RegValue $Item $new }
     $module.Result.changed = $true
     $module.Result.changes.Add(@{
