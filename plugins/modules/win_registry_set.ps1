@@ -78,7 +78,7 @@ Function ConvertTo-ItemData($Data, [string]$Type) {
 
 Function Resolve-RegItem($Value) {
     # The item checked and normalised; a problem throws "<field>: <reason>".
-    $key = $Value.key
+    $key = "$($Value.key)"
     if ($key -match '^\\|^[^\\]*:|^(HKEY_\w+|HKLM|HKCU|HKU|HKCR|HKCC)(\\|$)') {
         throw "key: must be relative to the hive, without a drive, root name or leading backslash: $key"
     }
@@ -87,7 +87,7 @@ Function Resolve-RegItem($Value) {
     # Ansible.Basic accepts choices in any case; the item carries the documented spelling.
     $item = @{
         hive = if ($Value.hive -eq 'default_user') { 'default_user' } else { 'HKLM' }
-        key = $key; name = $Value.name; state = $Value.state.ToLowerInvariant(); json_merge = $Value.json_merge
+        key = $key; name = "$($Value.name)"; state = "$($Value.state)".ToLowerInvariant(); json_merge = $Value.json_merge
         type = if ($Value.type) { $Value.type.ToLowerInvariant() } else { $null }
         source = $Value.source; data = $null
     }

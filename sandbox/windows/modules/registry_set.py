@@ -131,7 +131,7 @@ def to_data(data: Any, type_: str) -> Any:
 
 def resolve(value: dict[str, Any], index: int) -> Item:
     """Resolve-RegItem: the item checked and normalised."""
-    raw_key = value["key"]
+    raw_key = value["key"] or ""  # "$($Value.key)": an explicit null is empty
     if _ROOTED_KEY.search(raw_key):
         raise ItemError(
             f"key: must be relative to the hive, without a drive, root name or leading backslash: {raw_key}"
@@ -141,11 +141,11 @@ def resolve(value: dict[str, Any], index: int) -> Item:
         raise ItemError("key: is empty")
     item = Item(
         index=index,
-        hive="default_user" if value["hive"].lower() == "default_user" else "HKLM",
+        hive="default_user" if (value["hive"] or "").lower() == "default_user" else "HKLM",
         key=key,
-        name=value["name"],
+        name=value["name"] or "",
         type=value["type"].lower() if value["type"] else None,
-        state=value["state"].lower(),
+        state=(value["state"] or "").lower(),
         json_merge=value["json_merge"],
         source=value["source"],
         data=None,
