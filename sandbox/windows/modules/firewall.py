@@ -9,8 +9,9 @@ The state keeps a rule as Get-NetFirewallRule shows it (the shape the WinRM boot
 ``{display_name, direction: Inbound|Outbound, action: Allow|Block, protocol: TCP|UDP|ICMPv4|ICMPv6|
 Any|<number>, local_port, remote_port, local_address, remote_address, program, service, group,
 profile: Any|"Domain, Private", enabled, description, interface_types, edge_traversal,
-secure_flags, icmp_type_code}`` (missing keys have the COM defaults), keyed by the rule id (a
-``{GUID}`` for rules this module creates). ``com_view`` / ``from_com`` convert between the two.
+secure_flags, icmp_type_code}`` (missing keys have the COM defaults), keyed by the rule id (for a
+rule this module creates, its display name: see ``_new_rule_id``). ``com_view`` / ``from_com``
+convert between the two.
 [Unc] COM normalises some values on real Windows (addresses get a mask, ``LocalSubnet`` spellings,
 ports of a rule without TCP/UDP read back empty); the simulation stores them as given.
 """
@@ -311,6 +312,13 @@ def _update(ctx: Ctx, matches: list[str], rule: dict[str, Any], p: dict[str, Any
     ctx.result["msg"] = f"Firewall rule(s) changed '{changed_text}' - unchanged '{unchanged_text}'"
 
 
+def _new_rule_id(rules: dict[str, Any], name: str) -> str:
+    """The state's key of a created rule. Windows gives a COM-created rule a generated {GUID} id that
+    no simulated module shows; the state uses the display name, readable in dumps, and a {GUID} only
+    when another rule already has that id."""
+    return name if name not in rules else "{" + str(uuid.uuid4()).upper() + "}"
+
+
 @register(FIREWALL_RULE)
 def firewall_rule(ctx: Ctx) -> None:
     p = ctx.params
@@ -335,7 +343,7 @@ def firewall_rule(ctx: Ctx) -> None:
                     f"+{prop}='{_ps(rule[prop])}'\n" for prop, _ in PROPERTIES
                 )
             if not ctx.check_mode:
-                rules["{" + str(uuid.uuid4()).upper() + "}"] = from_com(rule)
+                rules[_new_rule_id(rules, name)] = from_com(rule)
             ctx.result["changed"] = True
             ctx.result["msg"] = f"Firewall rule '{name}' created."
         elif matches:

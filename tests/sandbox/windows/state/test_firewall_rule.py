@@ -46,9 +46,8 @@ def test_create_in_check_mode_then_for_real_then_no_change(run, guest):
     assert "+LocalPorts='3390'" in prepared and "+Protocol='17'" in prepared
     assert "+Profiles='2147483647'" in prepared and "+Enabled='True'" in prepared
     assert "+ApplicationName=''" in prepared and "+ServiceName='TermService'" in prepared
-    (rule_id,) = guest.firewall_rules
-    assert rule_id.startswith("{") and rule_id.endswith("}")
-    rule = guest.firewall_rules[rule_id]
+    assert list(guest.firewall_rules) == ["RemoteDesktop-UserMode-In-Shortpath-UDP"]
+    rule = guest.firewall_rules["RemoteDesktop-UserMode-In-Shortpath-UDP"]
     assert {k: rule[k] for k in BOOTSTRAP_RULE} == {
         "display_name": "RemoteDesktop-UserMode-In-Shortpath-UDP",
         "direction": "Inbound",
@@ -180,3 +179,11 @@ def test_program_is_expanded_and_protocol_numbers_are_kept(run, guest):
     rule = _by_name(guest, "P")[0]
     assert rule["program"] == "C:\\Windows\\x.exe" and rule["protocol"] == "47"
     assert run(MODULE, {"name": "P", "program": "%SystemRoot%\\x.exe", "protocol": "47"})["changed"] is False
+
+
+def test_a_created_rule_whose_name_is_another_rule_s_id_gets_a_guid(run, guest):
+    guest.firewall_rules["avd-golden-winrm-https"] = dict(BOOTSTRAP_RULE)
+    assert run(MODULE, {"name": "avd-golden-winrm-https"})["changed"] is True
+    (new_id,) = set(guest.firewall_rules) - {"avd-golden-winrm-https"}
+    assert new_id.startswith("{") and guest.firewall_rules[new_id]["display_name"] == "avd-golden-winrm-https"
+    assert guest.firewall_rules["avd-golden-winrm-https"] == BOOTSTRAP_RULE
