@@ -189,6 +189,11 @@ class Registry:
     def unmount(self, mount_name: str) -> None:
         self._mounted.pop(mount_name.lower(), None)
 
+    def mount_point(self, hive_key: str) -> str | None:
+        """The HKLM subkey name a hive file is loaded at, None when it is not loaded."""
+        hive = self.hive_files.get(hive_key)
+        return next((name for name, key in self._mounted.items() if key is hive), None)
+
     # --- persistence --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {

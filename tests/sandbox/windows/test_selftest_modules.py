@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.support.build_vm import BuildVm
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_ping_raw_and_fact_gathering(build_vm: BuildVm):
@@ -79,4 +83,42 @@ def test_become_runas_system_runs_the_module(build_vm: BuildVm):
     result = build_vm.play("become.yml")
     assert result.rc == 0, result.explain()
     assert result.task("Ping as SYSTEM")["ping"] == "pong"
+    assert build_vm.unmodelled() == []
+
+
+def test_batch_registry_module_and_firewall_rule(build_vm: BuildVm, monkeypatch: pytest.MonkeyPatch):
+    # avd.golden is found through the repository's collections/ folder, as the Makefile sets it.
+    monkeypatch.setenv("ANSIBLE_COLLECTIONS_PATH", str(REPO / "collections"))
+    result = build_vm.play("batch_modules.yml")
+    assert result.rc == 0, result.explain()
+    check, apply = result.task("Registry values in check mode with diff"), result.task("Registry values")
+    assert check["changed"] is True and [c["name"] for c in check["changes"]] == [
+        "fEnableTimeZoneRedirection",
+        "PreInstalledAppsEnabled",
+        "ExtensionSettings",
+    ]
+    assert check["changes"] == apply["changes"] and check["diff"]["after"] != check["diff"]["before"]
+    assert apply["changes"][1]["before"] == {"type": "dword", "data": 1}
+    assert apply["default_user_hive_loaded"] is True
+    again = result.task("Registry values again")
+    assert again["changed"] is False and again["unchanged"] == 3
+    failed = result.task("A value that cannot be merged")
+    assert failed["changed"] is True and failed["msg"].startswith(
+        r"values[2]: default_user\Control Panel\Desktop\UserPreferencesMask is not a JSON object"
+    )
+    assert [c["name"] for c in failed["changes"]] == ["DragFullWindows", "ExtensionSettings"]
+    assert result.task("Firewall rule in check mode with diff")["changed"] is True
+    assert result.task("Firewall rule")["changed"] is True
+    assert result.task("Firewall rule again")["changed"] is False
+    with build_vm.host.lock:
+        guest = build_vm.guest
+        ts = r"HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
+        assert guest.registry.get_value(ts, "fEnableTimeZoneRedirection").data == 1
+        assert guest.registry.open(r"HKLM\AVD_DEFAULT_USER") is None  # unloaded, also after the failure
+        desktop = guest.registry.hive_files[r"c:\users\default\ntuser.dat"].walk(["Control Panel", "Desktop"])
+        assert desktop.get("DragFullWindows").data == "0"
+        rules = [r for r in guest.firewall_rules.values() if r["display_name"].startswith("RemoteDesktop-")]
+        assert len(rules) == 1 and rules[0]["local_port"] == "3390" and rules[0]["protocol"] == "UDP"
+    counts = build_vm.host.vms[build_vm.vm_id].modules
+    assert counts.get("avd.golden.win_registry_set") == 4
     assert build_vm.unmodelled() == []
