@@ -5,7 +5,8 @@ Each configuring role writes one part, ``<artifacts>/manifest/<part>.json`` (or,
 of the batch modules that applied them. Shape (``manifest_version`` 1; docs/contracts.md section 7)::
 
     {"manifest_version": 1, "part": "optimize", "info": {"profile": "win11-multi-session"},
-     "entries": [{"kind": "registry", "id": "HKLM\\SOFTWARE\\...\\Name", "source": "Services.json#3",
+     "entries": [{"kind": "registry", "id": "HKLM\\SOFTWARE\\...\\Name", "hive": "HKLM",
+                  "key": "SOFTWARE\\...", "name": "Name", "source": "PolicyRegSettings.json#3",
                   "before": {"type": "REG_DWORD", "data": 1} | null, "after": ..., "changed": true}],
      "missing": [{"kind": "service", "id": "MapsBroker", "source": "..."}],
      "failed": [{"kind": "appx", "id": "...", "error": "..."}],  # on_failure: warn
@@ -59,6 +60,7 @@ def _entries_for(kind: str, items: Iterable[Mapping[str, Any]], result: Mapping[
         entries[key.lower()] = {
             "kind": kind,
             "id": key,
+            **_where(kind, change),
             "source": change.get("source") or "",
             "before": change.get("before"),
             "after": change.get("after"),
@@ -79,12 +81,21 @@ def _entries_for(kind: str, items: Iterable[Mapping[str, Any]], result: Mapping[
             entries[key.lower()] = {
                 "kind": kind,
                 "id": key,
+                **_where(kind, item),
                 "source": item.get("source") or "",
                 "before": _desired(kind, item),
                 "after": _desired(kind, item),
                 "changed": False,
             }
     return {"entries": entries, "missing": missing, "failed": failed}
+
+
+def _where(kind: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    """A registry entry also names its hive, key and value apart: value names may hold backslashes
+    (Defender's path exclusions), so the id alone cannot be split back."""
+    if kind != "registry":
+        return {}
+    return {"hive": item.get("hive") or "HKLM", "key": item["key"], "name": item.get("name") or ""}
 
 
 def _wildcard(item: Mapping[str, Any]) -> bool:
@@ -118,10 +129,10 @@ def _desired(kind: str, item: Mapping[str, Any]) -> Any:
         if item.get("state", "present") == "absent":
             return None
         return {"type": item.get("type", "string"), "data": item.get("data")}
-    if kind == "service":
-        return {"start_mode": item.get("start_mode")}
-    if kind == "task":
-        return {"enabled": item.get("enabled")}
+    if kind == "service":  # as win_service_startup reports it: the start mode
+        return item.get("start_mode")
+    if kind == "task":  # as win_scheduled_task_state reports it
+        return "Ready" if item.get("enabled") else "Disabled"
     if kind == "appx":
         return None
     return {k: v for k, v in item.items() if k not in ("name", "source")}  # a firewall rule, a group

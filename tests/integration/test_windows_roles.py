@@ -134,12 +134,10 @@ REG_KIND = {
 }
 
 
-def _guest_value(dump: dict[str, Any], entry_id: str) -> Any:
-    """[type, data] in the guest of a manifest registry entry id (HKLM\\... or DefaultUser\\...)."""
-    hive, rest = entry_id.split("\\", 1)
-    key, name = rest.rsplit("\\", 1)
-    name = "" if name == "(Default)" else name
-    return gd.hklm(dump, key, name) if hive == "HKLM" else gd.default_user(dump, key, name)
+def _guest_value(dump: dict[str, Any], entry: dict[str, Any]) -> Any:
+    """[type, data] in the guest of a manifest registry entry."""
+    read = gd.hklm if entry["hive"] == "HKLM" else gd.default_user
+    return read(dump, entry["key"], entry["name"])
 
 
 def _as_guest(value: dict[str, Any] | None) -> list[Any] | None:
@@ -163,7 +161,7 @@ def test_content_check_mode_is_a_what_if(vm: BuildVm, tmp_path: Path) -> None:
     registry = [e for e in changes if e["kind"] == "registry"]
     assert len(changes) >= 50 and registry, [p["part"] for p in parts.values()]
     for entry in registry:
-        assert _as_guest(entry["before"]) == _guest_value(before, entry["id"]), entry
+        assert _as_guest(entry["before"]) == _guest_value(before, entry), entry
     assert [e for e in changes if e["kind"] == "appx"], "the what-if lists no AppX removal"
 
 
@@ -183,10 +181,10 @@ def test_content_applies_in_few_module_calls_then_changes_nothing(vm: BuildVm, t
     for part in parts.values():
         for entry in part["entries"]:
             if entry["kind"] == "registry":
-                assert _guest_value(dump, entry["id"]) == _as_guest(entry["after"]), entry
+                assert _guest_value(dump, entry) == _as_guest(entry["after"]), entry
     for entry in parts["optimize"]["entries"]:
         if entry["kind"] == "service":
-            assert gd.service(dump, entry["id"])["start_mode"] == entry["after"]["start_mode"], entry
+            assert gd.service(dump, entry["id"])["start_mode"] == entry["after"], entry
     removed = {e["id"] for e in parts["appx"]["entries"] if e["changed"]}
     assert removed and not removed & gd.appx_names(dump), removed & gd.appx_names(dump)
     assert dump["appx_not_provisioned"] == []

@@ -228,29 +228,35 @@ def _check_locations(
     return locations
 
 
-# A member of a local group the (workgroup) build VM can resolve: a SID, or a local or built-in name.
-_SID = re.compile(r"^S-1-\d+(-\d+)+$", re.IGNORECASE)
+# Members of a local group that the build VM (a workgroup machine) can resolve and translate: a
+# well-known principal (Everyone, NT AUTHORITY\\..., their SIDs) or a local user (.\\name).
+_DOMAIN_SID = re.compile(r"^S-1-(5-21|12-1)-[\d-]+$", re.IGNORECASE)
+_LOCAL_GROUP_SID = re.compile(r"^S-1-5-32-\d+$", re.IGNORECASE)
+_RESOLVABLE_PREFIXES = frozenset({"NT AUTHORITY", "."})
+_BY_POLICY = "set domain and Entra ID members by Group Policy or Intune on the session hosts"
 
 
 def _group_members(c: Checker, data: Mapping[str, Any], key: str, path: str) -> list[str]:
-    """FSLogix group members; a domain or Entra ID name is refused: the build VM is not joined to
-    the domain, so Windows cannot resolve it (Convert-ToSID fails); its SID works."""
+    """FSLogix group members. Refused: local groups (Windows does not nest a local group in a local
+    group), and domain or Entra ID principals, by name or SID: the build VM is not joined, so
+    Windows can neither resolve the name nor translate the SID (win_group_membership fails)."""
     members = _string_list(c, data, key, path)
     for index, member in enumerate(members):
         prefix = member.split("\\", 1)[0].upper() if "\\" in member else ""
-        domain_name = "@" in member or (prefix and prefix not in _LOCAL_PREFIXES)
-        if domain_name and not _SID.match(member):
-            c.error(
-                f"{join(path, key)}[{index}]",
-                f"{show(member)} is a domain or Entra ID name, which the build VM (not domain joined) "
-                "cannot resolve: give the group's SID (S-1-5-21-... or S-1-12-1-...), or set the "
-                "members by Group Policy or Intune on the session hosts",
-            )
+        if prefix == "BUILTIN" or _LOCAL_GROUP_SID.match(member):
+            reason = "is a local group, and Windows does not put a local group in a local group"
+        elif _DOMAIN_SID.match(member):
+            reason = "is a domain or Entra ID SID, which the build VM (not joined) cannot translate"
+        elif "@" in member or (prefix and prefix not in _RESOLVABLE_PREFIXES):
+            reason = "is a domain or Entra ID name, which the build VM (not domain joined) cannot resolve"
+        else:
+            continue
+        c.error(
+            f"{join(path, key)}[{index}]",
+            f"{show(member)} {reason}: give a well-known principal (Everyone, NT AUTHORITY\\...) or a "
+            f"local user, and {_BY_POLICY}",
+        )
     return members
-
-
-# Names Windows resolves on any machine: BUILTIN\..., NT AUTHORITY\..., .\<local account>.
-_LOCAL_PREFIXES = frozenset({"BUILTIN", "NT AUTHORITY", "."})
 
 
 def _string_list(c: Checker, data: Mapping[str, Any], key: str, path: str) -> list[str]:

@@ -482,10 +482,10 @@ def test_fslogix_groups_are_a_separate_list_for_win_group_membership() -> None:
                     "enabled": True,
                     "location_type": "vhd_locations",
                     "locations": [SHARE],
-                    "include_groups": ["S-1-5-21-1004336348-1177238915-682003330-1001"],
+                    "include_groups": ["NT AUTHORITY\\Authenticated Users"],
                     "exclude_groups": [
-                        "S-1-12-1-1234567890-1234567890-1234567890-1234567890",
-                        "BUILTIN\\Administrators",
+                        "S-1-1-0",
+                        "NT AUTHORITY\\INTERACTIVE",
                     ],
                 }
             }
@@ -494,13 +494,13 @@ def test_fslogix_groups_are_a_separate_list_for_win_group_membership() -> None:
     assert plan["groups"] == [
         {
             "name": "FSLogix Profile Include List",
-            "members": ["S-1-5-21-1004336348-1177238915-682003330-1001"],
+            "members": ["NT AUTHORITY\\Authenticated Users"],
             "state": "pure",
             "source": "avd.fslogix.include_groups",
         },
         {
             "name": "FSLogix Profile Exclude List",
-            "members": ["S-1-12-1-1234567890-1234567890-1234567890-1234567890", "BUILTIN\\Administrators"],
+            "members": ["S-1-1-0", "NT AUTHORITY\\INTERACTIVE"],
             "state": "pure",
             "source": "avd.fslogix.exclude_groups",
         },
@@ -652,8 +652,8 @@ EVERYTHING: dict[str, Any] = {
             "enabled": True,
             "location_type": "cloud_cache",
             "locations": [SHARE],
-            "include_groups": ["S-1-5-21-1004336348-1177238915-682003330-1001"],
-            "exclude_groups": ["S-1-12-1-1234567890-1234567890-1234567890-1234567890"],
+            "include_groups": ["NT AUTHORITY\\Authenticated Users"],
+            "exclude_groups": ["S-1-1-0"],
             "entra_kerberos": True,
         },
         "teams_media_optimization": True,
@@ -1037,11 +1037,14 @@ def test_exclusions_are_one_value_per_path_ignoring_case() -> None:
     ("member", "ok"),
     [
         ("Everyone", True),
-        ("BUILTIN\\Administrators", True),
+        ("BUILTIN\\Administrators", False),
         ("NT AUTHORITY\\Authenticated Users", True),
         (".\\avdadmin", True),
-        ("S-1-5-21-1004336348-1177238915-682003330-1001", True),
-        ("S-1-12-1-1234567890-1234567890-1234567890-1234567890", True),
+        ("S-1-1-0", True),
+        ("S-1-5-4", True),
+        ("S-1-5-32-544", False),
+        ("S-1-5-21-1004336348-1177238915-682003330-1001", False),
+        ("S-1-12-1-1234567890-1234567890-1234567890-1234567890", False),
         ("CONTOSO\\AVD-Admins", False),
         ("avd-admins@contoso.com", False),
     ],
@@ -1062,4 +1065,4 @@ def test_fslogix_group_members_must_resolve_on_a_workgroup_build_vm(member: str,
         assert errors == []
     else:
         assert len(errors) == 1 and errors[0].startswith("avd.fslogix.exclude_groups[0]: "), errors
-        assert "not domain joined" in errors[0] and "SID" in errors[0]
+        assert "Group Policy or Intune" in errors[0], errors[0]
