@@ -19,6 +19,7 @@ first run did, and reports no change.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from collections.abc import Iterable, Mapping
@@ -184,8 +185,13 @@ def merge(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> dict[s
     merged += earlier.values()  # recorded by an earlier run, not planned this time: kept
     out = dict(current)
     # What an earlier run removed is not missing now (a removed package is "not present").
-    done = {(e["kind"], e["id"].lower()) for e in merged if e.get("changed")}
-    out["missing"] = [m for m in current["missing"] if (m["kind"], m["id"].lower()) not in done]
+    # A pattern (Microsoft.Xbox*) matches the packages it removed then.
+    done = [(e["kind"], e["id"].lower()) for e in merged if e.get("changed")]
+    out["missing"] = [
+        m
+        for m in current["missing"]
+        if not any(kind == m["kind"] and fnmatch.fnmatchcase(ident, m["id"].lower()) for kind, ident in done)
+    ]
     out["entries"] = sorted(merged, key=lambda e: (e["kind"], e["id"].lower()))
     return out
 

@@ -197,15 +197,16 @@ def test_unknown_kind_is_refused() -> None:
         _manifest.build_part("p", [{"kind": "files", "items": [], "result": {}}])
 
 
+@pytest.mark.parametrize("name", ["Microsoft.BingNews", "Microsoft.Bing*"])
 def test_a_rerun_after_a_removal_keeps_the_record_and_reports_nothing_missing(
-    tmp_path: Path, run_module: Any
+    tmp_path: Path, run_module: Any, name: str
 ) -> None:
-    items = [{"name": "Microsoft.BingNews", "on_failure": "fail"}]
+    items = [{"name": name, "on_failure": "fail"}]
     first = {
         "removed": [{"name": "Microsoft.BingNews", "provisioned": ["p"], "users": ["u"]}],
         "not_present": [],
     }
-    second = {"removed": [], "not_present": ["Microsoft.BingNews"], "not_removed": [], "failed": False}
+    second = {"removed": [], "not_present": [name], "not_removed": [], "failed": False}
     args = {"artifacts_dir": str(tmp_path), "part": "appx"}
     run_module(build_manifest.main, {**args, "results": [{"kind": "appx", "items": items, "result": first}]})
     part = _part(tmp_path / "manifest" / "appx.json")
