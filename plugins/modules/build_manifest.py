@@ -14,11 +14,11 @@ description:
     C(avd.golden.win_appx_remove), C(community.windows.win_firewall_rule)). The build report gathers
     the parts into its C(manifest) section; the capture phase puts a summary on the image version's tags.
   - With I(what_if=true) (the roles set it in check mode) it writes C(<artifacts_dir>/whatif/<part>.json)
-    instead: the list of every item that would change, old value and new value. Run this task with
-    C(check_mode: false), since writing that list is the point of the what-if.
-  - An existing part is merged, not replaced: an entry keeps the old value and C(changed) of the first
+    instead, the list of every item that would change, old value and new value. Run this task with
+    C(check_mode=false), since writing that list is the point of the what-if.
+  - An existing part is merged, not replaced; an entry keeps the old value and C(changed) of the first
     run that changed it, so a re-run that changes nothing leaves the record intact and reports no change.
-  - Runs on the controller (C(delegate_to: localhost)). Writes are atomic. The format is
+  - Runs on the controller (C(delegate_to=localhost)). Writes are atomic. The format is
     docs/contracts.md section 7.
 author:
   - AVD golden image builders

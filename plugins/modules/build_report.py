@@ -11,8 +11,8 @@ description:
   - Writes C(<artifacts_dir>/report.json) for one image build. It holds the result, the failure (phase
     and message), the published image version id, the source image with the exact version Azure
     resolved, every phase with start, end and duration, and every resource the build recorded with
-    whether teardown removed it, and the image manifest: the parts the configuring roles recorded
-    with M(avd.golden.build_manifest) under C(<artifacts_dir>/manifest/), with their counts.
+    whether teardown removed it, and the image manifest (the parts the configuring roles recorded
+    with M(avd.golden.build_manifest) under C(<artifacts_dir>/manifest/), with their counts).
   - The report never carries secrets. Mapping keys that contain C(password), C(secret), C(token),
     C(credential) or similar are dropped, and C(key=value) fragments of that kind in text are
     redacted; the module warns naming the dropped fields (never their values).
