@@ -368,7 +368,7 @@ def _assert_molecule_converges(guest: dict[str, Any], artifacts: Path) -> None:
     telemetry = r"SOFTWARE\Policies\Microsoft\Windows\DataCollection"
     assert gd.hklm(guest, telemetry, "AllowTelemetry") == ["REG_DWORD", 0]
     assert gd.service(guest, "SysMain")["start_mode"] == "disabled"
-    assert gd.task(guest, "\\Microsoft\\Windows\\Defrag\\", "ScheduledDefrag")["enabled"] is False
+    assert gd.task(guest, "\\Microsoft\\Windows\\Defrag\\", "ScheduledDefrag")["state"] == "Disabled"
     left = {n for n in gd.appx_names(guest) if n == "Microsoft.BingNews" or n.startswith("Microsoft.Xbox")}
     assert left == set(), left
     assert guest["appx_not_provisioned"] == []
