@@ -344,6 +344,9 @@ def test_molecule_scenarios_of_every_role(tmp_path: Path) -> None:
                     for command in ("converge", "idempotence", "verify"):
                         _molecule(role, command, env)
                     observer.poll_once()
+                # Read before destroy: Molecule prunes its ephemeral directory then.
+                manifest = tmp_path / "molecule" / "artifacts" / "manifest"
+                parts = {p.stem: json.loads(p.read_text()) for p in manifest.glob("*.json")}
             finally:
                 _molecule(SCENARIOS[-1], "destroy", env)
         # What the converges did, seen from the sandbox rather than through WinRM.
@@ -351,7 +354,7 @@ def test_molecule_scenarios_of_every_role(tmp_path: Path) -> None:
         guest = next(iter(observer.last.values()))
         assert guest["time_zone"] == "W. Europe Standard Time"
         assert _policy(guest) == ["REG_DWORD", 1]
-        _assert_molecule_converges(guest, tmp_path / "molecule" / "artifacts")
+        _assert_molecule_converges(guest, parts)
         # destroy ran the product's teardown: nothing of the build is left.
         state = sandbox.state()
         leftovers = [rid for rid in state.get("resources", {}) if "rg-avdbuild-" in rid]
@@ -361,7 +364,7 @@ def test_molecule_scenarios_of_every_role(tmp_path: Path) -> None:
         assert os.environ.get("AVD_MOLECULE_ADMIN_PASSWORD") is None
 
 
-def _assert_molecule_converges(guest: dict[str, Any], artifacts: Path) -> None:
+def _assert_molecule_converges(guest: dict[str, Any], parts: dict[str, dict[str, Any]]) -> None:
     """The state each scenario's converge.yml asks for, and the manifest parts they wrote."""
     advanced = r"Software\Microsoft\Windows\CurrentVersion\Explorer\Advanced"
     assert gd.default_user(guest, advanced, "TaskbarAl") == ["REG_DWORD", 0]
@@ -372,6 +375,5 @@ def _assert_molecule_converges(guest: dict[str, Any], artifacts: Path) -> None:
     left = {n for n in gd.appx_names(guest) if n == "Microsoft.BingNews" or n.startswith("Microsoft.Xbox")}
     assert left == set(), left
     assert guest["appx_not_provisioned"] == []
-    parts = {p.stem: json.loads(p.read_text()) for p in (artifacts / "manifest").glob("*.json")}
     assert set(parts) == {"avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
     assert all(e["changed"] for e in parts["default_user"]["entries"]), parts["default_user"]
