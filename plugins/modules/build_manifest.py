@@ -61,7 +61,9 @@ options:
     type: dict
     default: {}
   warnings:
-    description: Warnings of the plan (for example HKCU policies redirected to the default user hive).
+    description:
+      - Warnings of the plan (for example HKCU policies redirected to the default user hive). Each is
+        kept in the part and shown as a warning of the task, with the modules' own warnings.
     type: list
     elements: str
     default: []
@@ -125,6 +127,8 @@ def main() -> None:
     previous = _manifest.load(path)
     current = _manifest.build_part(params["part"], params["results"], params["info"], params["warnings"])
     merged = _manifest.merge(previous, current)
+    for warning in merged["warnings"]:  # e.g. an HKCU policy written to the default user hive
+        module.warn(f"{params['part']}: {warning}")
     changed = merged != previous
     if changed and not module.check_mode:
         _manifest.write(path, merged)
