@@ -14,6 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 # Module aliases: the filters below share the names of the functions they wrap.
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import build as _build
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import loader as _loader
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import password as _password
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import spec as _spec
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec import versions as _versions
@@ -30,6 +31,23 @@ def _moment(value: Any, what: str) -> _dt.datetime | None:
         except ValueError:
             pass
     raise AnsibleFilterError(f"{what}: expected an ISO 8601 date-time, got {value!r}")
+
+
+def load_image_spec(path: Any, name: str | None = None, report: bool = False) -> Any:
+    """Read the image spec file ``path`` strictly (size, duplicate keys, aliases); return its data.
+
+    :param name: how the error names the file (default: ``path``).
+    :param report: instead of failing, return ``{"data": ..., "errors": [...]}`` (one error at most).
+    """
+    if not isinstance(path, str) or not path:
+        raise AnsibleFilterError(f"load_image_spec: expects the image spec file's path, got {path!r}")
+    try:
+        data = _loader.read_image_spec_file(path, name)
+    except _loader.SpecFileError as exc:
+        if report:
+            return {"data": None, "errors": [str(exc)]}
+        raise AnsibleFilterError(str(exc)) from None
+    return {"data": data, "errors": []} if report else data
 
 
 def validate_image_spec(data: Any, today: str | None = None, base_dir: str | None = None) -> list[str]:
@@ -98,6 +116,7 @@ class FilterModule:
 
     def filters(self) -> dict[str, Callable[..., Any]]:
         return {
+            "load_image_spec": load_image_spec,
             "validate_image_spec": validate_image_spec,
             "normalize_image_spec": normalize_image_spec,
             "new_build_id": new_build_id,

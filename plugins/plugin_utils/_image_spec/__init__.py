@@ -10,6 +10,7 @@ One concern per module; each imports only the ones listed before it:
 
 - ``azure_data``: reference lists (regions, time zones, VM sizes, Trusted Launch families).
 - ``messages``: how a bad value and a did-you-mean hint read in an error.
+- ``loader``: reads the spec file strictly (bounded size and aliases, no duplicate keys).
 - ``schema``: the known keys of each mapping and the values each choice allows.
 - ``checker``: ``Checker`` (walks the spec, collects errors) and ``ImageSpecError``.
 - ``naming``: Azure's naming rules (regions, resource groups, gallery names, ...).

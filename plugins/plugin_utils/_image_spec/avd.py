@@ -39,9 +39,9 @@ FSLOGIX_VOLUME_TYPES = ("vhdx", "vhd")
 REGISTRY_TYPES = ("string", "expandstring", "multistring", "dword", "qword", "binary")
 REGISTRY_STATES = ("present", "absent")
 # \\server\share[\folder...]: an SMB location as FSLogix takes it.
-_UNC_RE = re.compile(r"^\\\\[^\\/\s]+\\[^\\/]+(\\[^\\/]+)*\\?$")
+_UNC_RE = re.compile(r"^\\\\[^\\/\s]+\\[^\\/\x00-\x1f]+(\\[^\\/\x00-\x1f]+)*\\?\Z")
 _HIVE_PREFIX_RE = re.compile(
-    r"^(HKCU|HKEY_CURRENT_USER|HKU|HKEY_USERS|HKLM|HKEY_LOCAL_MACHINE|HKCR|HKEY_CLASSES_ROOT)(:|\\|$)",
+    r"^(HKCU|HKEY_CURRENT_USER|HKU|HKEY_USERS|HKLM|HKEY_LOCAL_MACHINE|HKCR|HKEY_CLASSES_ROOT)(:|\\|\Z)",
     re.IGNORECASE,
 )
 
@@ -230,8 +230,8 @@ def _check_locations(
 
 # Members of a local group that the build VM (a workgroup machine) can resolve and translate: a
 # well-known principal (Everyone, NT AUTHORITY\\..., their SIDs) or a local user (.\\name).
-_DOMAIN_SID = re.compile(r"^S-1-(5-21|12-1)-[\d-]+$", re.IGNORECASE)
-_LOCAL_GROUP_SID = re.compile(r"^S-1-5-32-\d+$", re.IGNORECASE)
+_DOMAIN_SID = re.compile(r"^S-1-(5-21|12-1)-[0-9-]+\Z", re.IGNORECASE)
+_LOCAL_GROUP_SID = re.compile(r"^S-1-5-32-[0-9]+\Z", re.IGNORECASE)
 _RESOLVABLE_PREFIXES = frozenset({"NT AUTHORITY", "."})
 _BY_POLICY = "set domain and Entra ID members by Group Policy or Intune on the session hosts"
 
@@ -271,7 +271,7 @@ def _string_list(c: Checker, data: Mapping[str, Any], key: str, path: str) -> li
     for index, value in enumerate(raw):
         if not isinstance(value, str) or not value.strip():
             c.error(f"{field}[{index}]", f"must be a non-empty string, got {show(value)}")
-        else:
+        elif c.single_line(f"{field}[{index}]", value):
             good.append(value.strip())
     return good
 

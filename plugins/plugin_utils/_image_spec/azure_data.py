@@ -238,7 +238,7 @@ WINDOWS_TIME_ZONES: frozenset[str] = frozenset(
 # <feature letters>[_<accelerator>][_v<n>], e.g. Standard_D4s_v5, Standard_M64-32ms,
 # Standard_NV36ads_A10_v5.
 VM_SIZE_PATTERN = re.compile(
-    r"^Standard_[A-Z]{1,3}[0-9]{1,3}(-[0-9]{1,3})?[a-z]*(_[A-Z][A-Z0-9]*)?(_v[0-9])?$"
+    r"^Standard_[A-Z]{1,3}[0-9]{1,3}(-[0-9]{1,3})?[a-z]*(_[A-Z][A-Z0-9]*)?(_v[0-9])?\Z"
 )
 
 # VM size families that support Trusted Launch (Gen2, Secure Boot, vTPM), as regular
@@ -247,31 +247,31 @@ VM_SIZE_PATTERN = re.compile(
 # run time). Not exhaustive on purpose: a size that is not matched is refused for a TrustedLaunch
 # build with an error naming build_vm.size; add its family here once you have checked the page.
 TRUSTED_LAUNCH_SIZE_FAMILIES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Bs, Bms, Bls (B-series v1)", re.compile(r"^Standard_B[0-9]+(m|l)?s$")),
-    ("Bsv2, Basv2 (B-series v2, x64)", re.compile(r"^Standard_B[0-9]+a?(l|m)?s_v2$")),
-    ("Dv3, Dsv3", re.compile(r"^Standard_D[0-9]+s?_v3$")),
+    ("Bs, Bms, Bls (B-series v1)", re.compile(r"^Standard_B[0-9]+(m|l)?s\Z")),
+    ("Bsv2, Basv2 (B-series v2, x64)", re.compile(r"^Standard_B[0-9]+a?(l|m)?s_v2\Z")),
+    ("Dv3, Dsv3", re.compile(r"^Standard_D[0-9]+s?_v3\Z")),
     (
         "Dv4, Dsv4, Ddv4, Ddsv4, Dav4, Dasv4",
-        re.compile(r"^Standard_D[0-9]+(a|d)?s?_v4$"),
+        re.compile(r"^Standard_D[0-9]+(a|d)?s?_v4\Z"),
     ),
     (
         "Dv5, Dsv5, Ddv5, Ddsv5, Dasv5, Dadsv5, Dlsv5, Dldsv5",
-        re.compile(r"^Standard_D[0-9]+a?l?d?s?_v5$"),
+        re.compile(r"^Standard_D[0-9]+a?l?d?s?_v5\Z"),
     ),
     (
         "Dv6, Dsv6, Ddsv6, Dlsv6, Dldsv6, Dasv6, Dadsv6, Dalsv6, Daldsv6",
-        re.compile(r"^Standard_D[0-9]+a?l?d?s?_v6$"),
+        re.compile(r"^Standard_D[0-9]+a?l?d?s?_v6\Z"),
     ),
-    ("Ev3, Esv3", re.compile(r"^Standard_E[0-9]+s?_v3$")),
-    ("Ev4, Esv4, Edv4, Edsv4, Eav4, Easv4", re.compile(r"^Standard_E[0-9]+(a|d)?s?_v4$")),
-    ("Ev5, Esv5, Edv5, Edsv5, Easv5, Eadsv5", re.compile(r"^Standard_E[0-9]+a?d?s?_v5$")),
-    ("Ev6, Esv6, Edsv6, Easv6, Eadsv6", re.compile(r"^Standard_E[0-9]+a?d?s?_v6$")),
-    ("Fsv2", re.compile(r"^Standard_F[0-9]+s_v2$")),
-    ("Fasv6, Falsv6, Famsv6", re.compile(r"^Standard_F[0-9]+a(l|m)?s_v6$")),
-    ("Lsv3, Lasv3", re.compile(r"^Standard_L[0-9]+a?s_v3$")),
-    ("NCasT4_v3", re.compile(r"^Standard_NC[0-9]+as_T4_v3$")),
-    ("NVadsA10_v5", re.compile(r"^Standard_NV[0-9]+ads_A10_v5$")),
-    ("NVadsV710_v5", re.compile(r"^Standard_NV[0-9]+ads_V710_v5$")),
+    ("Ev3, Esv3", re.compile(r"^Standard_E[0-9]+s?_v3\Z")),
+    ("Ev4, Esv4, Edv4, Edsv4, Eav4, Easv4", re.compile(r"^Standard_E[0-9]+(a|d)?s?_v4\Z")),
+    ("Ev5, Esv5, Edv5, Edsv5, Easv5, Eadsv5", re.compile(r"^Standard_E[0-9]+a?d?s?_v5\Z")),
+    ("Ev6, Esv6, Edsv6, Easv6, Eadsv6", re.compile(r"^Standard_E[0-9]+a?d?s?_v6\Z")),
+    ("Fsv2", re.compile(r"^Standard_F[0-9]+s_v2\Z")),
+    ("Fasv6, Falsv6, Famsv6", re.compile(r"^Standard_F[0-9]+a(l|m)?s_v6\Z")),
+    ("Lsv3, Lasv3", re.compile(r"^Standard_L[0-9]+a?s_v3\Z")),
+    ("NCasT4_v3", re.compile(r"^Standard_NC[0-9]+as_T4_v3\Z")),
+    ("NVadsA10_v5", re.compile(r"^Standard_NV[0-9]+ads_A10_v5\Z")),
+    ("NVadsV710_v5", re.compile(r"^Standard_NV[0-9]+ads_V710_v5\Z")),
 )
 
 

@@ -18,7 +18,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.versions im
 BUILD_ID_MAX = 56
 _BUILD_ID_SUFFIX_LEN = len("-20261127213000-abcd")
 _BUILD_ID_RE = re.compile(
-    r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(?P<ts>[0-9]{14})-(?P<hex>[0-9a-f]{4})$"
+    r"^(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(?P<ts>[0-9]{14})-(?P<hex>[0-9a-f]{4})\Z"
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -19,6 +20,10 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages im
     type_name,
 )
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.schema import KEYS, REFUSED_KEYS
+
+# C0 and C1 control characters and DEL: never part of a name, an id or a one-line setting.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
 class ImageSpecError(ValueError):
@@ -88,8 +93,16 @@ class Checker:
 
     # -- scalars -----------------------------------------------------------------------------
     def string(
-        self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False, default: Any = None
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool = False,
+        default: Any = None,
+        multiline: bool = False,
     ) -> Any:
+        """A string field; unless ``multiline``, one line without control characters."""
         field = join(path, key)
         value = data.get(key)
         if value is None:
@@ -99,12 +112,28 @@ class Checker:
         if not isinstance(value, str):
             self.error(field, f"must be a string, got {type_name(value)} {show(value)}")
             return default
+        if not multiline and not self.single_line(field, value):
+            return default
         if not value.strip():
             if required:
                 self.error(field, "must not be empty")
                 return default
             return value
         return value
+
+    def single_line(self, field: str, value: str) -> bool:
+        """Report a control character (a newline, a tab) in a one-line value; False when there is one."""
+        if CONTROL_CHARACTERS.search(value) is None:
+            return True
+        if value.endswith("\n") and CONTROL_CHARACTERS.search(value[:-1]) is None:
+            reason = (
+                "must not end with a newline (a YAML block scalar, | or >, adds one: write the value "
+                "on the key's line)"
+            )
+        else:
+            reason = "must be one line without control characters (newline, tab, ...)"
+        self.error(field, f"{reason}, got {show(value)}")
+        return False
 
     def choice(
         self,
@@ -138,6 +167,26 @@ class Checker:
             self.error(field, f"must be an integer from {low} to {high}, got {show(value)}")
             return default
         return int(value)
+
+    def date(self, field: str, value: Any) -> _dt.date | None:
+        """A date written ``YYYY-MM-DD`` (YAML reads it as a date) that exists; None (reported) else."""
+        if isinstance(value, _dt.datetime):
+            return value.date()
+        if isinstance(value, _dt.date):
+            return value
+        if not isinstance(value, str):
+            self.error(field, f"must be a date written YYYY-MM-DD, got {type_name(value)} {show(value)}")
+            return None
+        if not self.single_line(field, value):
+            return None
+        if not _DATE_RE.match(value):
+            self.error(field, f"must be a date written YYYY-MM-DD, got {show(value)}")
+            return None
+        try:
+            return _dt.date.fromisoformat(value)
+        except ValueError as exc:
+            self.error(field, f"must be a real date, {value} does not exist ({exc})")
+            return None
 
     def boolean(self, data: Mapping[str, Any], key: str, path: str, *, default: bool) -> bool:
         value = data.get(key)

@@ -5,13 +5,11 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker
-from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import show, type_name
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import type_name
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.naming import (
     check_gallery_image_identifier,
     check_gallery_image_name,
@@ -143,21 +141,8 @@ def _check_eol(c: Checker, raw: Any) -> str | None:
     field = "gallery.end_of_life_date"
     if raw is None:
         return None
-    when: _dt.date | None = None
-    if isinstance(raw, _dt.datetime):
-        when = raw.date()
-    elif isinstance(raw, _dt.date):
-        when = raw
-    elif isinstance(raw, str):
-        try:
-            when = _dt.date.fromisoformat(raw) if re.match(r"^\d{4}-\d{2}-\d{2}$", raw) else None
-        except ValueError:
-            when = None
-        if when is None:
-            c.error(field, f"must be a real date written YYYY-MM-DD, got {show(raw)}")
-            return None
-    else:
-        c.error(field, f"must be a date written YYYY-MM-DD, got {type_name(raw)} {show(raw)}")
+    when = c.date(field, raw)
+    if when is None:
         return None
     if when <= c.today:
         c.error(field, f"must be in the future (today is {c.today.isoformat()}), got {when.isoformat()}")

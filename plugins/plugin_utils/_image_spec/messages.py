@@ -36,7 +36,12 @@ def show(value: Any) -> str:
 
 
 def join(parent: str, key: str) -> str:
-    """Return the dotted field name of ``key`` under ``parent`` (the root is ``""``)."""
+    """Return the dotted field name of ``key`` under ``parent`` (the root is ``""``).
+
+    Control characters in ``key`` are escaped (``\\n``), so an error stays on one line.
+    """
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in key):
+        key = key.encode("unicode_escape").decode("ascii")
     return f"{parent}.{key}" if parent else key
 
 

@@ -18,16 +18,16 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages im
 )
 
 # The spec's name goes into the build id and every resource name, so it takes their strictest rule.
-SPEC_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
-_RG_RE = re.compile(r"^[-\w.()]{1,90}$")
-_GALLERY_RE = re.compile(r"^[A-Za-z0-9._]{1,80}$")
-_GALLERY_IMAGE_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9])?$")
-_GALLERY_IMAGE_IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+SPEC_NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\Z")
+_RG_RE = re.compile(r"^[-\w.()]{1,90}\Z")
+_GALLERY_RE = re.compile(r"^[A-Za-z0-9._]{1,80}\Z")
+_GALLERY_IMAGE_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9])?\Z")
+_GALLERY_IMAGE_IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}\Z")
 SUBNET_ID_RE = re.compile(
     r"^/subscriptions/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"/resourceGroups/[-\w.()]{1,90}(?<!\.)"
     r"/providers/Microsoft\.Network/virtualNetworks/[A-Za-z0-9][-\w.]{0,62}[\w]"
-    r"/subnets/[A-Za-z0-9](?:[-\w.]{0,78}[\w])?$",
+    r"/subnets/[A-Za-z0-9](?:[-\w.]{0,78}[\w])?\Z",
     re.IGNORECASE,
 )
 
@@ -52,6 +52,8 @@ def check_region(c: Checker, value: Any, field: str) -> str | None:
         return None
     if not isinstance(value, str):
         c.error(field, f"must be an Azure region name, got {type_name(value)} {show(value)}")
+        return None
+    if not c.single_line(field, value):
         return None
     if value in AZURE_REGIONS:
         return value

@@ -25,7 +25,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._optimization.items imp
 from ansible_collections.avd.golden.plugins.plugin_utils._optimization.plan import build_plan
 from ansible_collections.avd.golden.plugins.plugin_utils._optimization.reader import ConfigError
 
-_PACKAGE = re.compile(r"^[A-Za-z0-9.*?_-]{1,128}$")
+_PACKAGE = re.compile(r"^[A-Za-z0-9.*?_-]{1,128}\Z")
 
 
 def check_optimization(

@@ -13,8 +13,8 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.schema impo
     SOURCE_PUBLISHER,
 )
 
-_SKU_RE = re.compile(r"^win(?P<os>10|11)-(?P<release>[0-9]{2}h[0-9])-(?P<edition>[a-z0-9-]+?)(?P<g2>-g2)?$")
-_MARKETPLACE_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+_SKU_RE = re.compile(r"^win(?P<os>10|11)-(?P<release>[0-9]{2}h[0-9])-(?P<edition>[a-z0-9-]+?)(?P<g2>-g2)?\Z")
+_MARKETPLACE_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\Z")
 
 # Editions the validator accepts, by offer. Pro is refused: AVD does not support it as a host.
 _EDITIONS = {

@@ -69,7 +69,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     c.unknown_keys(data, "", "")
     name = c.string(data, "name", "", required=True)
     check_spec_name(c, name)
-    description = c.string(data, "description", "", default="")
+    description = c.string(data, "description", "", default="", multiline=True)
     source, facts = check_source(c, data)
     location = check_region(c, data.get("location"), "location")
     build_vm = _check_build_vm(c, data)

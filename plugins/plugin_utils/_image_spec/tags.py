@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker
-from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import type_name
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import join, type_name
 
 # Azure allows 50 tags per resource; the build adds its own (see _RESERVED_TAG_COUNT: counted
 # all together, which the image version, with the most of them, never exceeds).
@@ -50,11 +50,13 @@ def check_tags(c: Checker, root: Mapping[str, Any]) -> dict[str, str]:
     for key, value in raw.items():
         if not _check_tag_name(c, key, lowered):
             continue
-        field = f"tags.{key}"
+        field = join("tags", key)
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             c.error(field, f"tag values must be strings, got {type_name(value)}")
             continue
         text = str(value)
+        if not c.single_line(field, text):
+            continue
         if len(text) > 256:
             c.error(field, f"tag values are at most 256 characters, got {len(text)}")
         tags[key] = text
@@ -66,12 +68,14 @@ def _check_tag_name(c: Checker, key: Any, lowered: dict[str, str]) -> bool:
 
     ``lowered`` maps the lower-case names seen so far to their spelling (Azure ignores case).
     """
-    field = f"tags.{key}"
+    field = join("tags", key) if isinstance(key, str) else f"tags.{key}"
     if not isinstance(key, str) or not key:
         c.error(field, "tag names must be non-empty strings")
         return False
     if len(key) > 512:
         c.error(f"tags.{key[:40]}...", f"tag names are at most 512 characters, got {len(key)}")
+        return False
+    if not c.single_line(field, key):
         return False
     bad = sorted(set(key) & _TAG_KEY_FORBIDDEN)
     if bad:

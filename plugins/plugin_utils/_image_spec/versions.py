@@ -16,8 +16,8 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.schema impo
 
 INT32_MAX = 2147483647
 
-_LENIENT_VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)$")
-_IMAGE_VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+_LENIENT_VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)\Z")
+_IMAGE_VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
 
 
 def utc(moment: _dt.datetime | None) -> _dt.datetime:

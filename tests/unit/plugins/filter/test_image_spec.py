@@ -945,6 +945,7 @@ def test_password_meets_azure_complexity(password: Any, min_length: int, ok: boo
 def test_filter_module_lists_every_filter_with_a_doc_sidecar() -> None:
     names = set(filt.FilterModule().filters())
     assert names == {
+        "load_image_spec",
         "validate_image_spec",
         "normalize_image_spec",
         "new_build_id",

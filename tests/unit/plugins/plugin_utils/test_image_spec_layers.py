@@ -18,6 +18,7 @@ PACKAGE = "ansible_collections.avd.golden.plugins.plugin_utils._image_spec"
 LAYERS = (
     "azure_data",
     "messages",
+    "loader",
     "schema",
     "checker",
     "naming",
