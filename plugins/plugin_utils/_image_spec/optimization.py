@@ -166,6 +166,8 @@ def _packages(c: Checker, value: Any, field: str, entries: bool = False) -> list
             raw = c.string(raw, "name", path, required=True)
             if raw is None:
                 continue
+        if isinstance(raw, str) and not c.single_line(path, raw):
+            continue
         if not isinstance(raw, str) or not _PACKAGE.match(raw):
             c.error(
                 path,
