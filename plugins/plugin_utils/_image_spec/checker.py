@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import (
+    invisible,
     join,
     show,
     suggest,
@@ -21,8 +22,6 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages im
 )
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.schema import KEYS, REFUSED_KEYS
 
-# C0 and C1 control characters and DEL: never part of a name, an id or a one-line setting.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 
@@ -122,16 +121,17 @@ class Checker:
         return value
 
     def single_line(self, field: str, value: str) -> bool:
-        """Report a control character (a newline, a tab) in a one-line value; False when there is one."""
-        if CONTROL_CHARACTERS.search(value) is None:
+        """Report a control or invisible character (a newline, a tab, a zero-width space) in a
+        one-line value; False when there is one."""
+        if not invisible(value):
             return True
-        if value.endswith("\n") and CONTROL_CHARACTERS.search(value[:-1]) is None:
+        if value.endswith("\n") and not invisible(value[:-1]):
             reason = (
                 "must not end with a newline (a YAML block scalar, | or >, adds one: write the value "
                 "on the key's line)"
             )
         else:
-            reason = "must be one line without control characters (newline, tab, ...)"
+            reason = "must be one line without control or invisible characters (newline, tab, ...)"
         self.error(field, f"{reason}, got {show(value)}")
         return False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,12 +36,23 @@ def show(value: Any) -> str:
     return str(value)
 
 
+# Control characters (newline, tab, ...), invisible formatting characters (zero-width space, the
+# byte order mark, bidirectional overrides) and the line and paragraph separators.
+_INVISIBLE = frozenset(("Cc", "Cf", "Zl", "Zp"))
+
+
+def invisible(value: str) -> bool:
+    """Whether ``value`` holds a character that no one-line name or setting should: see _INVISIBLE."""
+    return any(unicodedata.category(ch) in _INVISIBLE for ch in value)
+
+
 def join(parent: str, key: str) -> str:
     """Return the dotted field name of ``key`` under ``parent`` (the root is ``""``).
 
-    Control characters in ``key`` are escaped (``\\n``), so an error stays on one line.
+    A ``key`` with control or invisible characters is escaped (``\\n``), so an error stays one
+    readable line.
     """
-    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F for ch in key):
+    if invisible(key):
         key = key.encode("unicode_escape").decode("ascii")
     return f"{parent}.{key}" if parent else key
 

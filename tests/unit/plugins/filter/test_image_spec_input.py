@@ -238,6 +238,24 @@ CASES: list[tuple[str, str, str, str]] = [
     ("tag-value", edit("  workload: avd", "  workload: |\n    avd"), "tags.workload", "newline"),
     ("tag-name", edit("  workload: avd", '  "work\\tload": avd'), "tags.work\\tload", "control"),
     (
+        "name-zero-width-space",
+        edit("name: win11-24h2-avd", 'name: "win11-24h2-avd\\u200b"'),
+        "name",
+        "invisible",
+    ),
+    (
+        "tag-bidi-override",
+        edit("  workload: avd", '  "cost\\u202ecenter": x'),
+        "tags.cost\\u202ecenter",
+        "invisible",
+    ),
+    (
+        "gallery-name-line-separator",
+        edit("  name: gal_avd_images", '  name: "gal_avd\\u2028images"'),
+        "gallery.name",
+        "invisible",
+    ),
+    (
         "optimization-profile",
         GOOD + "optimization:\n  profile: |\n    win11-24h2-multi\n",
         "optimization.profile",
