@@ -493,8 +493,18 @@ def test_a_control_character_in_the_text_names_the_line() -> None:
         edit("  end_of_life_date: 2030-01-31", "  end_of_life_date: '2030-01-31'"),
         edit("  end_of_life_date: 2030-01-31", "  end_of_life_date: 2030-01-31 10:00:00"),
         "\ufeff" + GOOD,  # a UTF-8 byte order mark
+        GOOD.replace("\n", "\r\n"),  # Windows line ends
     ],
-    ids=["description-block", "strip-block", "quoted", "merge-override", "quoted-date", "datetime", "bom"],
+    ids=[
+        "description-block",
+        "strip-block",
+        "quoted",
+        "merge-override",
+        "quoted-date",
+        "datetime",
+        "bom",
+        "crlf",
+    ],
 )
 def test_good_variants_still_load(text: str) -> None:
     assert refusals(text) == []
