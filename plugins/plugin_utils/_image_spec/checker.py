@@ -101,7 +101,7 @@ class Checker:
         default: Any = None,
         multiline: bool = False,
     ) -> Any:
-        """A string field; unless ``multiline``, one line without control characters."""
+        """A string field; unless ``multiline``, one line without control or invisible characters."""
         field = join(path, key)
         value = data.get(key)
         if value is None:
