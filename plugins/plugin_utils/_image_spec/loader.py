@@ -245,6 +245,8 @@ def read_image_spec_file(path: str | os.PathLike[str], name: str | None = None) 
     ``name`` is how messages name the file (default: ``path``).
     """
     name = str(path) if name is None else name
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise SpecFileError(f"{name}: is not a regular file")  # a directory, a device, a pipe
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)

@@ -533,9 +533,13 @@ def test_a_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
         read_image_spec_file(path)
 
 
-def test_a_missing_file(tmp_path: Path) -> None:
+def test_a_missing_file_or_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(SpecFileError, match=r"nope.yml: cannot be read: No such file"):
         read_image_spec_file(tmp_path / "nope.yml")
+    with pytest.raises(SpecFileError, match=r"is not a regular file"):
+        read_image_spec_file(tmp_path)
+    with pytest.raises(SpecFileError, match=r"/dev/zero: is not a regular file"):
+        read_image_spec_file("/dev/zero")
 
 
 def test_the_filter_returns_the_data_or_fails(tmp_path: Path) -> None:
