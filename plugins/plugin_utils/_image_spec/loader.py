@@ -9,7 +9,8 @@ before anything reads the data, each with the file, the line and (where there is
 - more than ``MAX_ALIASES`` aliases, or aliases that expand to more than ``MAX_NODES`` values (an
   alias bomb: a few lines that expand to billions), an alias inside its own anchor (a recursive
   structure), nesting deeper than ``MAX_DEPTH``;
-- YAML that does not parse, several documents, tags the safe loader does not know (``!!python/...``).
+- YAML that does not parse, several documents, tags that plain data does not have (``!!python/...``,
+  ``!!binary``, ``!!set``, ``!vault``), a key that is a list or a mapping.
 
 The expansion is counted on the composed node graph (each anchored node once), so a bomb is refused
 in milliseconds without being expanded. A date that does not exist (``2026-02-30``) is kept as the

@@ -9,6 +9,7 @@ dates that do not exist or are not dates. The file-level bounds (size, encoding)
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
 import time
@@ -477,6 +478,29 @@ def test_yaml_syntax_error_names_the_line() -> None:
 def test_a_control_character_in_the_text_names_the_line() -> None:
     with pytest.raises(SpecFileError, match=r"line 3: character U\+0007 is not allowed"):
         parse_image_spec_text("name: a\ndescription: b\nx: \x07\n", FILE)
+
+
+def test_without_libyaml_the_answers_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML without libyaml: the loader falls back to the pure Python parser."""
+    monkeypatch.setitem(sys.modules, "yaml._yaml", None)
+    path = REPO_ROOT / "plugins" / "plugin_utils" / "_image_spec" / "loader.py"
+    spec = importlib.util.spec_from_file_location("loader_without_libyaml", path)
+    assert spec is not None and spec.loader is not None
+    pure = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pure)
+    assert len(pure._PARSER) == 3, "the pure Python parser"
+    assert pure.parse_image_spec_text(GOOD, FILE) == parse_image_spec_text(GOOD, FILE)
+    for _, text, _, _ in CASES:
+        try:
+            expected = str(parse_image_spec_text(text, FILE))
+        except SpecFileError as exc:
+            expected = re.sub(r"line \d+: ", "", str(exc))  # the parsers may place an error apart
+        try:
+            got = str(pure.parse_image_spec_text(text, FILE))
+        except pure.SpecFileError as exc:
+            got = re.sub(r"line \d+: ", "", str(exc))
+        if "not valid YAML" not in expected:  # the parsers word syntax errors differently
+            assert got == expected
 
 
 # -- what stays allowed ---------------------------------------------------------------------------
