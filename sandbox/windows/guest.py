@@ -64,6 +64,11 @@ class Guest(Protocol):
     def winrm_listener(self) -> WinRMListener | None:
         """The HTTPS listener if the guest has one configured (else None: nothing listens)."""
 
+    def firewall_allows(self, source_address: str, port: int) -> bool:
+        """Whether the guest firewall admits inbound TCP <port> from source_address: blocked unless an
+        enabled inbound Allow rule matches (the bootstrap's rule names the controller's address), a
+        matching Block rule wins. Asked after the NSGs, before the TLS handshake."""
+
     def boot_time_filetime(self) -> int:
         """LastBootUpTime as a Windows FILETIME (100 ns ticks since 1601-01-01 UTC)."""
 

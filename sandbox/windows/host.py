@@ -74,8 +74,14 @@ class Vm:
             return NtlmAccount(self.guest.admin_username, self.guest.nt_hash)
 
     def connection_allowed(self, source: str, port: int) -> bool:
+        """The NSGs first (Azure drops the packet before it reaches the VM), then the guest firewall."""
         with self.lock:
-            return self.host.arm.winrm_allowed(self.guest.vm_id, source, port)
+            if not self.host.arm.winrm_allowed(self.guest.vm_id, source, port):
+                return False
+            if not self.guest.firewall_allows(source, port):
+                log.info("guest %s: firewall refuses %s to port %d", self.name, source, port)
+                return False
+            return True
 
     # --- transport.Runtime ---------------------------------------------------------------------------
     def record_unmodelled(self, what: str) -> None:

@@ -21,6 +21,7 @@ import difflib
 import hashlib
 import ipaddress
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -118,6 +119,7 @@ class ScriptRun:
 class Param:
     type: str  # "string" | "string[]"
     mandatory: bool = False
+    pattern: str | None = None  # [ValidatePattern(...)]: matched case-insensitively, like PowerShell
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,8 @@ def bind(eff: Effect, given: dict[str, Any]) -> dict[str, Any]:
             bound[name] = [_ps_str(v) for v in value] if isinstance(value, list) else [_ps_str(value)]
         else:
             bound[name] = _ps_str(value)
+    for name, value in bound.items():
+        _validate_pattern(name, eff.params[name], value)
     missing = [n for n, p in eff.params.items() if p.mandatory and n not in bound]
     if missing:
         raise ScriptError(
@@ -165,6 +169,18 @@ def bind(eff: Effect, given: dict[str, Any]) -> dict[str, Any]:
             + "."
         )
     return bound
+
+
+def _validate_pattern(name: str, param: Param, value: str | list[str]) -> None:
+    if param.pattern is None:
+        return
+    for item in value if isinstance(value, list) else [value]:
+        if not re.search(param.pattern, item, re.IGNORECASE):
+            raise ScriptError(
+                f"Cannot validate argument on parameter '{name}'. The argument \"{item}\" does not match "
+                f'the "{param.pattern}" pattern. Supply an argument that matches "{param.pattern}" and try '
+                "the command again."
+            )
 
 
 def _ps_str(value: Any) -> str:
@@ -208,13 +224,22 @@ def _status_name(state: str) -> str:
 
 
 # --- roles/windows_connect/files/Enable-WinRMHttps.ps1 -------------------------------------------
+# Its [ValidatePattern] on ControllerAddress: an IPv4 address or a /16../32 prefix, nothing else.
+CONTROLLER_ADDRESS_PATTERN = r"^\d{1,3}(\.\d{1,3}){3}(/(1[6-9]|2[0-9]|3[0-2]))?$"
+
+
 @effect(
     "enable_winrm_https",
-    params={"PublicAddress": Param("string", True), "ComputerName": Param("string", True)},
+    params={
+        "PublicAddress": Param("string", True),
+        "ComputerName": Param("string", True),
+        "ControllerAddress": Param("string", True, pattern=CONTROLLER_ADDRESS_PATTERN),
+    },
 )
 def _enable_winrm_https(run: ScriptRun) -> None:
     """Self-signed certificate (reused while valid > 12 h), WinRM auto/started, HTTPS listener on
-    5986 bound to it, no Basic/unencrypted, firewall rule, LocalAccountTokenFilterPolicy=1; prints
+    5986 bound to it, no Basic/unencrypted, firewall rule for 5986 from ControllerAddress only
+    (removed and created again on each run), LocalAccountTokenFilterPolicy=1; prints
     {"thumbprint","certificate"} as one compressed JSON line."""
     st = run.state
     address, computer = run.params["PublicAddress"], run.params["ComputerName"]
@@ -233,18 +258,16 @@ def _enable_winrm_https(run: ScriptRun) -> None:
         svc.state = "started"
     st.configure_listener(cert["pem"], cert["key_pem"], cert["thumbprint"])
     st.winrm_service_config.update({"Auth\\Basic": "false", "AllowUnencrypted": "false"})
-    st.firewall_rules.setdefault(
-        "avd-golden-winrm-https",
-        {
-            "display_name": "WinRM over HTTPS for the avd-golden build",
-            "direction": "Inbound",
-            "protocol": "TCP",
-            "local_port": "5986",
-            "action": "Allow",
-            "profile": "Any",
-            "enabled": True,
-        },
-    )
+    st.firewall_rules["avd-golden-winrm-https"] = {
+        "display_name": "WinRM over HTTPS for the avd-golden build",
+        "direction": "Inbound",
+        "protocol": "TCP",
+        "local_port": "5986",
+        "remote_address": run.params["ControllerAddress"],
+        "action": "Allow",
+        "profile": "Any",
+        "enabled": True,
+    }
     st.registry.set_value(
         r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System",
         "LocalAccountTokenFilterPolicy",

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, SourceImage, VmSpec
-from sandbox.windows import modules, scripts
+from sandbox.windows import guest_firewall, modules, scripts
 from sandbox.windows.guest import WINRM_HTTPS_PORT, WinRMListener
 from sandbox.windows.modules import _winpath as wp
 from sandbox.windows.modules._fs import FileSystem
@@ -552,6 +552,10 @@ class WindowsState:
     # ------------------------------------------------------------------------------------------
     # WinRM listener and certificates
     # ------------------------------------------------------------------------------------------
+    def firewall_allows(self, source_address: str, port: int) -> bool:
+        """Whether the guest firewall admits inbound TCP <port> from source_address (default block)."""
+        return guest_firewall.inbound_tcp_allowed(self.firewall_rules, source_address, port)
+
     def winrm_listener(self) -> WinRMListener | None:
         if not self.listener:
             return None

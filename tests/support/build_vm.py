@@ -52,7 +52,7 @@ class BuildVm:
     computer_name = "avdbuild01"
     admin = "avdadmin"
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, controller_address: str = "127.0.0.1") -> None:
         from sandbox.windows.host import WindowsGuestHost
 
         self.tmp = tmp
@@ -61,6 +61,9 @@ class BuildVm:
         self.host = WindowsGuestHost(self.world, self.arm)
         self.host.reboot_timing.downtime = 1.0
         self.address = random_loopback()
+        # What the guest firewall rule admits (the bootstrap's ControllerAddress): the address the
+        # controller connects from (loopback connections leave from 127.0.0.1).
+        self.controller_address = controller_address
         self.vm_id = (
             "/subscriptions/0000/resourcegroups/rg-selftest/providers/microsoft.compute/virtualmachines/"
             + self.name
@@ -86,6 +89,7 @@ class BuildVm:
                 [
                     {"name": "PublicAddress", "value": self.address},
                     {"name": "ComputerName", "value": self.computer_name},
+                    {"name": "ControllerAddress", "value": self.controller_address},
                 ],
             )
         assert result.exit_code == 0, result.stderr

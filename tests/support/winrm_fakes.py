@@ -86,6 +86,9 @@ class FakeGuest:
     def winrm_listener(self) -> WinRMListener | None:
         return self.listener
 
+    def firewall_allows(self, source_address: str, port: int) -> bool:
+        return True  # this double has no guest firewall: the NSG stand-in decides
+
     def boot_time_filetime(self) -> int:
         return self.boot
 

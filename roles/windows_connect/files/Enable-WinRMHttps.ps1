@@ -18,7 +18,9 @@
       3. The HTTPS listener (Address *, port 5986) uses that certificate's thumbprint; a listener bound
          to another certificate is replaced; any plain HTTP listener is removed.
       4. WinRM service settings: Auth\Basic false, AllowUnencrypted false (NTLM over HTTPS only).
-      5. Inbound firewall rule "avd-golden-winrm-https" allows TCP 5986 (the NSG limits the source).
+      5. Inbound firewall rule "avd-golden-winrm-https" allows TCP 5986 from ControllerAddress only
+         (recreated on every run, so a re-run with another address rescopes it). With an existing
+         subnet there is no NSG of the build: this rule is what keeps the rest of the network out.
       6. HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System LocalAccountTokenFilterPolicy
          = 1 (DWORD), so the local administrator gets a full token over the network.
 
@@ -32,6 +34,10 @@
 .PARAMETER ComputerName
     The VM's computer name; the certificate subject, a DNS SAN and the listener's host name.
 
+.PARAMETER ControllerAddress
+    The controller's IPv4 address, or a prefix of /16 to /32, as the VM sees it (normalised by the
+    controller); the firewall rule's RemoteAddress. "Any", "*" or a wider prefix fail validation.
+
 .NOTES
     PowerShell 5.1 compatible. Removed again before shutdown by Stop-BuildVm.ps1 (windows_sysprep).
 #>
@@ -41,7 +47,11 @@ param (
     [string] $PublicAddress,
 
     [Parameter(Mandatory = $true)]
-    [string] $ComputerName
+    [string] $ComputerName,
+
+    [Parameter(Mandatory = $true)]
+    [ValidatePattern('^\d{1,3}(\.\d{1,3}){3}(/(1[6-9]|2[0-9]|3[0-2]))?$')]
+    [string] $ControllerAddress
 )
 
 $ErrorActionPreference = 'Stop'
@@ -113,19 +123,19 @@ if ((Get-Item -Path 'WSMan:\localhost\Service\AllowUnencrypted').Value -ne 'fals
     Set-Item -Path 'WSMan:\localhost\Service\AllowUnencrypted' -Value $false
 }
 
-# 5. Guest firewall: open 5986 (the NSG admits only the controller's address).
-if ($null -eq (Get-NetFirewallRule -Name $firewallRuleName -ErrorAction SilentlyContinue)) {
-    $ruleParams = @{
-        Name        = $firewallRuleName
-        DisplayName = 'WinRM over HTTPS for the avd-golden build'
-        Direction   = 'Inbound'
-        Protocol    = 'TCP'
-        LocalPort   = $port
-        Action      = 'Allow'
-        Profile     = 'Any'
-    }
-    New-NetFirewallRule @ruleParams | Out-Null
+# 5. Guest firewall: 5986 from the controller only (also where no NSG of the build exists).
+Get-NetFirewallRule -Name $firewallRuleName -ErrorAction SilentlyContinue | Remove-NetFirewallRule
+$ruleParams = @{
+    Name          = $firewallRuleName
+    DisplayName   = 'WinRM over HTTPS for the avd-golden build'
+    Direction     = 'Inbound'
+    Protocol      = 'TCP'
+    LocalPort     = $port
+    RemoteAddress = $ControllerAddress
+    Action        = 'Allow'
+    Profile       = 'Any'
 }
+New-NetFirewallRule @ruleParams | Out-Null
 
 # 6. Full administrator token for local accounts over the network (needed for WinRM as a local admin).
 $policyKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'

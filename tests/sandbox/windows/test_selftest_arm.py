@@ -52,6 +52,7 @@ def _bootstrap(emu: Emu, vm_id: str, address: str, tmp_path: Path) -> Path:
         "parameters": [
             {"name": "PublicAddress", "value": address},
             {"name": "ComputerName", "value": "avdbuild01"},
+            {"name": "ControllerAddress", "value": "127.0.0.1"},
         ],
     }
     accepted = emu.call("POST", f"{vm_id}/runCommand", body, api=API)

@@ -46,6 +46,7 @@ def test_playbook_round_trip(tmp_path):
                 [
                     {"name": "PublicAddress", "value": address},
                     {"name": "ComputerName", "value": "avdbuild01"},
+                    {"name": "ControllerAddress", "value": "127.0.0.1"},
                 ],
             )
         der = base64.b64decode(json.loads(result.stdout)["certificate"])

@@ -79,10 +79,14 @@ def test_script_sent_through_the_wrong_channel(guest, run):
 
 
 # --- Enable-WinRMHttps.ps1 (Azure run command) ---------------------------------------------------
-def bootstrap(guest, address="127.0.0.7", computer="avdbuild01"):
+def bootstrap(guest, address="127.0.0.7", computer="avdbuild01", controller="127.0.0.1"):
     return guest.run_command(
         "\n".join(FILES["enable_winrm_https"].split("\n")),
-        [{"name": "PublicAddress", "value": address}, {"name": "ComputerName", "value": computer}],
+        [
+            {"name": "PublicAddress", "value": address},
+            {"name": "ComputerName", "value": computer},
+            {"name": "ControllerAddress", "value": controller},
+        ],
     )
 
 
@@ -137,6 +141,36 @@ def test_bootstrap_missing_parameter(guest):
     res = guest.run_command(FILES["enable_winrm_https"], [{"name": "PublicAddress", "value": "127.0.0.7"}])
     assert res.exit_code == 1
     assert "missing mandatory parameters: ComputerName" in res.stderr
+    assert guest.winrm_listener() is None
+
+
+def test_bootstrap_scopes_the_firewall_rule_to_the_controller(guest):
+    assert bootstrap(guest, controller="203.0.113.10").exit_code == 0
+    rule = guest.firewall_rules["avd-golden-winrm-https"]
+    assert rule["remote_address"] == "203.0.113.10" and rule["local_port"] == "5986"
+    assert guest.firewall_allows("203.0.113.10", 5986)
+    assert not guest.firewall_allows("203.0.113.11", 5986)
+    assert not guest.firewall_allows("203.0.113.10", 3389)
+    # A re-run with another address rescopes the rule (it is removed and created again).
+    assert bootstrap(guest, controller="10.20.0.0/28").exit_code == 0
+    assert guest.firewall_rules["avd-golden-winrm-https"]["remote_address"] == "10.20.0.0/28"
+    assert guest.firewall_allows("10.20.0.15", 5986) and not guest.firewall_allows("203.0.113.10", 5986)
+
+
+@pytest.mark.parametrize("controller", ["*", "Any", "Internet", "0.0.0.0/0", "8.8.8.8/0", "10.0.0.0/8", "::/0", ""])
+def test_bootstrap_refuses_an_open_controller_address(guest, controller):
+    res = bootstrap(guest, controller=controller)
+    assert res.exit_code == 1
+    assert "Cannot validate argument on parameter 'ControllerAddress'" in res.stderr
+    assert guest.winrm_listener() is None and "avd-golden-winrm-https" not in guest.firewall_rules
+
+
+def test_bootstrap_needs_the_controller_address(guest):
+    res = guest.run_command(
+        FILES["enable_winrm_https"],
+        [{"name": "PublicAddress", "value": "127.0.0.7"}, {"name": "ComputerName", "value": "avdbuild01"}],
+    )
+    assert res.exit_code == 1 and "missing mandatory parameters: ControllerAddress" in res.stderr
     assert guest.winrm_listener() is None
 
 
