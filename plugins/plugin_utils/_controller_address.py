@@ -68,7 +68,9 @@ def normalize_controller_address(
             refused + "not an IPv4 address or CIDR prefix (like 203.0.113.10 or 203.0.113.8/29)"
         ) from None
     if net.prefixlen == 0:
-        raise ControllerAddressError(refused + "a /0 prefix is every address and would open WinRM to the Internet")
+        raise ControllerAddressError(
+            refused + "a /0 prefix is every address and would open WinRM to the Internet"
+        )
     if net.version != 4:
         raise ControllerAddressError(refused + "IPv6 is not supported (the build VM is reached over IPv4)")
     host = ipaddress.ip_interface(text).ip
@@ -78,8 +80,14 @@ def normalize_controller_address(
             "prefix (if the bound allows it)"
         )
     _check_width(net, bound, refused, bound_variable)
-    if net.is_unspecified or net.is_multicast or net.network_address == ipaddress.IPv4Address("255.255.255.255"):
-        raise ControllerAddressError(refused + "not the address of a host (unspecified, multicast or broadcast)")
+    if (
+        net.is_unspecified
+        or net.is_multicast
+        or net.network_address == ipaddress.IPv4Address("255.255.255.255")
+    ):
+        raise ControllerAddressError(
+            refused + "not the address of a host (unspecified, multicast or broadcast)"
+        )
     return str(net.network_address) if net.prefixlen == 32 else str(net)
 
 
@@ -98,5 +106,6 @@ def _check_width(net: ipaddress.IPv4Network, bound: int, refused: str, bound_var
     if net.prefixlen < PUBLIC_WIDEST_PREFIX and not net.is_private:
         raise ControllerAddressError(
             refused + f"a public prefix may be at most /{PUBLIC_WIDEST_PREFIX} wide, whatever "
-            f"{bound_variable} says; /{net.prefixlen} would open WinRM to {net.num_addresses} public addresses"
+            f"{bound_variable} says; /{net.prefixlen} would open WinRM to {net.num_addresses} public "
+            "addresses"
         )

@@ -86,3 +86,30 @@ def test_the_bootstrap_script_keeps_basic_and_unencrypted_off() -> None:
     assert re.search(r"Set-Item -Path 'WSMan:\\localhost\\Service\\Auth\\Basic' -Value \$false", script)
     assert re.search(r"Set-Item -Path 'WSMan:\\localhost\\Service\\AllowUnencrypted' -Value \$false", script)
     assert "Transport = 'HTTPS'" in script
+
+
+def test_winrm_is_open_to_the_controller_only_in_both_network_modes() -> None:
+    """The NSG rule (temporary mode) and the guest firewall rule (both modes; with an existing subnet
+    it is the only scope) admit the normalised controller address, never the raw variable."""
+    script = (REPO / "roles/windows_connect/files/Enable-WinRMHttps.ps1").read_text()
+    mandatory = (
+        r"\[Parameter\(Mandatory = \$true\)\]\s*\[ValidatePattern\('[^']+'\)\]\s*"
+        r"\[string\] \$ControllerAddress"
+    )
+    assert re.search(mandatory, script)
+    assert re.search(r"RemoteAddress\s*=\s*\$ControllerAddress", script)
+    bootstrap = yaml.safe_load((REPO / "roles/windows_connect/tasks/bootstrap.yml").read_text())
+    params = bootstrap[0]["azure.azcollection.azure_rm_resource"]["body"]["parameters"]
+    assert {"name": "ControllerAddress", "value": "{{ __windows_connect_controller_source }}"} in params
+    assert (
+        "avd.golden.controller_source_prefix"
+        in (REPO / "roles/windows_connect/tasks/validate.yml").read_text()
+    )
+    nsg_tasks = yaml.safe_load((REPO / "roles/azure_build_vm/tasks/network_temporary.yml").read_text())
+    nsg = next(t for t in nsg_tasks if "azure.azcollection.azure_rm_securitygroup" in t)
+    rules = nsg["azure.azcollection.azure_rm_securitygroup"]["rules"]
+    allow = [r for r in rules if r["access"] == "Allow"]
+    assert [r["source_address_prefix"] for r in allow] == ["{{ __azure_build_vm_controller_source }}"]
+    validate = (REPO / "roles/azure_build_vm/tasks/validate.yml").read_text()
+    assert "__azure_build_vm_controller_source" in validate and "controller_source_prefix" in validate
+    assert "when:" not in validate.split("- name: validate | Check the existing subnet id")[0], "both modes"

@@ -1,9 +1,14 @@
-"""Self-tests of the WinRM double with real ansible-playbook: reboots, pinning, NSG and faults."""
+"""Self-tests of the WinRM double with real ansible-playbook: reboots, pinning, NSG, guest firewall
+and faults."""
 
 from __future__ import annotations
 
+import socket
+import ssl
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.support.build_vm import BuildVm
 from tests.support.winrm_fakes import make_cert
@@ -58,6 +63,41 @@ def test_a_client_address_the_nsg_does_not_allow_is_refused(build_vm: BuildVm):
     result = build_vm.play("one_task.yml")
     assert result.rc == 4 and result.stats["unreachable"] == 1
     assert _fault_value(build_vm) is None
+
+
+def _tls_handshake_from(vm: BuildVm, source: str) -> None:
+    """Open a TLS connection to the listener from ``source`` (a loopback address of this host)."""
+    context = ssl.create_default_context(cafile=str(vm.cert_path))
+    context.check_hostname = False
+    with (
+        socket.create_connection((vm.address, 5986), timeout=5, source_address=(source, 0)) as raw,
+        context.wrap_socket(raw, server_hostname=vm.address),
+    ):
+        pass
+
+
+def test_existing_subnet_the_guest_firewall_admits_the_controller_only(build_vm: BuildVm):
+    """existing_subnet mode: no NSG of the build, the rest of the VNet reaches the VM; the bootstrap's
+    firewall rule (RemoteAddress = the controller) is what refuses the other addresses."""
+    build_vm.arm.allowed = None  # no NSG: every source passes the network
+    _tls_handshake_from(build_vm, "127.0.0.1")  # the controller
+    with pytest.raises(OSError):  # reset before the TLS handshake, like a dropped SYN
+        _tls_handshake_from(build_vm, "127.0.0.2")  # another host of the network
+    result = build_vm.play("one_task.yml")
+    assert result.rc == 0, result.explain()
+
+
+def test_existing_subnet_a_controller_the_firewall_rule_does_not_name_is_refused(tmp_path: Path):
+    vm = BuildVm(tmp_path, controller_address="127.0.0.2")  # the rule admits someone else
+    try:
+        vm.arm.allowed = None
+        with vm.host.lock:
+            assert vm.guest.firewall_rules["avd-golden-winrm-https"]["remote_address"] == "127.0.0.2"
+        result = vm.play("one_task.yml")
+        assert result.rc == 4 and result.stats["unreachable"] == 1
+        assert _fault_value(vm) is None
+    finally:
+        vm.close()
 
 
 def test_a_connection_dropped_mid_command_fails_the_task_after_the_change(build_vm: BuildVm):

@@ -157,7 +157,9 @@ def test_bootstrap_scopes_the_firewall_rule_to_the_controller(guest):
     assert guest.firewall_allows("10.20.0.15", 5986) and not guest.firewall_allows("203.0.113.10", 5986)
 
 
-@pytest.mark.parametrize("controller", ["*", "Any", "Internet", "0.0.0.0/0", "8.8.8.8/0", "10.0.0.0/8", "::/0", ""])
+@pytest.mark.parametrize(
+    "controller", ["*", "Any", "Internet", "0.0.0.0/0", "8.8.8.8/0", "10.0.0.0/8", "::/0", ""]
+)
 def test_bootstrap_refuses_an_open_controller_address(guest, controller):
     res = bootstrap(guest, controller=controller)
     assert res.exit_code == 1
