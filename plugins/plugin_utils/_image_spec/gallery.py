@@ -42,6 +42,8 @@ def _check_gallery_fields(
         check_resource_group_name(c, rg, "gallery.resource_group")
     name = c.string(data, "name", "gallery", required=True)
     check_gallery_name(c, name)
+    # false: the gallery and its resource group must exist (the preflight phase checks it).
+    create = c.boolean(data, "create_if_missing", "gallery", default=False)
     image_def = _check_image_definition(c, data)
     version = check_version_section(c, data)
     regions = _check_target_regions(c, data, location)
@@ -50,6 +52,7 @@ def _check_gallery_fields(
     normal = {
         "resource_group": rg,
         "name": name,
+        "create_if_missing": create,
         "image_definition": image_def,
         "version": version,
         "target_regions": regions,

@@ -36,6 +36,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "gallery": (
         "resource_group",
         "name",
+        "create_if_missing",
         "image_definition",
         "version",
         "target_regions",

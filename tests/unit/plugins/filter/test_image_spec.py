@@ -90,6 +90,7 @@ BASE: dict[str, Any] = {
     "gallery": {
         "resource_group": "rg-avd-images",
         "name": "gal_avd_images",
+        "create_if_missing": False,
         "image_definition": {
             "name": "win11-24h2-avd",
             "publisher": "Contoso",
@@ -591,6 +592,7 @@ def test_defaults_are_filled() -> None:
         "gallery": {
             "resource_group": "rg-img",
             "name": "gal",
+            "create_if_missing": False,
             "image_definition": {"name": "d", "publisher": "p", "offer": "o", "sku": "s"},
         },
     }
@@ -617,6 +619,7 @@ def test_defaults_are_filled() -> None:
         "gallery": {
             "resource_group": "rg-img",
             "name": "gal",
+            "create_if_missing": False,
             "image_definition": {
                 "name": "d",
                 "publisher": "p",
