@@ -27,7 +27,9 @@ def azure_preflight_problems(checks: Any, found: Any) -> list[str]:
 def marketplace_version_filter(names: Any, asked: Any) -> str:
     """The exact marketplace version `asked` (an exact version or latest) resolves to; "" for none."""
     if names is not None and not isinstance(names, list):
-        raise AnsibleFilterError(f"marketplace_version: expects a list of versions, got {type(names).__name__}")
+        raise AnsibleFilterError(
+            f"marketplace_version: expects a list of versions, got {type(names).__name__}"
+        )
     return marketplace_version(names, str(asked))
 
 

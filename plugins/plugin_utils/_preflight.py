@@ -26,7 +26,11 @@ from typing import Any
 
 BUILD_ID_TAG = "avd-build-id"
 # Marketplace SecurityType feature values that allow Trusted Launch.
-_TRUSTED_LAUNCH_FEATURES = ("TrustedLaunchSupported", "TrustedLaunchAndConfidentialVmSupported", "TrustedLaunch")
+_TRUSTED_LAUNCH_FEATURES = (
+    "TrustedLaunchSupported",
+    "TrustedLaunchAndConfidentialVmSupported",
+    "TrustedLaunch",
+)
 
 
 class PreflightInputError(ValueError):
