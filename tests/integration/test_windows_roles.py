@@ -296,8 +296,10 @@ SCENARIOS = ("windows_config", "avd_session_host", "windows_default_user", "wind
 
 def test_every_role_has_a_molecule_scenario() -> None:
     found = {p.parts[-4] for p in (REPO / "roles").glob("*/molecule/default/molecule.yml")}
+    # The controller's Azure roles get their scenarios with issue 11; every Windows role has one.
     windows_roles = {p.parts[-3] for p in (REPO / "roles").glob("*/tasks/main.yml")} - {
         "image_spec",
+        "azure_preflight",
         "azure_build_vm",
         "azure_teardown",
         "gallery_capture",
