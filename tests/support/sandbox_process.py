@@ -55,6 +55,7 @@ class Sandbox:
         lro_polls: int = 1,
         latency: str = "off",
         timeout: float = 60,
+        azurite: bool = False,
     ):
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="avd-sandbox-")).resolve()
@@ -63,6 +64,7 @@ class Sandbox:
         self.lro_polls = lro_polls
         self.latency = latency
         self.timeout = timeout
+        self.azurite = azurite
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self._token: str | None = None
@@ -75,6 +77,7 @@ class Sandbox:
             lro_polls=self.lro_polls,
             latency=self.latency,
             pki_dir=self.pki_dir,
+            azurite=self.azurite,
         )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.state_dir / "sandbox.log", "ab")  # noqa: SIM115 - handed to the child
@@ -230,6 +233,13 @@ class Sandbox:
 
     def unmodelled(self) -> list[dict[str, Any]]:
         return self._control("GET", "unmodelled")["unmodelled"]
+
+    def storage_account(self, resource_group: str, name: str, location: str = "westeurope") -> dict[str, Any]:
+        """A storage account that exists before the build (``Sandbox(azurite=True)``), served by
+        Azurite; its resource group must exist."""
+        return self._control(
+            "POST", "storage-accounts", {"resource_group": resource_group, "name": name, "location": location}
+        )
 
     def set_image_state(self, vm: str, state: str) -> None:
         self._control("POST", f"guests/{vm}/image-state", {"state": state})
