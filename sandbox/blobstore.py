@@ -123,7 +123,7 @@ class BlobService:
             str(tls.key),
             "--disableTelemetry",
         ]
-        self.proc = subprocess.Popen(  # noqa: S603 - our own pinned binary
+        self.proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
         )
         assert self.proc.stdout is not None

@@ -16,7 +16,9 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.downloads i
 def blob_downloads(spec: Any) -> list[dict[str, Any]]:
     """Every blob download of a normalised image spec, once each (see the sidecar doc)."""
     if not isinstance(spec, Mapping):
-        raise AnsibleFilterError(f"blob_downloads: expects the normalised image spec, got {type(spec).__name__}")
+        raise AnsibleFilterError(
+            f"blob_downloads: expects the normalised image spec, got {type(spec).__name__}"
+        )
     return _blobs(spec)
 
 

@@ -44,7 +44,8 @@ def _arm_error(reply: Reply) -> str:
 
 def _account(send: Send, subscription_id: str, rg: str, name: str, ids: list[str]) -> tuple[str, str]:
     """The account's blob endpoint and a key that signs (FULL permission)."""
-    rid = f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/{name}"
+    rid = f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/"
+    rid += name
     what = f"{', '.join(ids)}: storage account {name!r} in resource group {rg!r}"
     params = {"api-version": STORAGE_API_VERSION}
     got = send("GET", rid, params)
@@ -80,7 +81,13 @@ def blob_url(endpoint: str, container: str, name: str) -> str:
 
 
 def sas_url(
-    endpoint: str, account: str, key: str, container: str, name: str, start: _dt.datetime, expiry: _dt.datetime
+    endpoint: str,
+    account: str,
+    key: str,
+    container: str,
+    name: str,
+    start: _dt.datetime,
+    expiry: _dt.datetime,
 ) -> str:
     """The blob's URL with a read-only, HTTPS-only service SAS valid from ``start`` to ``expiry``."""
     from azure.storage.blob import BlobSasPermissions, generate_blob_sas  # the SDK azcollection needs

@@ -119,7 +119,9 @@ class AzureBlobSas(AzureRMModuleBase):  # type: ignore[misc,valid-type]
                 "type": "list",
                 "elements": "dict",
                 "required": True,
-                "options": {k: dict(text) for k in ("id", "storage_account", "resource_group", "container", "name")},
+                "options": {
+                    k: dict(text) for k in ("id", "storage_account", "resource_group", "container", "name")
+                },
             },
             "lifetime_hours": {"type": "int", "default": 3},
         }

@@ -73,7 +73,9 @@ def state(arm: Arm) -> dict[str, Any]:
 def seed(arm: Arm, type_name: str, body: Any) -> dict[str, Any]:
     """A resource that exists before any build (``{"resource_group", "name", ...}``), made by its
     type's ``seed`` hook in an existing resource group; an existing one is returned as it is."""
-    if not isinstance(body, dict) or not all(isinstance(body.get(k), str) for k in ("resource_group", "name")):
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), str) for k in ("resource_group", "name")
+    ):
         raise BadRequest("InvalidSeed", "body must be {'resource_group': str, 'name': str, ...}")
     spec = arm.types[type_name.lower()]
     if arm.get(arm.rg_id(body["resource_group"])) is None:

@@ -17,12 +17,12 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sandbox import pki
-from sandbox.blobstore import BlobService
 from sandbox.arm import auth
 from sandbox.arm.app import create_arm
 from sandbox.arm.core import Arm
 from sandbox.arm.latency import realistic
 from sandbox.arm.values import Request, Response
+from sandbox.blobstore import BlobService
 from sandbox.world import World, load_guest_host
 
 MAX_BODY = 8 * 1024 * 1024

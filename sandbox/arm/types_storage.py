@@ -46,7 +46,6 @@ class StorageAccountHandler(ResourceHandler):
     def actions(self) -> dict[str, Any]:
         return {"listkeys": list_keys}
 
-
     def seed(self, arm: Arm, rid: str, body: dict[str, Any]) -> dict[str, Any]:
         """An existing account as a user would have made it (Standard LRS, StorageV2, HTTPS only,
         no anonymous blob access); the blob service starts serving it."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.blobs import seed_blobs
 from tests.support.guest_observer import run_playbook
 from tests.support.paths import REPO
 from tests.support.sandbox_process import Sandbox
@@ -29,28 +30,21 @@ PLAYBOOK = str(REPO / "tests" / "integration" / "playbooks" / "download_urls.yml
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    from azure.storage.blob import BlobServiceClient
-
     with Sandbox(azurite=True) as sb:
-        rg = f"/subscriptions/{sb.subscription_id}/resourcegroups/{RG}?api-version=2022-09-01"
-        assert sb.request("PUT", rg, {"location": "westeurope"}).status in (200, 201)
-        sb.storage_account(RG, ACCOUNT)
-        path = f"/subscriptions/{sb.subscription_id}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/{ACCOUNT}"
-        endpoint = sb.request("GET", f"{path}?api-version=2025-08-01").body["properties"]["primaryEndpoints"]["blob"]
-        key = sb.request("POST", f"{path}/listKeys?api-version=2025-08-01").body["keys"][0]["value"]
-        client = BlobServiceClient(
-            endpoint, credential={"account_name": ACCOUNT, "account_key": key}, connection_verify=str(sb.ca)
-        )
-        container = client.create_container(CONTAINER)
-        for name, data in BLOBS.items():
-            container.upload_blob(name, data)
+        seed_blobs(sb, RG, ACCOUNT, CONTAINER, BLOBS)
         yield sb
 
 
 def _download(account: str, name: str) -> dict[str, Any]:
     """A normalised download (plugins/plugin_utils/_image_spec/downloads.py) of a blob."""
     blob = {"storage_account": account, "resource_group": RG, "container": CONTAINER, "name": name}
-    return {"url": None, "blob": blob, "sha256": "0" * 64, "signer": None, "id": f"blob://{account}/{CONTAINER}/{name}"}
+    return {
+        "url": None,
+        "blob": blob,
+        "sha256": "0" * 64,
+        "signer": None,
+        "id": f"blob://{account}/{CONTAINER}/{name}",
+    }
 
 
 def _run(sandbox: Sandbox, tmp: Path, downloads: list[dict[str, Any]]) -> tuple[Any, Path]:
@@ -72,7 +66,9 @@ def _get(sandbox: Sandbox, url: str) -> bytes:
         return r.read()
 
 
-def test_the_minted_urls_download_the_blobs_and_the_sas_is_in_no_output(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_the_minted_urls_download_the_blobs_and_the_sas_is_in_no_output(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     run, urls_file = _run(sandbox, tmp_path, [_download(ACCOUNT, n) for n in BLOBS])
     assert run.returncode == 0, run.stdout[-4000:]
     urls = json.loads(urls_file.read_text())
@@ -85,7 +81,9 @@ def test_the_minted_urls_download_the_blobs_and_the_sas_is_in_no_output(sandbox:
         assert dt.timedelta(hours=1, minutes=55) < expiry - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=2)
         assert _get(sandbox, url) == data
         signature = q["sig"]
-        logs = [p for p in sandbox.state_dir.rglob("*") if p.is_file() and p.suffix in (".log", ".jsonl", ".json")]
+        logs = [
+            p for p in sandbox.state_dir.rglob("*") if p.is_file() and p.suffix in (".log", ".jsonl", ".json")
+        ]
         for text in (run.stdout, run.stderr, *(p.read_text(errors="replace") for p in logs)):
             for needle in (signature, urllib.parse.quote(signature, safe="")):
                 assert needle not in text

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.blobs import account_path, seed_blobs
 from tests.support.paths import REPO
 from tests.support.sandbox_process import Sandbox
 
 sys.path.insert(0, str(REPO / "collections"))
-from ansible_collections.avd.golden.plugins.module_utils._blob_sas import (  # noqa: E402
+from ansible_collections.avd.golden.plugins.module_utils._blob_sas import (
     STORAGE_API_VERSION,
     sas_url,
 )
@@ -34,7 +35,7 @@ DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFP
 
 
 def _account_path(sb: Sandbox, name: str = ACCOUNT) -> str:
-    return f"/subscriptions/{sb.subscription_id}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/{name}"
+    return account_path(sb, RG, name)
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +43,6 @@ def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     box = Sandbox(tmp_path_factory.mktemp("storage") / "state", azurite=True)
     box.start()
     try:
-        r = box.request(
-            "PUT",
-            f"/subscriptions/{box.subscription_id}/resourcegroups/{RG}?api-version=2022-09-01",
-            {"location": "westeurope"},
-        )
-        assert r.status in (200, 201), r
-        box.storage_account(RG, ACCOUNT)
         yield box
     finally:
         box.close()
@@ -57,19 +51,7 @@ def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 @pytest.fixture(scope="module")
 def account(sb: Sandbox) -> dict[str, str]:
     """The endpoint ARM gives and a key from listKeys; a blob uploaded as a user would."""
-    from azure.storage.blob import BlobServiceClient
-
-    got = sb.request("GET", f"{_account_path(sb)}?api-version={STORAGE_API_VERSION}")
-    assert got.status == 200, got
-    endpoint = got.body["properties"]["primaryEndpoints"]["blob"]
-    keys = sb.request("POST", f"{_account_path(sb)}/listKeys?api-version={STORAGE_API_VERSION}")
-    assert keys.status == 200, keys
-    key = keys.body["keys"][0]["value"]
-    client = BlobServiceClient(
-        endpoint, credential={"account_name": ACCOUNT, "account_key": key}, connection_verify=str(sb.ca)
-    )
-    client.create_container(CONTAINER).upload_blob(BLOB, PAYLOAD)
-    return {"endpoint": endpoint, "key": key}
+    return seed_blobs(sb, RG, ACCOUNT, CONTAINER, {BLOB: PAYLOAD})
 
 
 def _get(sb: Sandbox, url: str, method: str = "GET", data: bytes | None = None) -> tuple[int, str, bytes]:
@@ -97,10 +79,15 @@ def _sas(account: dict[str, str], container: str = CONTAINER, name: str = BLOB, 
     )
 
 
-def test_arm_gives_the_account_with_its_blob_endpoint_and_its_own_keys(sb: Sandbox, account: dict[str, str]) -> None:
+def test_arm_gives_the_account_with_its_blob_endpoint_and_its_own_keys(
+    sb: Sandbox, account: dict[str, str]
+) -> None:
     got = sb.request("GET", f"{_account_path(sb)}?api-version={STORAGE_API_VERSION}").body
     assert got["type"] == "Microsoft.Storage/storageAccounts" and got["name"] == ACCOUNT
-    assert account["endpoint"] == f"https://127.0.0.1:{account['endpoint'].split(':')[2].split('/')[0]}/{ACCOUNT}/"
+    assert (
+        account["endpoint"]
+        == f"https://127.0.0.1:{account['endpoint'].split(':')[2].split('/')[0]}/{ACCOUNT}/"
+    )
     keys = sb.request("POST", f"{_account_path(sb)}/listKeys?api-version={STORAGE_API_VERSION}").body["keys"]
     assert [k["keyName"] for k in keys] == ["key1", "key2"]
     assert {k["permissions"] for k in keys} == {"FULL"}
@@ -116,16 +103,25 @@ def test_arm_gives_the_account_with_its_blob_endpoint_and_its_own_keys(sb: Sandb
 def test_arm_refuses_as_azure_does(sb: Sandbox) -> None:
     missing = sb.request("GET", f"{_account_path(sb, 'stnothere')}?api-version={STORAGE_API_VERSION}")
     assert missing.status == 404 and missing.body["error"]["code"] == "ResourceNotFound"
-    no_keys = sb.request("POST", f"{_account_path(sb, 'stnothere')}/listKeys?api-version={STORAGE_API_VERSION}")
+    no_keys = sb.request(
+        "POST", f"{_account_path(sb, 'stnothere')}/listKeys?api-version={STORAGE_API_VERSION}"
+    )
     assert no_keys.status == 404 and no_keys.body["error"]["code"] == "ResourceNotFound"
     bad_version = sb.request("GET", f"{_account_path(sb)}?api-version=2020-13-01")
     assert bad_version.status == 400 and bad_version.body["error"]["code"] == "InvalidApiVersionParameter"
     # The product never creates or deletes a storage account: those answer 501, recorded.
-    put = sb.request("PUT", f"{_account_path(sb)}?api-version={STORAGE_API_VERSION}", {"location": "westeurope"})
+    put_path = _account_path(sb)
+    put = sb.request("PUT", f"{put_path}?api-version={STORAGE_API_VERSION}", {"location": "westeurope"})
     assert put.status == 501
-    bad_name = sb._control  # the seeding shortcut checks Azure's name rule
-    with pytest.raises(Exception, match="AccountNameInvalid"):
-        bad_name("POST", "storage-accounts", {"resource_group": RG, "name": "St-Bad"})
+    # The seeding shortcut keeps Azure's name rule and needs an existing group.
+    seed = {"resource_group": RG, "name": "St-Bad"}
+    bad_name = sb.request("POST", "/_sandbox/storage-accounts", seed, auth=False)
+    assert bad_name.status == 400 and bad_name.body["error"]["code"] == "AccountNameInvalid"
+    no_group = sb.request(
+        "POST", "/_sandbox/storage-accounts", {**seed, "resource_group": "rg-none", "name": "stx"}, auth=False
+    )
+    assert no_group.status == 404 and no_group.body["error"]["code"] == "ResourceGroupNotFound"
+    assert [u["path"] for u in sb.unmodelled()] == [put_path]
 
 
 def test_a_read_sas_downloads_the_blob(sb: Sandbox, account: dict[str, str]) -> None:

@@ -20,12 +20,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "collections"))
 
-from ansible_collections.avd.golden.plugins.module_utils import _blob_sas as s  # noqa: E402
+from ansible_collections.avd.golden.plugins.module_utils import _blob_sas as s
 
 SUB = "00000000-0000-0000-0000-000000000001"
 KEY = base64.b64encode(b"k" * 64).decode()
 NOW = dt.datetime(2026, 12, 2, 6, 0, 0, tzinfo=dt.UTC)
-ACCOUNT_ID = f"/subscriptions/{SUB}/resourceGroups/rg-software/providers/Microsoft.Storage/storageAccounts/stavd"
+ACCOUNT_ID = (
+    f"/subscriptions/{SUB}/resourceGroups/rg-software/providers/Microsoft.Storage/storageAccounts/stavd"
+)
 DOWNLOAD = {
     "id": "blob://stavd/installers/fslogix/FSLogix Setup.exe",
     "storage_account": "stavd",
@@ -36,7 +38,9 @@ DOWNLOAD = {
 
 
 def account(**props: Any) -> s.Reply:
-    return s.Reply(200, {"properties": {"primaryEndpoints": {"blob": "https://stavd.blob.core.windows.net/"}, **props}})
+    return s.Reply(
+        200, {"properties": {"primaryEndpoints": {"blob": "https://stavd.blob.core.windows.net/"}, **props}}
+    )
 
 
 KEYS = s.Reply(200, {"keys": [{"keyName": "key1", "permissions": "FULL", "value": KEY}]})
@@ -57,7 +61,16 @@ def arm(get: s.Reply | None = None, keys: s.Reply = KEYS) -> FakeArm:
 
 
 def expected_signature(q: dict[str, str], resource: str) -> str:
-    fields = [q["sp"], q.get("st", ""), q["se"], resource, q.get("si", ""), q.get("sip", ""), q["spr"], q["sv"]]
+    fields = [
+        q["sp"],
+        q.get("st", ""),
+        q["se"],
+        resource,
+        q.get("si", ""),
+        q.get("sip", ""),
+        q["spr"],
+        q["sv"],
+    ]
     fields += [q["sr"], q.get("snapshot", ""), q.get("ses", ""), "", "", "", "", ""]
     digest = hmac.new(base64.b64decode(KEY), "\n".join(fields).encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
@@ -90,14 +103,18 @@ def test_one_account_lookup_serves_every_blob_of_the_account() -> None:
 def test_the_endpoint_is_the_one_arm_returns() -> None:
     get = account(primaryEndpoints={"blob": "https://127.0.0.1:10000/stavd"})
     urls, _ = s.mint_urls(arm(get), SUB, [DOWNLOAD], 1, now=NOW)
-    assert urls[DOWNLOAD["id"]].startswith("https://127.0.0.1:10000/stavd/installers/fslogix/FSLogix%20Setup.exe?")
+    assert urls[DOWNLOAD["id"]].startswith(
+        "https://127.0.0.1:10000/stavd/installers/fslogix/FSLogix%20Setup.exe?"
+    )
 
 
 @pytest.mark.parametrize(
     ("get", "keys", "reason"),
     [
         (
-            s.Reply(404, {"error": {"code": "ResourceNotFound", "message": "The Resource ... was not found."}}),
+            s.Reply(
+                404, {"error": {"code": "ResourceNotFound", "message": "The Resource ... was not found."}}
+            ),
             KEYS,
             "storage account 'stavd' in resource group 'rg-software' was not found (ResourceNotFound",
         ),
@@ -107,16 +124,32 @@ def test_the_endpoint_is_the_one_arm_returns() -> None:
             "could not be read (AuthorizationFailed: no read)",
         ),
         (account(allowSharedKeyAccess=False), KEYS, "does not allow shared key access"),
-        (account(primaryEndpoints={"blob": "http://stavd.blob.core.windows.net/"}), KEYS, "no HTTPS blob endpoint"),
+        (
+            account(primaryEndpoints={"blob": "http://stavd.blob.core.windows.net/"}),
+            KEYS,
+            "no HTTPS blob endpoint",
+        ),
         (account(primaryEndpoints={}), KEYS, "no HTTPS blob endpoint"),
         (
             account(),
             s.Reply(403, {"error": {"code": "AuthorizationFailed", "message": "no listKeys"}}),
             "listKeys/action",
         ),
-        (account(), s.Reply(200, {"keys": [{"keyName": "key1", "permissions": "READ", "value": KEY}]}), "FULL"),
+        (
+            account(),
+            s.Reply(200, {"keys": [{"keyName": "key1", "permissions": "READ", "value": KEY}]}),
+            "FULL",
+        ),
     ],
-    ids=["missing", "forbidden", "no-shared-key", "http-endpoint", "no-endpoint", "no-listkeys", "no-full-key"],
+    ids=[
+        "missing",
+        "forbidden",
+        "no-shared-key",
+        "http-endpoint",
+        "no-endpoint",
+        "no-listkeys",
+        "no-full-key",
+    ],
 )
 def test_an_unreachable_download_names_itself_and_the_cause(get: s.Reply, keys: s.Reply, reason: str) -> None:
     with pytest.raises(s.SourceError) as err:
