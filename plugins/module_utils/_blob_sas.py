@@ -42,11 +42,8 @@ def _arm_error(reply: Reply) -> str:
     return f"{code}: {message}".rstrip(": ")
 
 
-def _account(send: Send, subscription_id: str, rg: str, name: str, ids: list[str]) -> tuple[str, str]:
-    """The account's blob endpoint and a key that signs (FULL permission)."""
-    rid = f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Storage/storageAccounts/"
-    rid += name
-    what = f"{', '.join(ids)}: storage account {name!r} in resource group {rg!r}"
+def _account(send: Send, rid: str, what: str, mint: bool) -> tuple[str, str | None]:
+    """The account's blob endpoint and (when ``mint``) a key that signs (FULL permission)."""
     params = {"api-version": STORAGE_API_VERSION}
     got = send("GET", rid, params)
     if got.status == 404:
@@ -62,6 +59,8 @@ def _account(send: Send, subscription_id: str, rg: str, name: str, ids: list[str
             f"{what} does not allow shared key access (allowSharedKeyAccess: false), so a SAS signed "
             "with its key would be refused"
         )
+    if not mint:
+        return endpoint, None
     keys = send("POST", f"{rid}/listKeys", params)
     if keys.status >= 400:
         raise SourceError(
@@ -105,25 +104,41 @@ def sas_url(
     return f"{blob_url(endpoint, container, name)}?{sas}"
 
 
+def _where(items: list[Mapping[str, Any]]) -> str:
+    """The image spec fields of the downloads (their ids when no field is known)."""
+    fields = [f"{f}.blob.storage_account" for d in items for f in d.get("fields") or ()]
+    return ", ".join(dict.fromkeys(fields or [d["id"] for d in items]))
+
+
 def mint_urls(
     send: Send,
     subscription_id: str,
-    downloads: Iterable[Mapping[str, str]],
+    downloads: Iterable[Mapping[str, Any]],
     hours: int,
     now: _dt.datetime | None = None,
-) -> tuple[dict[str, str], str]:
-    """``({download id: SAS URL}, expiry as ISO 8601)`` for blob downloads
-    (``{id, storage_account, resource_group, container, name}``)."""
+    mint: bool = True,
+) -> tuple[dict[str, str], str, list[str]]:
+    """``({download id: SAS URL}, expiry as ISO 8601, problems)`` for blob downloads
+    (``{id, storage_account, resource_group, container, name[, fields]}``). Every account is
+    looked at; one that cannot serve is a problem naming the image spec fields, and no URL is
+    returned then. ``mint`` false: only GET the accounts (the preflight's read-only look-up)."""
     if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 24:
         raise SourceError(f"downloads.sas_lifetime_hours must be an integer from 1 to 24, got {hours!r}")
     now = now or _dt.datetime.now(_dt.UTC)
     start, expiry = now - START_SKEW, now + _dt.timedelta(hours=hours)
-    by_account: dict[tuple[str, str], list[Mapping[str, str]]] = {}
+    by_account: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for d in downloads:
         by_account.setdefault((d["resource_group"], d["storage_account"]), []).append(d)
     urls: dict[str, str] = {}
+    problems: list[str] = []
     for (rg, account), items in by_account.items():
-        endpoint, key = _account(send, subscription_id, rg, account, [d["id"] for d in items])
-        for d in items:
+        rid = f"/subscriptions/{subscription_id}/resourceGroups/{rg}/providers/Microsoft.Storage"
+        what = f"{_where(items)}: storage account {account!r} in resource group {rg!r}"
+        try:
+            endpoint, key = _account(send, f"{rid}/storageAccounts/{account}", what, mint)
+        except SourceError as exc:
+            problems.append(str(exc))
+            continue
+        for d in items if key else ():
             urls[d["id"]] = sas_url(endpoint, account, key, d["container"], d["name"], start, expiry)
-    return urls, expiry.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ({} if problems else urls), expiry.strftime("%Y-%m-%dT%H:%M:%SZ"), problems

@@ -47,10 +47,21 @@ options:
         description: Blob name.
         type: str
         required: true
+      fields:
+        description: The image spec fields that name the blob; problems name them.
+        type: list
+        elements: str
+        default: []
   lifetime_hours:
     description: Hours each SAS stays valid, from 1 to 24.
     type: int
     default: 3
+  mint:
+    description:
+      - false - only read the storage accounts (GET, no listKeys, no SAS), as the preflight phase does before
+        anything exists.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - azure.azcollection.azure
 attributes:
@@ -60,8 +71,9 @@ attributes:
   diff_mode:
     support: none
 notes:
-  - Does not fail - a download that cannot be reached is returned in O(error), which names it and the cause,
-    so that a caller with C(no_log) can still fail with a readable message.
+  - Does not fail - a storage account that cannot serve its downloads is returned in O(problems), each
+    naming the image spec fields and the cause, so that a caller with C(no_log) can still fail with a
+    readable message.
 """
 
 EXAMPLES = r"""
@@ -80,17 +92,18 @@ EXAMPLES = r"""
 
 RETURN = r"""
 urls:
-  description: Download id to its HTTPS URL with the SAS (secret). Empty when O(error) is set.
+  description: Download id to its HTTPS URL with the SAS (secret); empty with O(problems) or O(mint=false).
   returned: always
   type: dict
 expires_on:
   description: When the SAS expire (UTC, ISO 8601), or null.
   returned: always
   type: str
-error:
-  description: Why a download cannot be reached (naming it and the cause), or null.
+problems:
+  description: One per storage account that cannot serve (its image spec fields, then the cause); empty when all can.
   returned: always
-  type: str
+  type: list
+  elements: str
 """
 
 import json  # noqa: E402
@@ -120,12 +133,17 @@ class AzureBlobSas(AzureRMModuleBase):  # type: ignore[misc,valid-type]
                 "elements": "dict",
                 "required": True,
                 "options": {
-                    k: dict(text) for k in ("id", "storage_account", "resource_group", "container", "name")
+                    **{
+                        k: dict(text)
+                        for k in ("id", "storage_account", "resource_group", "container", "name")
+                    },
+                    "fields": {"type": "list", "elements": "str", "default": []},
                 },
             },
             "lifetime_hours": {"type": "int", "default": 3},
+            "mint": {"type": "bool", "default": True},
         }
-        self.results: dict[str, Any] = {"changed": False, "urls": {}, "expires_on": None, "error": None}
+        self.results: dict[str, Any] = {"changed": False, "urls": {}, "expires_on": None, "problems": []}
         super().__init__(self.module_arg_spec, supports_check_mode=True, supports_tags=False)
 
     def _send(self, method: str, url: str, params: dict[str, str]) -> _blob_sas.Reply:
@@ -145,13 +163,17 @@ class AzureBlobSas(AzureRMModuleBase):  # type: ignore[misc,valid-type]
             GenericRestClient, base_url=self._cloud_environment.endpoints.resource_manager
         )
         try:
-            urls, expires = _blob_sas.mint_urls(
-                self._send, self.subscription_id, kwargs["downloads"], kwargs["lifetime_hours"]
+            urls, expires, problems = _blob_sas.mint_urls(
+                self._send,
+                self.subscription_id,
+                kwargs["downloads"],
+                kwargs["lifetime_hours"],
+                mint=kwargs["mint"],
             )
         except _blob_sas.SourceError as exc:
-            self.results["error"] = str(exc)
+            self.results["problems"] = [str(exc)]
             return self.results
-        self.results.update(urls=urls, expires_on=expires)
+        self.results.update(urls=urls, expires_on=expires if kwargs["mint"] else None, problems=problems)
         return self.results
 
 

@@ -91,9 +91,13 @@ def test_the_minted_urls_download_the_blobs_and_the_sas_is_in_no_output(
     assert sandbox.unmodelled() == []
 
 
-def test_a_missing_storage_account_fails_naming_the_download(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_a_missing_storage_account_fails_naming_the_fields(sandbox: Sandbox, tmp_path: Path) -> None:
     run, urls_file = _run(sandbox, tmp_path, [_download("stmissing", "a.msi")])
     assert run.returncode != 0
-    assert "blob://stmissing/installers/a.msi: storage account 'stmissing' in resource group" in run.stdout
+    assert (
+        "applications[0].download.blob.storage_account, avd_stack.teams.download.blob.storage_account: "
+        in run.stdout
+    )
+    assert "storage account 'stmissing' in resource group 'rg-software' was not found" in run.stdout
     assert "was not found (ResourceNotFound" in run.stdout
     assert not urls_file.exists()

@@ -184,17 +184,18 @@ def check_downloads_section(c: Checker, root: Mapping[str, Any]) -> dict[str, An
     return {"auth": auth, "sas_lifetime_hours": hours}
 
 
-def iter_downloads(value: Any) -> Iterator[dict[str, Any]]:
-    """Every normalised download anywhere in a normalised spec (mappings check_download made)."""
+def iter_downloads(value: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(field, download)`` for every normalised download anywhere in a normalised spec (the
+    mappings check_download made), the field dotted as validation errors name it."""
     if isinstance(value, Mapping):
         if _is_download(value):
-            yield dict(value)
+            yield path, dict(value)
             return
-        for item in value.values():
-            yield from iter_downloads(item)
+        for key, item in value.items():
+            yield from iter_downloads(item, join(path, str(key)))
     elif isinstance(value, list | tuple):
-        for item in value:
-            yield from iter_downloads(item)
+        for i, item in enumerate(value):
+            yield from iter_downloads(item, f"{path}[{i}]")
 
 
 def _is_download(value: Mapping[str, Any]) -> bool:
@@ -202,9 +203,11 @@ def _is_download(value: Mapping[str, Any]) -> bool:
 
 
 def blob_downloads(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The blob downloads of a normalised spec, one per id, in the order the spec names them."""
+    """The blob downloads of a normalised spec, one per id in the order the spec names them:
+    ``{id, storage_account, resource_group, container, name, fields}`` (``fields``: every spec
+    field that names the blob)."""
     seen: dict[str, dict[str, Any]] = {}
-    for d in iter_downloads(spec):
-        if d["blob"] is not None and d["id"] not in seen:
-            seen[d["id"]] = {"id": d["id"], **d["blob"]}
+    for field, d in iter_downloads(spec):
+        if d["blob"] is not None:
+            seen.setdefault(d["id"], {"id": d["id"], **d["blob"], "fields": []})["fields"].append(field)
     return list(seen.values())

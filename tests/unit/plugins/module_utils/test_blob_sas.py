@@ -34,6 +34,7 @@ DOWNLOAD = {
     "resource_group": "rg-software",
     "container": "installers",
     "name": "fslogix/FSLogix Setup.exe",
+    "fields": ["applications[0].download"],
 }
 
 
@@ -78,7 +79,8 @@ def expected_signature(q: dict[str, str], resource: str) -> str:
 
 def test_a_blob_download_becomes_a_read_only_https_sas_url_that_expires() -> None:
     fake = arm()
-    urls, expires = s.mint_urls(fake, SUB, [DOWNLOAD], 3, now=NOW)
+    urls, expires, problems = s.mint_urls(fake, SUB, [DOWNLOAD], 3, now=NOW)
+    assert problems == []
     assert expires == "2026-12-02T09:00:00Z"
     url = urls[DOWNLOAD["id"]]
     base, query = url.split("?", 1)
@@ -95,14 +97,14 @@ def test_a_blob_download_becomes_a_read_only_https_sas_url_that_expires() -> Non
 def test_one_account_lookup_serves_every_blob_of_the_account() -> None:
     other = {**DOWNLOAD, "id": "blob://stavd/installers/b.msi", "name": "b.msi"}
     fake = arm()
-    urls, _ = s.mint_urls(fake, SUB, [DOWNLOAD, other], 1, now=NOW)
+    urls, _, _ = s.mint_urls(fake, SUB, [DOWNLOAD, other], 1, now=NOW)
     assert set(urls) == {DOWNLOAD["id"], other["id"]}
     assert len(fake.calls) == 2
 
 
 def test_the_endpoint_is_the_one_arm_returns() -> None:
     get = account(primaryEndpoints={"blob": "https://127.0.0.1:10000/stavd"})
-    urls, _ = s.mint_urls(arm(get), SUB, [DOWNLOAD], 1, now=NOW)
+    urls, _, _ = s.mint_urls(arm(get), SUB, [DOWNLOAD], 1, now=NOW)
     assert urls[DOWNLOAD["id"]].startswith(
         "https://127.0.0.1:10000/stavd/installers/fslogix/FSLogix%20Setup.exe?"
     )
@@ -151,11 +153,32 @@ def test_the_endpoint_is_the_one_arm_returns() -> None:
         "no-full-key",
     ],
 )
-def test_an_unreachable_download_names_itself_and_the_cause(get: s.Reply, keys: s.Reply, reason: str) -> None:
-    with pytest.raises(s.SourceError) as err:
-        s.mint_urls(arm(get, keys), SUB, [DOWNLOAD], 3, now=NOW)
-    assert DOWNLOAD["id"] in str(err.value) and reason in str(err.value)
-    assert KEY not in str(err.value)
+def test_an_unreachable_download_names_its_field_and_the_cause(
+    get: s.Reply, keys: s.Reply, reason: str
+) -> None:
+    urls, _, problems = s.mint_urls(arm(get, keys), SUB, [DOWNLOAD], 3, now=NOW)
+    assert urls == {} and len(problems) == 1
+    assert problems[0].startswith("applications[0].download.blob.storage_account: storage account 'stavd'")
+    assert reason in problems[0] and KEY not in problems[0]
+
+
+def test_every_account_is_looked_at_and_no_url_is_given_when_one_fails() -> None:
+    other_id = ACCOUNT_ID.replace("stavd", "stother")
+    fake = arm()
+    fake.replies[("GET", other_id)] = s.Reply(404, {"error": {"code": "ResourceNotFound", "message": "gone"}})
+    other = {**DOWNLOAD, "id": "blob://stother/installers/a.msi", "storage_account": "stother", "fields": []}
+    urls, _, problems = s.mint_urls(fake, SUB, [DOWNLOAD, other], 3, now=NOW)
+    assert urls == {}
+    assert problems == [
+        "blob://stother/installers/a.msi: storage account 'stother' in resource group 'rg-software' "
+        "was not found (ResourceNotFound: gone)"
+    ]
+
+
+def test_the_preflight_look_up_only_reads() -> None:
+    fake = arm()
+    assert s.mint_urls(fake, SUB, [DOWNLOAD], 3, now=NOW, mint=False)[::2] == ({}, [])
+    assert [m for m, _, _ in fake.calls] == ["GET"]
 
 
 @pytest.mark.parametrize("hours", [0, 25, True, "3"])
@@ -166,5 +189,5 @@ def test_the_lifetime_is_bounded(hours: Any) -> None:
 
 def test_no_blob_download_needs_no_azure_call() -> None:
     fake = arm()
-    assert s.mint_urls(fake, SUB, [], 3, now=NOW) == ({}, "2026-12-02T09:00:00Z")
+    assert s.mint_urls(fake, SUB, [], 3, now=NOW) == ({}, "2026-12-02T09:00:00Z", [])
     assert fake.calls == []

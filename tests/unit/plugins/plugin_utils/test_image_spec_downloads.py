@@ -185,4 +185,10 @@ def test_blob_downloads_are_collected_from_anywhere_in_a_spec_once_each() -> Non
     }
     found = blob_downloads(spec)
     assert [d["id"] for d in found] == [one["id"], two["id"]]
-    assert found[1] == {"id": two["id"], **BLOB, "name": "teams/MSTeams-x64.msix"}
+    assert found[0]["fields"] == ["applications[0].download", "avd_stack.fslogix.download"]
+    assert found[1] == {
+        "id": two["id"],
+        **BLOB,
+        "name": "teams/MSTeams-x64.msix",
+        "fields": ["avd_stack.teams.msix.download"],
+    }
