@@ -176,3 +176,13 @@ def test_the_blob_service_survives_a_restart(sb: Sandbox, account: dict[str, str
     assert got.status == 200
     again = {**account, "endpoint": got.body["properties"]["primaryEndpoints"]["blob"]}
     assert _get(sb, _sas(again))[2] == PAYLOAD
+
+
+def test_a_reset_forgets_every_account_and_blob(sb: Sandbox, account: dict[str, str]) -> None:
+    url = _sas(account)
+    sb.reset()
+    gone = sb.request("GET", f"{_account_path(sb)}?api-version={STORAGE_API_VERSION}")
+    assert gone.status == 404
+    assert not (sb.state_dir / "storage-accounts.json").exists()
+    with pytest.raises(OSError):
+        _get(sb, url)  # Azurite is stopped: nothing serves the old URL
