@@ -100,13 +100,12 @@ expires_on:
   returned: always
   type: str
 problems:
-  description: One per storage account that cannot serve (its image spec fields, then the cause); empty when all can.
+  description: One per storage account that cannot serve (its image spec fields, then the cause).
   returned: always
   type: list
   elements: str
 """
 
-import json  # noqa: E402
 from typing import Any  # noqa: E402
 
 try:
@@ -117,9 +116,7 @@ try:
 except ImportError:  # pragma: no cover - reported by AzureRMModuleBase's own import check
     AzureRMModuleBase = object  # type: ignore[assignment,misc]
 
-from ansible_collections.avd.golden.plugins.module_utils import _blob_sas  # noqa: E402
-
-_ALL_STATUS = list(range(100, 600))
+from ansible_collections.avd.golden.plugins.module_utils import _arm_rest, _blob_sas  # noqa: E402
 
 
 class AzureBlobSas(AzureRMModuleBase):  # type: ignore[misc,valid-type]
@@ -147,16 +144,11 @@ class AzureBlobSas(AzureRMModuleBase):  # type: ignore[misc,valid-type]
         super().__init__(self.module_arg_spec, supports_check_mode=True, supports_tags=False)
 
     def _send(self, method: str, url: str, params: dict[str, str]) -> _blob_sas.Reply:
-        response = self.rest.query(url, method, dict(params), None, None, _ALL_STATUS, 0, 0)
-        raw = response.body() if hasattr(response, "body") else response.text()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
+        status, _headers, body = _arm_rest.query(self.rest, method, url, params)
         if isinstance(body, dict) and isinstance(body.get("keys"), list):
             # Mask the keys in anything the module might print.
             self.module.no_log_values.update(str(k.get("value")) for k in body["keys"] if k.get("value"))
-        return _blob_sas.Reply(response.status_code, body)
+        return _blob_sas.Reply(status, body)
 
     def exec_module(self, **kwargs: Any) -> dict[str, Any]:
         self.rest = self.get_mgmt_svc_client(
