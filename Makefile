@@ -54,10 +54,11 @@ $(AZ_STAMP): requirements-az.lock
 	@rm -f $(AZ_VENV)/.installed-*
 	@touch $@
 
-# Node.js and npm from Debian when the machine has none; npm ci installs exactly the lock (no
-# install scripts; --prefer-offline takes the npm cache when it has the packages).
+# Node.js and npm from Debian when the machine has none (Azurite's dependencies need Node.js 20+);
+# npm ci installs exactly the lock (no install scripts; --prefer-offline uses the npm cache).
 $(AZURITE_STAMP): $(AZURITE)/package-lock.json $(AZURITE)/package.json
 	@command -v npm > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm > /dev/null; }
+	@node -e 'process.exit(parseInt(process.versions.node, 10) < 20 ? 1 : 0)' || { echo "Azurite's dependencies need Node.js 20 or newer, found $$(node --version)" >&2; exit 1; }
 	npm ci --prefix $(AZURITE) --no-audit --no-fund --ignore-scripts --prefer-offline --loglevel=error
 	@rm -f $(AZURITE)/node_modules/.installed-*
 	@touch $@
