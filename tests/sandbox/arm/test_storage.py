@@ -13,6 +13,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from ansible_collections.avd.golden.plugins.module_utils._blob_sas import (
 RG, ACCOUNT, CONTAINER, BLOB = "rg-software", "stavdsoftware", "installers", "fslogix/FSLogix Setup.exe"
 PAYLOAD = b"MZ\x90\x00 not really an installer " * 100
 # Azurite's well-known development key: the sandbox's accounts must not use it.
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"  # the built-in Reader role
 DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 
@@ -122,6 +124,43 @@ def test_arm_refuses_as_azure_does(sb: Sandbox) -> None:
     )
     assert no_group.status == 404 and no_group.body["error"]["code"] == "ResourceGroupNotFound"
     assert [u["path"] for u in sb.unmodelled()] == [put_path]
+
+
+def test_listing_keys_needs_its_own_right(sb: Sandbox, account: dict[str, str]) -> None:
+    """A Reader may read the account but not list its keys: ARM's 403 AuthorizationFailed."""
+    who = sb.request("POST", "/_sandbox/principals", {"display_name": "reader"}, auth=False).body
+    reader = f"/subscriptions/{sb.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
+    grant = {"properties": {"roleDefinitionId": reader + READER, "principalId": who["object_id"]}}
+    rg = f"/subscriptions/{sb.subscription_id}/resourceGroups/{RG}"
+    put = sb.request(
+        "PUT",
+        f"{rg}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}?api-version=2022-04-01",
+        grant,
+    )
+    assert put.status == 201, put
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "client_credentials",
+            "client_id": who["client_id"],
+            "client_secret": who["client_secret"],
+            "scope": f"{sb.url}/.default",
+        }
+    ).encode()
+    token = sb.request(
+        "POST",
+        f"/{who['tenant_id']}/oauth2/v2.0/token",
+        raw=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=False,
+    ).body["access_token"]
+    as_reader = {"Authorization": f"Bearer {token}"}
+    got = sb.request("GET", f"{_account_path(sb)}?api-version={STORAGE_API_VERSION}", headers=as_reader)
+    assert got.status == 200
+    keys = sb.request(
+        "POST", f"{_account_path(sb)}/listKeys?api-version={STORAGE_API_VERSION}", headers=as_reader
+    )
+    assert keys.status == 403 and keys.body["error"]["code"] == "AuthorizationFailed"
+    assert "Microsoft.Storage/storageAccounts/listKeys/action" in keys.body["error"]["message"]
 
 
 def test_a_read_sas_downloads_the_blob(sb: Sandbox, account: dict[str, str]) -> None:
