@@ -186,28 +186,31 @@ class Sandbox:
         return HttpResult(status, rh, parsed)
 
     def token(self) -> str:
-        """A bearer token from the sandbox's own token endpoint (client credentials)."""
+        """A bearer token from the sandbox's own token endpoint for its service principal."""
         if self._token is None:
-            c = self.credentials
-            form = urllib.parse.urlencode(
-                {
-                    "grant_type": "client_credentials",
-                    "client_id": c["client_id"],
-                    "client_secret": c["client_secret"],
-                    "scope": f"{self.url}/.default",
-                }
-            ).encode()
-            r = self.request(
-                "POST",
-                f"/{c['tenant_id']}/oauth2/v2.0/token",
-                raw=form,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                auth=False,
-            )
-            if r.status != 200:
-                raise SandboxError(f"token request failed: {r.status} {r.body}")
-            self._token = r.body["access_token"]
+            self._token = self.token_for(self.credentials)
         return self._token
+
+    def token_for(self, principal: dict[str, str]) -> str:
+        """A bearer token for a service principal (``client_id``, ``client_secret``, ``tenant_id``)."""
+        form = urllib.parse.urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": principal["client_id"],
+                "client_secret": principal["client_secret"],
+                "scope": f"{self.url}/.default",
+            }
+        ).encode()
+        r = self.request(
+            "POST",
+            f"/{principal['tenant_id']}/oauth2/v2.0/token",
+            raw=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=False,
+        )
+        if r.status != 200:
+            raise SandboxError(f"token request failed: {r.status} {r.body}")
+        return str(r.body["access_token"])
 
     def _control(self, method: str, path: str, body: Any = None) -> Any:
         r = self.request(method, f"/_sandbox/{path}", body, auth=False)

@@ -138,21 +138,7 @@ def test_listing_keys_needs_its_own_right(sb: Sandbox, account: dict[str, str]) 
         grant,
     )
     assert put.status == 201, put
-    form = urllib.parse.urlencode(
-        {
-            "grant_type": "client_credentials",
-            "client_id": who["client_id"],
-            "client_secret": who["client_secret"],
-            "scope": f"{sb.url}/.default",
-        }
-    ).encode()
-    token = sb.request(
-        "POST",
-        f"/{who['tenant_id']}/oauth2/v2.0/token",
-        raw=form,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        auth=False,
-    ).body["access_token"]
+    token = sb.token_for(who)
     as_reader = {"Authorization": f"Bearer {token}"}
     got = sb.request("GET", f"{_account_path(sb)}?api-version={STORAGE_API_VERSION}", headers=as_reader)
     assert got.status == 200
