@@ -11,6 +11,9 @@ SANDBOX   := .sandbox
 # azure.azcollection's. Only the sandbox's az tests use it.
 AZ_VENV   := .venv-az
 AZ_STAMP  := $(AZ_VENV)/.installed-$(shell sha1sum requirements-az.lock 2>/dev/null | cut -c1-12)
+# Azurite (the sandbox's blob service) from the npm registry, pinned by its package-lock.json.
+AZURITE   := sandbox/azurite
+AZURITE_STAMP := $(AZURITE)/node_modules/.installed-$(shell sha1sum $(AZURITE)/package-lock.json 2>/dev/null | cut -c1-12)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 
@@ -23,7 +26,7 @@ help:
 	@echo "make bench    run the benchmark scripts under bench/"
 
 # --- set-up ---------------------------------------------------------------------------------
-setup: $(STAMP) $(SANDBOX)/pki/ca.pem
+setup: $(STAMP) $(SANDBOX)/pki/ca.pem $(AZURITE_STAMP)
 
 # uv installs the locked set in seconds where pip takes minutes (downloads in parallel, no resolver
 # run); uv itself is pinned here and comes from PyPI through pip.
@@ -49,6 +52,15 @@ $(AZ_STAMP): requirements-az.lock
 	$(AZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(AZ_VENV)/bin/uv pip install --quiet --compile-bytecode --python $(AZ_VENV)/bin/python -r requirements-az.lock
 	@rm -f $(AZ_VENV)/.installed-*
+	@touch $@
+
+# Node.js and npm from Debian when the machine has none (Azurite's dependencies need Node.js 20+);
+# npm ci installs exactly the lock (no install scripts; --prefer-offline uses the npm cache).
+$(AZURITE_STAMP): $(AZURITE)/package-lock.json $(AZURITE)/package.json
+	@command -v npm > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm > /dev/null; }
+	@node -e 'process.exit(parseInt(process.versions.node, 10) < 20 ? 1 : 0)' || { echo "Azurite's dependencies need Node.js 20 or newer, found $$(node --version)" >&2; exit 1; }
+	npm ci --prefix $(AZURITE) --no-audit --no-fund --ignore-scripts --prefer-offline --loglevel=error
+	@rm -f $(AZURITE)/node_modules/.installed-*
 	@touch $@
 
 $(SANDBOX)/pki/ca.pem: $(STAMP)

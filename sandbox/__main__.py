@@ -1,8 +1,8 @@
 """Command line of the sandbox (docs/contracts.md section 1).
 
 python -m sandbox pki   --dir DIR
-python -m sandbox serve --state-dir DIR [--port 0] [--vm-address-pool 127.0.0.0/24]
-python -m sandbox start --state-dir DIR [same options]    # serve in the background
+python -m sandbox serve --state-dir DIR [--port 0] [--vm-address-pool 127.0.0.0/24] [--azurite]
+python -m sandbox start --state-dir DIR [same options]    # serve in the background, with Azurite
 python -m sandbox stop  --state-dir DIR
 """
 
@@ -80,6 +80,7 @@ def _start(args: argparse.Namespace) -> int:
         lro_polls=args.lro_polls,
         latency=args.latency,
         pki_dir=args.pki_dir,
+        azurite=args.azurite,
     )
     log = open(state / "sandbox.log", "ab")  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
@@ -134,6 +135,15 @@ def _serve_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--latency", choices=("off", "realistic"), default="off")
 
 
+def _azurite_option(p: argparse.ArgumentParser, default: bool) -> None:
+    p.add_argument(
+        "--azurite",
+        action=argparse.BooleanOptionalAction,
+        default=default,
+        help="run the blob service (Azurite, from `make setup`) for the storage accounts",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -144,9 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=_pki)
     p = sub.add_parser("serve", help="run the sandbox in the foreground")
     _serve_options(p)
+    _azurite_option(p, default=False)
     p.set_defaults(fn=_serve)
     p = sub.add_parser("start", help="run the sandbox in the background; return when ready")
     _serve_options(p)
+    _azurite_option(p, default=True)
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(fn=_start)
     p = sub.add_parser("stop", help="stop a background sandbox")

@@ -18,6 +18,7 @@ def serve_command(
     lro_polls: int = 1,
     latency: str = "off",
     pki_dir: str | os.PathLike[str] | None = None,
+    azurite: bool = False,
 ) -> list[str]:
     """argv of `python -m sandbox serve` with these options (see `python -m sandbox serve -h`)."""
     cmd = [
@@ -38,6 +39,8 @@ def serve_command(
     ]
     if pki_dir:
         cmd += ["--pki-dir", str(pki_dir)]
+    if azurite:
+        cmd.append("--azurite")
     return cmd
 
 

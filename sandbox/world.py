@@ -34,6 +34,8 @@ class World:
         self.ca: pki.CertPair = pki.ensure_ca(self.pki_dir)
         self.lock = threading.RLock()
         self.guests: GuestHost | None = None
+        # The blob service (sandbox.blobstore.BlobService), when the sandbox runs Azurite.
+        self.blob: Any = None
 
     # --- persistence helpers ---------------------------------------------------------------------
     def write_json(self, name: str, data: Any, mode: int = 0o600) -> None:

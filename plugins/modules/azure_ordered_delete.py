@@ -113,7 +113,6 @@ not_removed:
   elements: str
 """
 
-import json  # noqa: E402
 from typing import Any  # noqa: E402
 
 try:
@@ -124,10 +123,7 @@ try:
 except ImportError:  # pragma: no cover - reported by AzureRMModuleBase's own import check
     AzureRMModuleBase = object  # type: ignore[assignment,misc]
 
-from ansible_collections.avd.golden.plugins.module_utils import _azure_delete  # noqa: E402
-
-# Every status is handed back to the logic, which decides (GenericRestClient raises otherwise).
-_ALL_STATUS = list(range(100, 600))
+from ansible_collections.avd.golden.plugins.module_utils import _arm_rest, _azure_delete  # noqa: E402
 
 
 class AzureOrderedDelete(AzureRMModuleBase):  # type: ignore[misc,valid-type]
@@ -153,13 +149,7 @@ class AzureOrderedDelete(AzureRMModuleBase):  # type: ignore[misc,valid-type]
         super().__init__(self.module_arg_spec, supports_check_mode=True, supports_tags=False)
 
     def _send(self, method: str, url: str, params: dict[str, str] | None) -> _azure_delete.Reply:
-        response = self.rest.query(url, method, params or {}, None, None, _ALL_STATUS, 0, 0)
-        raw = response.body() if hasattr(response, "body") else response.text()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        return _azure_delete.Reply(response.status_code, dict(response.headers), body)
+        return _azure_delete.Reply(*_arm_rest.query(self.rest, method, url, params))
 
     def exec_module(self, **kwargs: Any) -> dict[str, Any]:
         """Delete in order and report."""

@@ -241,6 +241,41 @@ EXTRA: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
         "unsourced: azure.azcollection 3.21 sends it for disks (the sandbox models it), so taken as real",
     ),
     (_GALLERY_RP, ("2024-03-03",), "azure-rest-api-specs Microsoft.Compute/GalleryRP/stable/2024-03-03"),
+    (
+        ("microsoft.storage/storageaccounts",),
+        tuple(
+            [
+                "2015-06-15",
+                "2016-01-01",
+                "2016-05-01",
+                "2016-12-01",
+                "2017-06-01",
+                "2017-10-01",
+                "2018-02-01",
+                "2018-07-01",
+                "2018-11-01",
+                "2019-04-01",
+                "2019-06-01",
+                "2021-01-01",
+                "2021-02-01",
+                "2021-04-01",
+                "2021-06-01",
+                "2021-08-01",
+                "2021-09-01",
+                "2022-05-01",
+                "2022-09-01",
+                "2023-01-01",
+                "2023-04-01",
+                "2023-05-01",
+                "2024-01-01",
+                "2025-01-01",
+                "2025-06-01",
+                "2025-08-01",
+            ]
+        ),
+        "azure-rest-api-specs specification/storage/resource-manager/Microsoft.Storage/stable/<version> "
+        "(azure-mgmt-storage 25.0.0, which azure.azcollection 3.21 uses, sends 2025-08-01)",
+    ),
 ]
 
 

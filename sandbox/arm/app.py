@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.arm import types_compute, types_gallery, types_network, types_resources
+from sandbox.arm import types_compute, types_gallery, types_network, types_resources, types_storage
 from sandbox.arm.core import Arm
 from sandbox.arm.handlers import Registry
 from sandbox.guest_api import GuestHost
 from sandbox.world import World
 
-PROVIDERS = (types_resources, types_network, types_compute, types_gallery)
+PROVIDERS = (types_resources, types_network, types_compute, types_gallery, types_storage)
 
 
 def registry() -> Registry:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm.errors import BadRequest, Conflict, InvalidRequestContent, NotFound
+from sandbox.arm import names
+from sandbox.arm.errors import BadRequest, Conflict, InvalidRequestContent, NotFound, resource_group_not_found
 from sandbox.arm.values import Request, Response
 
 if TYPE_CHECKING:
@@ -69,6 +70,28 @@ def state(arm: Arm) -> dict[str, Any]:
     }
 
 
+def seed(arm: Arm, type_name: str, body: Any) -> dict[str, Any]:
+    """A resource that exists before any build (``{"resource_group", "name", ...}``), made by its
+    type's ``seed`` hook in an existing resource group; an existing one is returned as it is."""
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), str) for k in ("resource_group", "name")
+    ):
+        raise BadRequest("InvalidSeed", "body must be {'resource_group': str, 'name': str, ...}")
+    spec = arm.types[type_name.lower()]
+    if arm.get(arm.rg_id(body["resource_group"])) is None:
+        raise resource_group_not_found(body["resource_group"])
+    names.check(spec.key, body["name"])
+    rid = f"{arm.rg_id(body['resource_group'])}/providers/{type_name}/{body['name']}"
+    existing = arm.get(rid)
+    if existing is None:
+        existing = spec.handler.seed(arm, rid, body)
+        arm.store(existing)
+        arm.save()
+    rendered = arm.render(existing)
+    assert rendered is not None
+    return rendered
+
+
 def handle(arm: Arm, req: Request) -> Response:
     segs = req.segments[1:]
     low = [s.lower() for s in segs]
@@ -99,6 +122,8 @@ def handle(arm: Arm, req: Request) -> Response:
         created = arm.rbac.add_principal(name)
         arm.save()
         return Response(201, created)
+    if low == ["storage-accounts"] and m == "POST":
+        return Response(201, seed(arm, "Microsoft.Storage/storageAccounts", _json(req)))
     if len(low) == 3 and low[0] == "guests" and low[2] == "image-state" and m == "POST":
         body = _json(req)
         value = body.get("state")

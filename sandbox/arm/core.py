@@ -132,6 +132,8 @@ class Arm:
         """Empty everything (guests included)."""
         if self.guests:
             self.guests.reset()
+        if self.world.blob is not None:
+            self.world.blob.reset()
         self.resource_store.clear()
         self.ops.clear()
         self.faults.clear()

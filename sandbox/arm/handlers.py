@@ -78,6 +78,11 @@ class ResourceHandler:
     def fail_action(self, arm: Arm, res: Resource, action: str, args: dict[str, Any]) -> None:
         """An action's long-running operation failed: restore the state before the action."""
 
+    def seed(self, arm: Arm, rid: str, body: dict[str, Any]) -> Resource:
+        """The control endpoint's ``POST /_sandbox/<type>`` shortcut: the resource as it exists
+        before a build (made outside the product), returned for the store."""
+        raise Unmodelled(f"seeding {type(self).__name__} resources is not modelled")
+
     def on_restart(self, arm: Arm, res: Resource) -> None:
         """The emulator restarted from its state file: re-announce ``res`` to the guest side."""
 

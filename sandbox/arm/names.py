@@ -112,6 +112,9 @@ def network_name_error(name: str, key: str) -> ArmError | None:
     return None
 
 
+_STORAGE_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+
+
 def check(key: str, name: str) -> None:
     """Azure's 400 when `name` breaks the rule of the type `key` (lower-case type name)."""
     if key in NETWORK_LIMITS:
@@ -120,6 +123,13 @@ def check(key: str, name: str) -> None:
             raise err
     elif key == "microsoft.compute/disks" and not _DISK.match(name):
         raise InvalidParameter("The value of parameter disk.name is invalid.", target="disk.name")
+    elif key == "microsoft.storage/storageaccounts" and not _STORAGE_ACCOUNT.match(name):
+        # Microsoft.Storage's answer (the storage account naming rule).
+        raise BadRequest(
+            "AccountNameInvalid",
+            f"{name} is not a valid storage account name. Storage account name must be between 3 and 24 "
+            "characters in length and use numbers and lower-case letters only.",
+        )
 
 
 def check_resource_group(name: str) -> None:

@@ -22,6 +22,7 @@ from sandbox.arm.app import create_arm
 from sandbox.arm.core import Arm
 from sandbox.arm.latency import realistic
 from sandbox.arm.values import Request, Response
+from sandbox.blobstore import BlobService
 from sandbox.world import World, load_guest_host
 
 MAX_BODY = 8 * 1024 * 1024
@@ -149,9 +150,14 @@ def build(
     pki_dir: str | None = None,
     lro_polls: int = 1,
     latency: str = "off",
+    azurite: bool = False,
 ) -> tuple[World, Arm, SandboxServer]:
-    """Create the world, the emulator (+ the Windows side when installed) and the bound server."""
+    """Create the world, the emulator (+ the Windows side when installed, + Azurite when asked)
+    and the bound server."""
     world = World(state_dir, pki_dir)
+    if azurite:
+        world.blob = BlobService(world)
+        world.blob.start()
     tls = pki.issue_server_cert(
         world.ca,
         world.state_dir / "tls" / "arm.pem",
@@ -186,6 +192,7 @@ def serve(args: Any) -> int:
         pki_dir=args.pki_dir,
         lro_polls=args.lro_polls,
         latency=args.latency,
+        azurite=getattr(args, "azurite", False),
     )
     # A changed port would make azure-cli-core's metadata cache stale: drop it.
     (world.state_dir / "azure-config" / "cloudEndpoints.json").unlink(missing_ok=True)
@@ -228,6 +235,8 @@ def serve(args: Any) -> int:
                 arm.guests.close()
         with world.lock:
             arm.save()
+            if world.blob is not None:
+                world.blob.stop()
         info = world.read_json("sandbox.json") or {}
         if info.get("pid") == os.getpid():
             info["pid"] = None

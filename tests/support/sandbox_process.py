@@ -55,6 +55,7 @@ class Sandbox:
         lro_polls: int = 1,
         latency: str = "off",
         timeout: float = 60,
+        azurite: bool = False,
     ):
         self._own_dir = state_dir is None
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="avd-sandbox-")).resolve()
@@ -63,6 +64,7 @@ class Sandbox:
         self.lro_polls = lro_polls
         self.latency = latency
         self.timeout = timeout
+        self.azurite = azurite
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
         self._token: str | None = None
@@ -75,6 +77,7 @@ class Sandbox:
             lro_polls=self.lro_polls,
             latency=self.latency,
             pki_dir=self.pki_dir,
+            azurite=self.azurite,
         )
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.state_dir / "sandbox.log", "ab")  # noqa: SIM115 - handed to the child
@@ -183,28 +186,31 @@ class Sandbox:
         return HttpResult(status, rh, parsed)
 
     def token(self) -> str:
-        """A bearer token from the sandbox's own token endpoint (client credentials)."""
+        """A bearer token from the sandbox's own token endpoint for its service principal."""
         if self._token is None:
-            c = self.credentials
-            form = urllib.parse.urlencode(
-                {
-                    "grant_type": "client_credentials",
-                    "client_id": c["client_id"],
-                    "client_secret": c["client_secret"],
-                    "scope": f"{self.url}/.default",
-                }
-            ).encode()
-            r = self.request(
-                "POST",
-                f"/{c['tenant_id']}/oauth2/v2.0/token",
-                raw=form,
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
-                auth=False,
-            )
-            if r.status != 200:
-                raise SandboxError(f"token request failed: {r.status} {r.body}")
-            self._token = r.body["access_token"]
+            self._token = self.token_for(self.credentials)
         return self._token
+
+    def token_for(self, principal: dict[str, str]) -> str:
+        """A bearer token for a service principal (``client_id``, ``client_secret``, ``tenant_id``)."""
+        form = urllib.parse.urlencode(
+            {
+                "grant_type": "client_credentials",
+                "client_id": principal["client_id"],
+                "client_secret": principal["client_secret"],
+                "scope": f"{self.url}/.default",
+            }
+        ).encode()
+        r = self.request(
+            "POST",
+            f"/{principal['tenant_id']}/oauth2/v2.0/token",
+            raw=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=False,
+        )
+        if r.status != 200:
+            raise SandboxError(f"token request failed: {r.status} {r.body}")
+        return str(r.body["access_token"])
 
     def _control(self, method: str, path: str, body: Any = None) -> Any:
         r = self.request(method, f"/_sandbox/{path}", body, auth=False)
@@ -230,6 +236,13 @@ class Sandbox:
 
     def unmodelled(self) -> list[dict[str, Any]]:
         return self._control("GET", "unmodelled")["unmodelled"]
+
+    def storage_account(self, resource_group: str, name: str, location: str = "westeurope") -> dict[str, Any]:
+        """A storage account that exists before the build (``Sandbox(azurite=True)``), served by
+        Azurite; its resource group must exist."""
+        return self._control(
+            "POST", "storage-accounts", {"resource_group": resource_group, "name": name, "location": location}
+        )
 
     def set_image_state(self, vm: str, state: str) -> None:
         self._control("POST", f"guests/{vm}/image-state", {"state": state})
