@@ -1,6 +1,7 @@
 """The shipped custom roles (rbac/*.json) are what `az role definition create` takes, name exact
 actions (no wildcards), and keep to their part: the builder never writes to a gallery, the
-publisher touches nothing but the gallery, and neither may grant access."""
+publisher touches nothing but the gallery, only the sources role reads storage keys, and none
+may grant access."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ KEYS = {
     "NotDataActions",
     "AssignableScopes",
 }
-ACTION = re.compile(r"^Microsoft\.(Resources|Compute|Network)(/[A-Za-z]+)+/(read|write|delete|action)$")
+ACTION = re.compile(
+    r"^Microsoft\.(Resources|Compute|Network|Storage)(/[A-Za-z]+)+/(read|write|delete|action)$"
+)
 
 
 def _role(name: str) -> dict:
@@ -30,7 +33,11 @@ def _role(name: str) -> dict:
 
 
 def test_both_roles_are_shipped() -> None:
-    assert [p.name for p in ROLES] == ["avd-golden-builder.json", "avd-golden-publisher.json"]
+    assert [p.name for p in ROLES] == [
+        "avd-golden-builder.json",
+        "avd-golden-publisher.json",
+        "avd-golden-sources.json",
+    ]
 
 
 @pytest.mark.parametrize("path", ROLES, ids=lambda p: p.name)
@@ -46,6 +53,9 @@ def test_role_file_is_an_exact_custom_role(path) -> None:
 
 def test_builder_and_publisher_keep_to_their_part() -> None:
     builder, publisher = _role("avd-golden-builder.json"), _role("avd-golden-publisher.json")
+    sources = _role("avd-golden-sources.json")
+    assert not [a for a in builder["Actions"] + publisher["Actions"] if a.startswith("Microsoft.Storage")]
+    assert all(a.startswith("Microsoft.Storage/storageAccounts/") for a in sources["Actions"])
     assert not [a for a in builder["Actions"] if "/galleries" in a.lower()]
     assert all(
         a.startswith("Microsoft.Compute/galleries")
