@@ -42,6 +42,9 @@ class VmSpec:
     security_type: str | None  # "TrustedLaunch" or None
     secure_boot: bool
     vtpm: bool
+    # Created from a gallery image version (lower-case id): the guest starts from the state captured
+    # into it (after specialize) instead of the marketplace image's seed.
+    image_version_id: str | None = None
 
 
 @dataclass
@@ -61,6 +64,14 @@ class GuestHost(Protocol):
 
     def vm_created(self, spec: VmSpec) -> None:
         """A VM finished provisioning: seed its Windows state from spec.image."""
+
+    def image_captured(self, version_id: str, vm_id: str) -> None:
+        """A gallery image version was created from the (generalized) VM: keep a copy of its
+        Windows state under the version's id for the VMs created from it. NotModelled when the VM
+        has no guest."""
+
+    def image_deleted(self, version_id: str) -> None:
+        """The gallery image version was deleted: forget its captured state."""
 
     def vm_address(self, vm_id: str, address: str | None) -> None:
         """The public IP (a loopback address such as 127.0.0.2) reachable for this VM changed;

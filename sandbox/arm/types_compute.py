@@ -9,12 +9,13 @@ without it, guest-dependent requests answer 501 instead of being faked.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sandbox.arm import catalog, names, validate
+from sandbox.arm import catalog, gallery_images, names, validate
 from sandbox.arm.errors import (
     BadRequest,
     Conflict,
@@ -248,6 +249,7 @@ class VmPut:
     image_ref: dict[str, Any] | None = None
     image: catalog.MarketplaceSku | None = None
     exact: str = ""
+    gallery: gallery_images.GalleryImage | None = None  # a VM from a gallery image version
     os_disk: dict[str, Any] = field(default_factory=dict)  # the stored osDisk
     sec_type: str | None = None
     uefi: dict[str, Any] = field(default_factory=dict)
@@ -328,15 +330,44 @@ def _refuse_unmodelled_disks(put: VmPut, storage: dict[str, Any], os_disk: dict[
         raise Unmodelled(f"osDisk.createOption '{create_option}' is not modelled (only FromImage)")
 
 
+def _choose_gallery_image(put: VmPut, ref: dict[str, Any]) -> None:
+    """A gallery image version: the marketplace image it came from, with the definition's
+    generation and security type and the version's disk size (what the checks below read)."""
+    put.gallery = gallery_images.resolve(put.arm, ref, put.location)
+    src = put.gallery.source
+    base = catalog.find_sku(src["publisher"], src["offer"], src["sku"])
+    assert base is not None
+    put.image = dataclasses.replace(
+        base,
+        hyper_v_generation=put.gallery.generation,
+        security_feature=put.gallery.security_type,
+        os_disk_gb=put.gallery.disk_gb,
+    )
+    put.exact = put.gallery.version["name"]
+
+
 def _choose_image(put: VmPut, storage: dict[str, Any]) -> None:
-    """The marketplace image (resolved on create; the same publisher/offer/sku on update)."""
+    """The marketplace or gallery image (resolved on create; the same image on update)."""
     put.image_ref = storage.get("imageReference")
     if put.existing is None:
         if not put.image_ref:
             raise missing_parameter("imageReference", target="imageReference")
+        if put.image_ref.get("id"):
+            _choose_gallery_image(put, put.image_ref)
+            return
         put.image, put.exact = resolve_image(put.image_ref)
         return
     old_ref = put.old["storageProfile"]["imageReference"]
+    if old_ref.get("id"):
+        if put.image_ref and str(put.image_ref.get("id", "")).lower() != old_ref["id"].lower():
+            raise PropertyChangeNotAllowed("imageReference.id", target="imageReference.id")
+        meta = put.arm.meta(put.existing["id"])
+        src = meta["source_image"]
+        base = catalog.find_sku(src["publisher"], src["offer"], src["sku"])
+        assert base is not None
+        put.image = dataclasses.replace(base, **meta["gallery_features"])
+        put.exact = old_ref["exactVersion"]
+        return
     if put.image_ref:
         for k in ("publisher", "offer", "sku"):
             if str(put.image_ref.get(k, old_ref[k])).lower() != old_ref[k].lower():
@@ -521,6 +552,9 @@ def _choose_security(put: VmPut) -> None:
     uefi = sec.get("uefiSettings") or {}
     if sec.get("encryptionAtHost"):
         raise Unmodelled("encryptionAtHost is not modelled")
+    if put.gallery is not None:
+        assert put.size is not None
+        gallery_images.check_vm_fits(put.gallery, put.os_disk["osType"], sec_type, put.size.gen2)
     _check_trusted_launch(put, sec_type, uefi)
     if put.existing is not None:
         old_sec = put.old.get("securityProfile", {}).get("securityType")
@@ -719,17 +753,21 @@ def _vm_resource(put: VmPut) -> dict[str, Any]:
     if body.get("zones"):
         res["zones"] = [str(z) for z in body["zones"]]
     ref = put.image_ref or put.old["storageProfile"]["imageReference"]
+    if put.gallery is not None or ref.get("id"):
+        image_ref = {"id": put.gallery.ref_id if put.gallery else ref["id"], "exactVersion": put.exact}
+    else:
+        image_ref = {
+            "publisher": ref.get("publisher", image.publisher),
+            "offer": ref.get("offer", image.offer),
+            "sku": ref.get("sku", image.sku),
+            "version": ref.get("version", "latest"),
+            "exactVersion": put.exact,
+        }
     p: dict[str, Any] = {
         "vmId": existing["properties"]["vmId"] if existing else str(uuid.uuid4()),
         "hardwareProfile": {"vmSize": put.size.name},
         "storageProfile": {
-            "imageReference": {
-                "publisher": ref.get("publisher", image.publisher),
-                "offer": ref.get("offer", image.offer),
-                "sku": ref.get("sku", image.sku),
-                "version": ref.get("version", "latest"),
-                "exactVersion": put.exact,
-            },
+            "imageReference": image_ref,
             "osDisk": put.os_disk,
             "dataDisks": [],
             "diskControllerType": "SCSI",
@@ -783,14 +821,7 @@ def _os_disk_resource(put: VmPut, vm_id: str) -> dict[str, Any]:
                 "acceleratedNetwork": True,
                 "architecture": "x64",
             },
-            "creationData": {
-                "createOption": "FromImage",
-                "imageReference": {
-                    "id": f"/Subscriptions/{arm.sub}/Providers/Microsoft.Compute/Locations/{put.location}"
-                    f"/Publishers/{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}"
-                    f"/Skus/{image.sku}/Versions/{put.exact}"
-                },
-            },
+            "creationData": {"createOption": "FromImage"},
             "diskSizeGB": disk_gb,
             "diskIOPSReadWrite": 500,
             "diskMBpsReadWrite": 100,
@@ -804,6 +835,14 @@ def _os_disk_resource(put: VmPut, vm_id: str) -> dict[str, Any]:
             "uniqueId": str(uuid.uuid4()),
         },
     }
+    if put.gallery is not None:
+        disk["properties"]["creationData"]["galleryImageReference"] = {"id": put.gallery.version["id"]}
+    else:
+        disk["properties"]["creationData"]["imageReference"] = {
+            "id": f"/Subscriptions/{arm.sub}/Providers/Microsoft.Compute/Locations/{put.location}"
+            f"/Publishers/{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}"
+            f"/Skus/{image.sku}/Versions/{put.exact}"
+        }
     if storage_type.startswith("Premium"):
         disk["properties"]["tier"] = "P10"
     if put.sec_type:
@@ -821,6 +860,14 @@ def _store_side_effects(put: VmPut, res: dict[str, Any]) -> None:
     meta = arm.meta(res["id"])
     meta.setdefault("power", "creating" if existing is None else power_of(arm, existing))
     meta["hyperVGeneration"] = image.hyper_v_generation
+    if put.gallery is not None:
+        meta["source_image"] = dict(put.gallery.source)
+        meta["image_version_id"] = put.gallery.version["id"].lower()
+        meta["gallery_features"] = {
+            "hyper_v_generation": image.hyper_v_generation,
+            "security_feature": image.security_feature,
+            "os_disk_gb": image.os_disk_gb,
+        }
     if existing is None:
         arm.store(_os_disk_resource(put, res["id"]))
         if put.password is not None:
@@ -866,6 +913,16 @@ def _instance_status(code: str, message: str) -> dict[str, str]:
     return {"code": code, "level": "Info", "displayStatus": "Provisioning succeeded", "message": message}
 
 
+def source_image_ref(arm: Arm, res: dict[str, Any]) -> dict[str, Any]:
+    """The marketplace image (publisher, offer, sku, exactVersion) a VM's Windows comes from: its
+    own imageReference, or for a VM from a gallery image version the image that version was
+    captured from."""
+    ref = res["properties"]["storageProfile"]["imageReference"]
+    if ref.get("id"):
+        return arm.internal[res["id"].lower()]["source_image"]
+    return ref
+
+
 # --------------------------------------------------------------------------------------------------
 class VmHandler(ResourceHandler):
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -903,7 +960,7 @@ class VmHandler(ResourceHandler):
         meta["power"] = "running"
         sync_dynamic_pips(arm, res)
         if arm.guests is not None:
-            ref = res["properties"]["storageProfile"]["imageReference"]
+            ref = source_image_ref(arm, res)
             sec = res["properties"].get("securityProfile") or {}
             spec = VmSpec(
                 vm_id=lid,
@@ -914,6 +971,7 @@ class VmHandler(ResourceHandler):
                 security_type=sec.get("securityType"),
                 secure_boot=bool(sec.get("uefiSettings", {}).get("secureBootEnabled")),
                 vtpm=bool(sec.get("uefiSettings", {}).get("vTpmEnabled")),
+                image_version_id=meta.get("image_version_id"),
             )
             arm.guests.vm_created(spec)
             meta["guest_created"] = True
@@ -987,14 +1045,11 @@ class VmHandler(ResourceHandler):
             }
         )
         osd = res["properties"]["storageProfile"]["osDisk"]
+        source = source_image_ref(arm, res)
         view: dict[str, Any] = {
             "computerName": res["properties"]["osProfile"]["computerName"],
-            "osName": "Windows 11 Enterprise multi-session"
-            if "avd" in res["properties"]["storageProfile"]["imageReference"]["sku"].lower()
-            else "Windows",
-            "osVersion": res["properties"]["storageProfile"]["imageReference"]["exactVersion"].rsplit(".", 1)[
-                0
-            ],
+            "osName": "Windows 11 Enterprise multi-session" if "avd" in source["sku"].lower() else "Windows",
+            "osVersion": source["exactVersion"].rsplit(".", 1)[0],
             "hyperVGeneration": meta.get("hyperVGeneration", "V2"),
             "disks": [
                 {

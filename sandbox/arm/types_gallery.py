@@ -538,6 +538,25 @@ class VersionHandler(ResourceHandler):
             existing["tags"] = validate.body_tags(body) or {}
         return existing
 
+    def on_provisioned(self, arm: Arm, res: dict[str, Any], created: bool) -> None:
+        """The OS disk is captured now: the source VM's marketplace image and its Windows state."""
+        lid = res["id"].lower()
+        if arm.internal.get(lid, {}).get("source_image"):
+            return  # a PUT that only changed the publishing profile
+        vm = arm.get(res["properties"]["storageProfile"]["source"]["virtualMachineId"])
+        assert vm is not None
+        ref = vm["properties"]["storageProfile"]["imageReference"]
+        source = arm.internal.get(vm["id"].lower(), {}).get("source_image") if ref.get("id") else ref
+        if source is None:
+            raise Unmodelled("capturing a VM without a recorded source image is not modelled")
+        arm.meta(lid)["source_image"] = {k: source[k] for k in ("publisher", "offer", "sku", "exactVersion")}
+        if arm.guests is not None and arm.internal.get(vm["id"].lower(), {}).get("guest_created"):
+            arm.guests.image_captured(lid, vm["id"].lower())
+
+    def on_deleted(self, arm: Arm, res: dict[str, Any]) -> None:
+        if arm.guests is not None:
+            arm.guests.image_deleted(res["id"].lower())
+
     def get(self, arm: Arm, req: Request, res: dict[str, Any]) -> dict[str, Any]:
         out = arm.render(res)
         assert out is not None

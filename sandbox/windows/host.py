@@ -195,6 +195,8 @@ class WindowsGuestHost:
         self.arm = arm
         self.lock = world.lock
         self.vms: dict[str, Vm] = {}
+        # Gallery image versions (lower-case id) -> the Windows state captured into them.
+        self.images: dict[str, dict[str, Any]] = {}
         self.unmodelled: list[dict[str, str]] = []
         self.reboot_timing = RebootTiming()
         self._load()
@@ -208,12 +210,14 @@ class WindowsGuestHost:
             guest = state.load_guest(entry["guest"], self.arm)
             # Listeners come back when ARM re-announces addresses and power after a restart.
             self.vms[vm_id] = Vm(self, guest, address=None, power=entry.get("power", "running"))
+        self.images = dict(data.get("images", {}))
 
     def save(self) -> None:
         if not hasattr(self.world, "write_json"):
             return
         data = {
-            "vms": {vm_id: {"guest": vm.guest.to_dict(), "power": vm.power} for vm_id, vm in self.vms.items()}
+            "vms": {vm_id: {"guest": vm.guest.to_dict(), "power": vm.power} for vm_id, vm in self.vms.items()},
+            "images": self.images,
         }
         self.world.write_json(STATE_FILE, data)
 
@@ -223,9 +227,24 @@ class WindowsGuestHost:
         old = self.vms.pop(vm_id, None)
         if old is not None:
             old.stop_listener()
-        guest = state.create_guest(spec, self.arm)
+        if spec.image_version_id is None:
+            guest = state.create_guest(spec, self.arm)
+        else:
+            image = self.images.get(spec.image_version_id.lower())
+            if image is None:
+                raise NotModelled(f"no captured Windows state for image version {spec.image_version_id}")
+            guest = state.specialize_guest(image, spec, self.arm)
         self.vms[vm_id] = Vm(self, guest)
         self.save()
+
+    def image_captured(self, version_id: str, vm_id: str) -> None:
+        vm = self._vm(vm_id)
+        self.images[version_id.lower()] = vm.guest.to_dict()
+        self.save()
+
+    def image_deleted(self, version_id: str) -> None:
+        if self.images.pop(version_id.lower(), None) is not None:
+            self.save()
 
     def vm_address(self, vm_id: str, address: str | None) -> None:
         vm = self.vms.get(vm_id.lower())
@@ -316,6 +335,7 @@ class WindowsGuestHost:
         for vm in self.vms.values():
             vm.stop_listener()
         self.vms.clear()
+        self.images.clear()
         self.unmodelled.clear()
         self.save()
 

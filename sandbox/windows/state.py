@@ -646,6 +646,7 @@ class WindowsState:
         "pending_reboot",
         "agent_stopped",
         "sysprep_fail",
+        "registry_value_lost",
     )
 
     def inject_fault(self, spec: dict[str, Any]) -> None:
@@ -659,7 +660,9 @@ class WindowsState:
           indicator from windows-image-facts 6.2 is set;
         - agent_stopped {services?: [WindowsAzureGuestAgent, RdAgent]}: the Azure VM agent
           services are stopped (start mode unchanged; the next boot starts them again);
-        - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error).
+        - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error);
+        - registry_value_lost {path: "HKLM\\...", name}: the value is gone (as if something in the
+          guest removed it), e.g. before capture so that the image lacks it.
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -715,6 +718,10 @@ class WindowsState:
                 svc.state = "stopped"
         elif kind == "sysprep_fail":
             self.faults.sysprep_fail += int(spec.get("count", 1))
+        elif kind == "registry_value_lost":
+            key = self.registry.open(str(spec.get("path", "")))
+            if key is None or not key.delete_value(str(spec.get("name", ""))):
+                raise ValueError(f"registry_value_lost: no value {spec.get('name')!r} at {spec.get('path')!r}")
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
@@ -872,6 +879,56 @@ def create_guest(spec: VmSpec, arm: ArmCallbacks | None) -> WindowsState:
         arm=arm,
     )
     st.seed()
+    return st
+
+
+DEFAULT_USER_HIVE = r"c:\users\default\ntuser.dat"
+
+
+def specialize_guest(image: dict[str, Any], spec: VmSpec, arm: ArmCallbacks | None) -> WindowsState:
+    """A VM created from a gallery image version: the captured (generalized) state, booted through
+    OOBE and specialize as Windows does on Azure: a new machine SID, the computer name and the
+    built-in administrator (RID 500, renamed to the osProfile's adminUsername, with its password)
+    from the new VM's osProfile, whose profile and HKCU come from the Default User profile. The
+    build's own user profile stays on disk (Windows does not remove it). ImageState becomes
+    IMAGE_STATE_COMPLETE; the WinRM listener the build removed is not there."""
+    st = WindowsState.from_dict(copy.deepcopy(image), arm)
+    if st.image_state() != IMAGE_STATE_GENERALIZED:
+        raise NotModelled(
+            f"a VM from an image captured with ImageState {st.image_state()} (not generalized) is not simulated"
+        )
+    old_sid = st.admin_sid
+    st.vm_id = spec.vm_id.lower()
+    st.name = st.vm_id.rstrip("/").split("/")[-1]
+    parts = [_stable_int(st.vm_id, x, mod=2**32) for x in "abc"]
+    st.machine_sid = "S-1-5-21-{}-{}-{}".format(*parts)
+    st.admin_sid = st.registry.admin_sid = f"{st.machine_sid}-500"
+    st.registry.hku.subkeys.pop(old_sid.lower(), None)
+    default_hive = st.registry.hive_files.get(DEFAULT_USER_HIVE)
+    st.registry.hku.subkeys[st.admin_sid.lower()] = (
+        RegKey.from_dict(default_hive.to_dict()) if default_hive else RegKey(st.admin_sid)
+    )
+    st.registry.hku.subkeys[st.admin_sid.lower()].name = st.admin_sid
+    st.computer_name = spec.computer_name
+    for key in (COMPUTER_NAME_KEY, ACTIVE_COMPUTER_NAME_KEY):
+        st.registry.set_value(key, "ComputerName", "REG_SZ", spec.computer_name)
+    frameworks = [p for p in st.appx_user.get(st.admin_username, []) if p.get("framework")]
+    st.admin_username = spec.admin_username
+    st.nt_hash = nt_hash(spec.admin_password)
+    # First logon registers every provisioned package for the new user (removed ones are gone).
+    st.appx_user[st.admin_username] = [
+        dict(st._user_pkg(p["name"], p["version"], p["publisher_id"]), non_removable=p["non_removable"])
+        for p in st.appx_provisioned
+    ] + [dict(f) for f in frameworks]
+    for sub in ("AppData\\Local\\Temp", "AppData\\Roaming", "Desktop", "Documents"):
+        st.fs.mkdir(f"{st.user_profile}\\{sub}")
+    st.fs.write(f"{st.user_profile}\\NTUSER.DAT", b"regf")
+    for group in st.local_groups.values():
+        group["members"] = [st.admin_sid if m == old_sid else m for m in group["members"]]
+    st.set_image_state(IMAGE_STATE_COMPLETE)
+    st.certificates, st.listener, st.listener_reset_at_boot = {}, None, False
+    st.faults, st.sysprep_runs, st.module_invocations = FaultPlan(), 0, 0
+    st.power_on()
     return st
 
 

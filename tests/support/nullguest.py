@@ -31,6 +31,12 @@ class NullGuestHost:
         self.specs[spec.vm_id] = spec
         self.image_states.setdefault(spec.vm_id, "IMAGE_STATE_COMPLETE")
 
+    def image_captured(self, version_id: str, vm_id: str) -> None:
+        self.calls.append(("image_captured", (version_id, vm_id)))
+
+    def image_deleted(self, version_id: str) -> None:
+        self.calls.append(("image_deleted", version_id))
+
     def vm_address(self, vm_id: str, address: str | None) -> None:
         self.calls.append(("vm_address", (vm_id, address)))
         self.addresses[vm_id] = address
