@@ -15,6 +15,7 @@ One concern per module; each imports only the ones listed before it:
 - ``checker``: ``Checker`` (walks the spec, collects errors) and ``ImageSpecError``.
 - ``naming``: Azure's naming rules (regions, resource groups, gallery names, ...).
 - ``versions``: gallery image version numbers (parse, next, date strategy, ``gallery.version``).
+- ``publish``: the ``gallery.publish`` section (validation, promotion, pruning).
 - ``password``: Azure's admin password rule.
 - ``downloads``: one download (an HTTPS URL or a blob, its SHA-256 and signer) and the
   ``downloads`` section (how blobs are read); the sections that name downloads use it.

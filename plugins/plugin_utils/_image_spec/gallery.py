@@ -17,6 +17,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.naming impo
     check_region,
     check_resource_group_name,
 )
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.publish import check_publish_section
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.schema import (
     HYPER_V_GENERATIONS,
     REPLICA_STORAGE_TYPES,
@@ -58,6 +59,7 @@ def _check_gallery_fields(
         "target_regions": regions,
         "exclude_from_latest": exclude,
         "end_of_life_date": eol,
+        "publish": check_publish_section(c, data),
     }
     return normal, image_def
 

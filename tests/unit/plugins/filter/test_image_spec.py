@@ -638,6 +638,13 @@ def test_defaults_are_filled() -> None:
             ],
             "exclude_from_latest": False,
             "end_of_life_date": None,
+            "publish": {
+                "validate": True,
+                "on_failure": "keep_excluded",
+                "keep_versions": None,
+                "prune_end_of_life": False,
+                "timeout_minutes": 30,
+            },
         },
         "windows": {"time_zone": "UTC"},
         "optimization": {

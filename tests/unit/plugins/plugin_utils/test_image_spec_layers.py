@@ -23,6 +23,7 @@ LAYERS = (
     "checker",
     "naming",
     "versions",
+    "publish",
     "password",
     "downloads",
     "source",
