@@ -304,6 +304,8 @@ def test_every_role_has_a_molecule_scenario() -> None:
         "azure_build_vm",
         "azure_teardown",
         "gallery_capture",
+        "gallery_verify",
+        "gallery_promote",
         "windows_connect",
         "windows_sysprep",
     }
