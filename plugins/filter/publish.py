@@ -35,7 +35,9 @@ def publish_validation_problems(results: Any) -> list:
     return validation_problems(results)
 
 
-def publish_prune(versions: Any, current: str, keep_versions: Any = None, prune_end_of_life: bool = False) -> list:
+def publish_prune(
+    versions: Any, current: str, keep_versions: Any = None, prune_end_of_life: bool = False
+) -> list:
     """The image versions a promotion deletes, oldest first."""
     if not isinstance(versions, list):
         raise AnsibleFilterError("publish_prune: expects the list of image versions as ARM returns them")

@@ -38,7 +38,12 @@ def _registry_item(part: str, entry: Mapping[str, Any]) -> dict[str, Any]:
 
 def _task_item(part: str, entry: Mapping[str, Any]) -> dict[str, Any]:
     path, _, name = entry["id"].rpartition("\\")
-    return {"path": path + "\\", "name": name, "enabled": entry["after"] == "Ready", "source": f"{part}:{entry['id']}"}
+    return {
+        "path": path + "\\",
+        "name": name,
+        "enabled": entry["after"] == "Ready",
+        "source": f"{part}:{entry['id']}",
+    }
 
 
 def validation_plan(parts: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -79,7 +84,9 @@ def _loop_problems(kind: str, result: Mapping[str, Any]) -> list[str]:
         if one.get("failed"):
             out.append(f"{kind} {item.get('name', '?')}: the check failed: {one.get('msg', '')}")
         elif one.get("changed"):
-            out.append(f"{kind} {item.get('name', '?')}: the image differs from the manifest ({item.get('source')})")
+            out.append(
+                f"{kind} {item.get('name', '?')}: the image differs from the manifest ({item.get('source')})"
+            )
     return out
 
 
@@ -100,7 +107,9 @@ def validation_problems(results: Mapping[str, Any]) -> list[str]:
             )
         out += [f"{kind} {m}: not in the image" for m in (results.get(key) or {}).get("missing", [])]
     for removed in (results.get("appx") or {}).get("removed", []):
-        out.append(f"appx {removed.get('source') or removed.get('name')}: still in the image, the build removed it")
+        out.append(
+            f"appx {removed.get('source') or removed.get('name')}: still in the image, the build removed it"
+        )
     out += _loop_problems("firewall_rule", results.get("firewall_rules") or {})
     out += _loop_problems("group", results.get("groups") or {})
     return out
@@ -134,7 +143,11 @@ def versions_to_prune(
     prune: dict[str, dict[str, str]] = {}
     if keep_versions is not None:
         for v in others[max(keep_versions - 1, 0) :]:
-            prune[v["name"]] = {"name": v["name"], "id": v["id"], "reason": f"more than {keep_versions} versions"}
+            prune[v["name"]] = {
+                "name": v["name"],
+                "id": v["id"],
+                "reason": f"more than {keep_versions} versions",
+            }
     if prune_end_of_life:
         for v in others:
             eol = _end_of_life(v)

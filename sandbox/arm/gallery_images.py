@@ -78,9 +78,8 @@ def _region_names(version: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _in_region(version: dict[str, Any], location: str) -> bool:
-    return (
-        version["properties"]["provisioningState"] == "Succeeded"
-        and location.lower() in _region_names(version)
+    return version["properties"]["provisioningState"] == "Succeeded" and location.lower() in _region_names(
+        version
     )
 
 
@@ -129,7 +128,9 @@ def resolve(arm: Arm, ref: dict[str, Any], location: str) -> GalleryImage:
     source = arm.internal.get(version["id"].lower(), {}).get("source_image")
     if source is None:
         raise NotFound(
-            "GalleryImageNotFound", f"The gallery image {ref_id} has no captured OS disk.", target="imageReference"
+            "GalleryImageNotFound",
+            f"The gallery image {ref_id} has no captured OS disk.",
+            target="imageReference",
         )
     return GalleryImage(ref_id, version, definition, source)
 

@@ -216,7 +216,9 @@ class WindowsGuestHost:
         if not hasattr(self.world, "write_json"):
             return
         data = {
-            "vms": {vm_id: {"guest": vm.guest.to_dict(), "power": vm.power} for vm_id, vm in self.vms.items()},
+            "vms": {
+                vm_id: {"guest": vm.guest.to_dict(), "power": vm.power} for vm_id, vm in self.vms.items()
+            },
             "images": self.images,
         }
         self.world.write_json(STATE_FILE, data)

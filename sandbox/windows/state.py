@@ -721,7 +721,9 @@ class WindowsState:
         elif kind == "registry_value_lost":
             key = self.registry.open(str(spec.get("path", "")))
             if key is None or not key.delete_value(str(spec.get("name", ""))):
-                raise ValueError(f"registry_value_lost: no value {spec.get('name')!r} at {spec.get('path')!r}")
+                raise ValueError(
+                    f"registry_value_lost: no value {spec.get('name')!r} at {spec.get('path')!r}"
+                )
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
@@ -895,7 +897,8 @@ def specialize_guest(image: dict[str, Any], spec: VmSpec, arm: ArmCallbacks | No
     st = WindowsState.from_dict(copy.deepcopy(image), arm)
     if st.image_state() != IMAGE_STATE_GENERALIZED:
         raise NotModelled(
-            f"a VM from an image captured with ImageState {st.image_state()} (not generalized) is not simulated"
+            f"a VM from an image captured with ImageState {st.image_state()} (not generalized) "
+            "is not simulated"
         )
     old_sid = st.admin_sid
     st.vm_id = spec.vm_id.lower()

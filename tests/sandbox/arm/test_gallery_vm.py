@@ -31,7 +31,9 @@ def _image(emu: Emu, security: str = "TrustedLaunch") -> tuple[dict[str, str], s
         "identifier": {"publisher": "Contoso", "offer": "avd", "sku": "base"},
         "features": [{"name": "SecurityType", "value": security}],
     }
-    emu.done(emu.call("PUT", g + "/images/img1", {"location": "westeurope", "properties": props}, api="2022-03-03"))
+    emu.done(
+        emu.call("PUT", g + "/images/img1", {"location": "westeurope", "properties": props}, api="2022-03-03")
+    )
     return ids, g + "/images/img1"
 
 
@@ -71,7 +73,9 @@ def test_vm_from_an_excluded_version_by_explicit_id(emu: Emu) -> None:
     spec = next(s for k, s in emu.guest.specs.items() if k.endswith("/vmv"))
     assert spec.image_version_id == version.lower()
     assert (spec.image.offer, spec.image.sku) == ("windows-11", "win11-24h2-avd")
-    disk = emu.call("GET", vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"], api=COMPUTE).body
+    disk = emu.call(
+        "GET", vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"], api=COMPUTE
+    ).body
     assert disk["properties"]["creationData"]["galleryImageReference"] == {"id": version}
     # Deleting the version forgets the captured state.
     emu.done(emu.call("DELETE", version, api=VERSION_API))
@@ -93,7 +97,12 @@ def test_latest_skips_excluded_versions(emu: Emu) -> None:
 @pytest.mark.parametrize(
     ("security", "overrides", "code", "fragment"),
     [
-        ("TrustedLaunch", {"properties__securityProfile": None}, "InvalidParameter", "security type 'Standard'"),
+        (
+            "TrustedLaunch",
+            {"properties__securityProfile": None},
+            "InvalidParameter",
+            "security type 'Standard'",
+        ),
         (
             "TrustedLaunchSupported",
             {
@@ -104,9 +113,24 @@ def test_latest_skips_excluded_versions(emu: Emu) -> None:
             "InvalidParameter",
             "Generation '2'",
         ),
-        ("TrustedLaunch", {"properties__storageProfile__osDisk__osType": "Linux"}, "InvalidParameter", "osType"),
-        ("TrustedLaunch", {"properties__storageProfile__osDisk__diskSizeGB": 64}, "OperationNotAllowed", "smaller"),
-        ("TrustedLaunch", {"properties__osProfile__adminPassword": None}, "InvalidParameter", "adminPassword"),
+        (
+            "TrustedLaunch",
+            {"properties__storageProfile__osDisk__osType": "Linux"},
+            "InvalidParameter",
+            "osType",
+        ),
+        (
+            "TrustedLaunch",
+            {"properties__storageProfile__osDisk__diskSizeGB": 64},
+            "OperationNotAllowed",
+            "smaller",
+        ),
+        (
+            "TrustedLaunch",
+            {"properties__osProfile__adminPassword": None},
+            "InvalidParameter",
+            "adminPassword",
+        ),
     ],
 )
 def test_vm_from_a_version_is_checked_like_azure(

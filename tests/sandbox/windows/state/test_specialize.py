@@ -26,11 +26,16 @@ def _captured(guest: WindowsState) -> dict:
     return guest.to_dict()
 
 
-def test_specialize_keeps_the_image_and_gives_the_vm_its_own_identity(guest: WindowsState, arm: FakeArm) -> None:
+def test_specialize_keeps_the_image_and_gives_the_vm_its_own_identity(
+    guest: WindowsState, arm: FakeArm
+) -> None:
     removed = guest.appx_provisioned.pop(0)["name"]
     image = _captured(guest)
     new = dataclasses.replace(
-        spec(name="vm-validate-1"), computer_name="avdval01", admin_username="valadmin", admin_password="Other-Pa55word-1!"
+        spec(name="vm-validate-1"),
+        computer_name="avdval01",
+        admin_username="valadmin",
+        admin_password="Other-Pa55word-1!",
     )
     vm = specialize_guest(image, new, arm)
     # What the build put into the image is there.
@@ -41,7 +46,9 @@ def test_specialize_keeps_the_image_and_gives_the_vm_its_own_identity(guest: Win
     assert vm.machine_sid != guest.machine_sid and vm.admin_sid == vm.machine_sid + "-500"
     assert vm.registry.open(f"HKU\\{vm.admin_sid}") is not None
     assert vm.registry.open(f"HKU\\{guest.admin_sid}") is None
-    assert (vm.computer_name, vm.registry.get_value(COMPUTER_NAME_KEY, "ComputerName").data) == ("avdval01",) * 2
+    assert (vm.computer_name, vm.registry.get_value(COMPUTER_NAME_KEY, "ComputerName").data) == (
+        "avdval01",
+    ) * 2
     assert (vm.admin_username, vm.nt_hash) == ("valadmin", nt_hash("Other-Pa55word-1!"))
     assert vm.image_state() == "IMAGE_STATE_COMPLETE"
     assert vm.listener is None and vm.certificates == {}

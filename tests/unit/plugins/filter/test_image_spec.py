@@ -460,7 +460,12 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
     ),
     ("publish-not-mapping", {"gallery.publish": "yes"}, ["gallery.publish"], "must be a mapping"),
     ("publish-unknown", {"gallery.publish": {"keep": 3}}, ["gallery.publish.keep"], "unknown key"),
-    ("publish-validate-str", {"gallery.publish": {"validate": "no"}}, ["gallery.publish.validate"], "true or false"),
+    (
+        "publish-validate-str",
+        {"gallery.publish": {"validate": "no"}},
+        ["gallery.publish.validate"],
+        "true or false",
+    ),
     (
         "publish-on-failure",
         {"gallery.publish": {"on_failure": "remove"}},
@@ -473,7 +478,12 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
         ["gallery.publish.on_failure"],
         "needs gallery.publish.validate",
     ),
-    ("publish-keep-zero", {"gallery.publish": {"keep_versions": 0}}, ["gallery.publish.keep_versions"], "1 to 1000"),
+    (
+        "publish-keep-zero",
+        {"gallery.publish": {"keep_versions": 0}},
+        ["gallery.publish.keep_versions"],
+        "1 to 1000",
+    ),
     (
         "publish-keep-bool",
         {"gallery.publish": {"keep_versions": True}},

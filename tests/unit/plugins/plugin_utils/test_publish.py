@@ -34,7 +34,14 @@ PARTS: list[dict[str, Any]] = [
                 "name": "fEnableTimeZoneRedirection",
                 "after": {"type": "dword", "data": 1},
             },
-            {"kind": "registry", "id": "HKLM\\X\\Gone", "hive": "HKLM", "key": "X", "name": "Gone", "after": None},
+            {
+                "kind": "registry",
+                "id": "HKLM\\X\\Gone",
+                "hive": "HKLM",
+                "key": "X",
+                "name": "Gone",
+                "after": None,
+            },
             {
                 "kind": "registry",
                 "id": "HKLM\\P\\ExtensionSettings",
@@ -44,7 +51,11 @@ PARTS: list[dict[str, Any]] = [
                 "after": {"type": "string", "data": {"*": {"installation_mode": "blocked"}}},
             },
             {"kind": "firewall_rule", "id": "RDP-UDP", "after": {"name": "RDP-UDP", "localport": "3390"}},
-            {"kind": "group", "id": "FSLogix ODFC Exclude List", "after": {"members": ["a"], "state": "present"}},
+            {
+                "kind": "group",
+                "id": "FSLogix ODFC Exclude List",
+                "after": {"members": ["a"], "state": "present"},
+            },
         ],
     },
     {
@@ -73,7 +84,9 @@ def test_plan_turns_every_entry_into_a_check_mode_item() -> None:
     }
     assert reg[1]["state"] == "absent" and "type" not in reg[1]
     assert reg[2]["json_merge"] is True
-    assert plan["services"] == [{"name": "DiagTrack", "start_mode": "disabled", "source": "optimize:DiagTrack"}]
+    assert plan["services"] == [
+        {"name": "DiagTrack", "start_mode": "disabled", "source": "optimize:DiagTrack"}
+    ]
     assert [(t["path"], t["name"], t["enabled"]) for t in plan["tasks"]] == [
         ("\\Microsoft\\Windows\\Defrag\\", "ScheduledDefrag", False),
         ("\\", "Top", True),
@@ -107,22 +120,36 @@ def test_problems_name_the_item_its_part_and_what_the_image_holds() -> None:
                 }
             ]
         },
-        "services": {"changes": [{"name": "DiagTrack", "source": "optimize:DiagTrack", "before": "auto", "after": "disabled"}]},
+        "services": {
+            "changes": [
+                {"name": "DiagTrack", "source": "optimize:DiagTrack", "before": "auto", "after": "disabled"}
+            ]
+        },
         "tasks": {"changes": [], "missing": ["\\Microsoft\\Windows\\Defrag\\ScheduledDefrag"]},
         "appx": {"removed": [{"name": "Clipchamp.Clipchamp", "source": "appx:Clipchamp.Clipchamp"}]},
-        "firewall_rules": {"results": [{"changed": True, "__r": {"name": "RDP-UDP", "source": "s"}, "ansible_loop_var": "__r"}]},
-        "groups": {"results": [{"failed": True, "msg": "boom", "__g": {"name": "G"}, "ansible_loop_var": "__g"}]},
+        "firewall_rules": {
+            "results": [
+                {"changed": True, "__r": {"name": "RDP-UDP", "source": "s"}, "ansible_loop_var": "__r"}
+            ]
+        },
+        "groups": {
+            "results": [{"failed": True, "msg": "boom", "__g": {"name": "G"}, "ansible_loop_var": "__g"}]
+        },
     }
     problems = validation_problems(results)
     assert problems == [
-        "registry avd_settings:HKLM\\SOFTWARE\\FSLogix\\Profiles\\Enabled: the image has absent, the manifest says dword 1",
+        "registry avd_settings:HKLM\\SOFTWARE\\FSLogix\\Profiles\\Enabled: the image has absent, "
+        "the manifest says dword 1",
         "service optimize:DiagTrack: the image has auto, the manifest says disabled",
         "task \\Microsoft\\Windows\\Defrag\\ScheduledDefrag: not in the image",
         "appx appx:Clipchamp.Clipchamp: still in the image, the build removed it",
         "firewall_rule RDP-UDP: the image differs from the manifest (s)",
         "group G: the check failed: boom",
     ]
-    assert validation_problems({"registry": {"changes": []}, "services": {}, "firewall_rules": {"results": []}}) == []
+    assert (
+        validation_problems({"registry": {"changes": []}, "services": {}, "firewall_rules": {"results": []}})
+        == []
+    )
 
 
 def _v(name: str, eol: str | None = None) -> dict[str, Any]:
@@ -145,7 +172,12 @@ NOW = dt.datetime(2027, 1, 5, tzinfo=dt.UTC)
     ],
 )
 def test_prune_by_count_and_end_of_life(keep: int | None, eol: bool, expected: list[str]) -> None:
-    versions = [_v("1.0.10"), _v("1.0.2", "2027-01-01T00:00:00+00:00"), _v("2.0.0", "2030-01-01"), _v("2.1.0")]
+    versions = [
+        _v("1.0.10"),
+        _v("1.0.2", "2027-01-01T00:00:00+00:00"),
+        _v("2.0.0", "2030-01-01"),
+        _v("2.1.0"),
+    ]
     pruned = versions_to_prune(versions, "2.1.0", keep, eol, now=NOW)
     assert [p["name"] for p in pruned] == sorted(expected, key=lambda n: tuple(map(int, n.split("."))))
     assert all(p["name"] != "2.1.0" for p in pruned)
