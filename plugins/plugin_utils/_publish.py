@@ -1,4 +1,4 @@
-"""Safe publishing (docs/contracts.md section 8): what a validation VM must show of the image
+"""Safe publishing (docs/contracts.md section 9): what a validation VM must show of the image
 manifest, what it showed wrong, and which older image versions a promotion prunes.
 
 Pure Python, no Ansible: the filter plugin ``plugins/filter/publish.py`` exposes it.

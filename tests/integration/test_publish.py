@@ -1,4 +1,4 @@
-"""Safe publishing against the sandbox (docs/contracts.md section 8): the version is published
+"""Safe publishing against the sandbox (docs/contracts.md section 9): the version is published
 excluded from latest, a Trusted Launch VM booted from it must hold what the image manifest says
 before it is promoted, and a failed validation leaves it excluded with the reason in the report.
 

@@ -1,5 +1,5 @@
 """The ``gallery.publish`` section: how a new image version is published (docs/contracts.md
-section 8). The version is created excluded from ``latest``; with ``validate`` a VM booted from it
+section 9). The version is created excluded from ``latest``; with ``validate`` a VM booted from it
 must prove it before it is promoted; ``on_failure`` says what a failed validation leaves; the
 prune keys say which older versions of the image definition go once the new one is promoted.
 """
