@@ -338,6 +338,30 @@ def test_reboot_drops_connections_then_boot_time_changes(winrm_target):
         protocol.run_command(shell, "powershell", encoded("hostname"), console_mode_stdin=True)
 
 
+def test_guest_reboot_fault_restarts_the_guest_after_the_command(winrm_target):
+    # The guest restarts on its own right after the command ran: the answer is lost, the listener
+    # goes down for the fault's downtime and the guest comes back with a new boot.
+    with winrm_target.host.lock:
+        winrm_target.host.inject_fault(
+            {"target": "winrm", "vm": "vm-test", "kind": "guest_reboot", "seconds": 2}
+        )
+        reboots = winrm_target.guest.reboots
+    protocol = winrm_target.protocol()
+    shell = protocol.open_shell()
+    stdin = module_stdin(
+        "ansible.windows.win_regedit", {"path": r"HKLM:\SOFTWARE\Avd", "name": "z", "data": "3"}
+    )
+    command = protocol.run_command(shell, "powershell", bootstrap_args(), console_mode_stdin=False)
+    protocol.send_command_input(shell, command, stdin, end=True)
+    with pytest.raises(requests.exceptions.ConnectionError, match="without response"):
+        protocol.get_command_output(shell, command)
+    assert winrm_target.guest.registry == {r"HKLM:\SOFTWARE\Avd\z": "3"}
+    _wait_until(lambda: _refuses(winrm_target), timeout=5)
+    _wait_until(lambda: not _refuses(winrm_target), timeout=10)
+    assert winrm_target.guest.reboots == reboots + 1
+    assert winrm_target.vm.faults.remaining("guest_reboot") == 0
+
+
 def test_slow_reboot_fault_lengthens_downtime(winrm_target):
     with winrm_target.host.lock:
         winrm_target.host.inject_fault(
