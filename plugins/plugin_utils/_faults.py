@@ -18,8 +18,9 @@ idempotent) after a bounded backoff for those, and fails fast on everything else
   region, which a re-run with the same definition does not give), quota, policy, authorization and
   bad input.
 
-The summary names Azure's code and the resource (the first ARM id in the message) for the
-failure message the ledger and the report carry.
+The summary names Azure's code and the resource (the first ARM id in the message, else the
+failed task's resource group, parents and name) for the failure message the ledger and the report
+carry.
 """
 
 from __future__ import annotations
@@ -128,6 +129,20 @@ def _kind(code: str | None, status: int | None, low: str) -> str:
     return "fatal"
 
 
+def _named_resource(result: Mapping[str, Any]) -> str | None:
+    """The resource the failed Azure task was about, from its arguments (the module's own message
+    often names only the resource, or nothing): url, or resource group + parents + name."""
+    invocation = result.get("invocation")
+    args = invocation.get("module_args") if isinstance(invocation, Mapping) else None
+    if not isinstance(args, Mapping):
+        return None
+    if isinstance(args.get("url"), str) and args["url"].startswith("/subscriptions/"):
+        return args["url"]
+    parts = [args.get(k) for k in ("resource_group", "gallery_name", "gallery_image_name", "name")]
+    named = [str(p) for p in parts if isinstance(p, str) and p]
+    return "/".join(named) if len(named) >= 2 and args.get("name") else None
+
+
 def classify(result: Any) -> dict[str, Any]:
     """Classify a failed task result; anything unrecognised is fatal."""
     if not isinstance(result, Mapping):
@@ -137,7 +152,7 @@ def classify(result: Any) -> dict[str, Any]:
     status = http_status(result, text, words=code is None)
     kind = _kind(code, status, text.lower())
     match = _ARM_ID.search(text)
-    resource = match.group(0) if match else None
+    resource = match.group(0) if match else _named_resource(result)
     bits = [f"Azure code {code}" if code else None, f"HTTP {status}" if status else None]
     named = ", ".join(b for b in bits if b)
     summary = kind.replace("_", " ")

@@ -19,10 +19,11 @@ from ansible_collections.avd.golden.plugins.plugin_utils._faults import (  # noq
 
 SUB = "00000000-0000-0000-0000-000000000000"
 VM = f"/subscriptions/{SUB}/resourceGroups/rg-b1/providers/Microsoft.Compute/virtualMachines/vm-b1"
-VERSION = f"/subscriptions/{SUB}/resourceGroups/rg-gal/providers/Microsoft.Compute/galleries/g/images/img/versions/1.0.0"
+GALLERY = f"/subscriptions/{SUB}/resourceGroups/rg-gal/providers/Microsoft.Compute/galleries/g"
+VERSION = f"{GALLERY}/images/img/versions/1.0.0"
 
 
-def _sdk(code: str, message: str, prefix: str = "Error creating or updating virtual machine vm-b1 - ") -> str:
+def _sdk(code: str, message: str, prefix: str = "Error creating or updating the VM vm-b1 - ") -> str:
     # str(azure.core.exceptions.HttpResponseError), as azcollection's modules put it in msg.
     return f"{prefix}({code}) {message}\nCode: {code}\nMessage: {message}"
 
@@ -120,6 +121,28 @@ def test_the_summary_names_the_code_and_the_resource() -> None:
     fault = classify({"msg": _sdk("OperationNotAllowed", f"Cannot create {VERSION} from this source.")})
     assert fault["resource"] == VERSION
     assert fault["summary"] == f"fatal (Azure code OperationNotAllowed) on {VERSION}"
+
+
+def test_without_an_id_the_resource_comes_from_the_task_arguments() -> None:
+    result = {
+        "msg": "Error creating the GalleryImageVersion instance: (OperationNotAllowed) Not allowed.",
+        "invocation": {
+            "module_args": {
+                "resource_group": "rg-gal",
+                "gallery_name": "g",
+                "gallery_image_name": "img",
+                "name": "1.0.0",
+            }
+        },
+    }
+    fault = classify(result)
+    assert (fault["kind"], fault["code"], fault["resource"]) == (
+        "fatal",
+        "OperationNotAllowed",
+        "rg-gal/g/img/1.0.0",
+    )
+    assert classify({"msg": "x", "invocation": {"module_args": {"url": VM}}})["resource"] == VM
+    assert classify({"msg": "x", "invocation": {"module_args": {"name": "only"}}})["resource"] is None
 
 
 def test_a_status_in_the_result_counts() -> None:
