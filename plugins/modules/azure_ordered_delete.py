@@ -171,7 +171,7 @@ class AzureOrderedDelete(AzureRMModuleBase):  # type: ignore[misc,valid-type]
             delay=kwargs["delay"],
             poll_interval=kwargs["poll_interval"],
             check_mode=self.check_mode,
-            only_state=kwargs["only_state"],
+            only_state=kwargs.get("only_state"),
         )
         self.results["results"] = results
         self.results["removed"] = [r["id"] for r in results if r["removed"]]
