@@ -12,9 +12,9 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.avd.golden.plugins.plugin_utils._faults import backoff_seconds, classify
 
 
-def fault_classify(result: Any) -> dict[str, Any]:
+def fault_classify(result: Any, resource: Any = None) -> dict[str, Any]:
     """Whether a failed task result is a transient fault, and what it names (see the sidecar doc)."""
-    return classify(result)
+    return classify(result, str(resource) if resource else None)
 
 
 def fault_backoff(attempt: Any, base: Any = 30, cap: Any = 300) -> float:

@@ -19,8 +19,8 @@ idempotent) after a bounded backoff for those, and fails fast on everything else
   bad input.
 
 The summary names Azure's code and the resource (the first ARM id in the message, else the
-failed task's resource group, parents and name) for the failure message the ledger and the report
-carry.
+failed task's resource group, parents and name, else the caller's hint) for the failure message the
+ledger and the report carry.
 """
 
 from __future__ import annotations
@@ -143,8 +143,10 @@ def _named_resource(result: Mapping[str, Any]) -> str | None:
     return "/".join(named) if len(named) >= 2 and args.get("name") else None
 
 
-def classify(result: Any) -> dict[str, Any]:
-    """Classify a failed task result; anything unrecognised is fatal."""
+def classify(result: Any, resource: str | None = None) -> dict[str, Any]:
+    """Classify a failed task result; anything unrecognised is fatal. ``resource`` names the
+    resource when neither the message nor the task's arguments do (the caller's best knowledge:
+    the resource the build recorded last, just before creating it)."""
     if not isinstance(result, Mapping):
         result = {"msg": str(result)}
     text = _text(result)
@@ -152,7 +154,7 @@ def classify(result: Any) -> dict[str, Any]:
     status = http_status(result, text, words=code is None)
     kind = _kind(code, status, text.lower())
     match = _ARM_ID.search(text)
-    resource = match.group(0) if match else _named_resource(result)
+    resource = match.group(0) if match else (_named_resource(result) or resource or None)
     bits = [f"Azure code {code}" if code else None, f"HTTP {status}" if status else None]
     named = ", ".join(b for b in bits if b)
     summary = kind.replace("_", " ")

@@ -143,6 +143,7 @@ def test_without_an_id_the_resource_comes_from_the_task_arguments() -> None:
     )
     assert classify({"msg": "x", "invocation": {"module_args": {"url": VM}}})["resource"] == VM
     assert classify({"msg": "x", "invocation": {"module_args": {"name": "only"}}})["resource"] is None
+    assert classify({"msg": "Module failed: (Conflict) no."}, VERSION)["resource"] == VERSION
 
 
 def test_a_status_in_the_result_counts() -> None:
