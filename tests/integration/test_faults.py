@@ -48,10 +48,10 @@ def _phase(report: dict, name: str) -> dict:
 def test_a_build_survives_transient_faults_in_four_phases(sandbox: Sandbox, tmp_path: Path) -> None:
     artifacts = tmp_path / "artifacts"
     injections = {
-        "provision": ["429", "failed LRO"],
+        "provision": ["429 storm", "failed LRO"],
         "configure": ["WinRM drop"],
         "appx": ["guest reboot"],
-        "capture": ["5xx burst"],
+        "capture": ["5xx burst on the version PUT"],
     }
     evars = {"image_spec": str(SPEC), "image_spec_artifacts_root": str(artifacts), "avd_phase_retry_delay": 1}
     with PhaseFaults(sandbox, artifacts, injections) as watcher:
