@@ -13,7 +13,8 @@ idempotent) after a bounded backoff for those, and fails fast on everything else
   ``AnotherOperationInProgress``) or a gallery replication that failed in some regions, whose
   message says to retry;
 - ``winrm_connection``: the WinRM connection dropped mid-command (the guest restarted, a link
-  reset): Ansible fails the task without re-running it, so the phase is re-run instead;
+  reset; a restarting guest often shows as "connection refused" when the client cleans up the
+  lost command): Ansible fails the task without re-running it, so the phase is re-run instead;
 - ``fatal``: anything else, including ``AllocationFailed`` (Azure's advice is another size, zone or
   region, which a re-run with the same definition does not give), quota, policy, authorization and
   bad input.
@@ -62,6 +63,9 @@ WINRM_DROPS = (
     "winrm connection error",
     "read timed out",
     "broken pipe",
+    # a guest restarting: the client's clean-up of the lost command finds the listener down
+    "connection refused",
+    "failed to establish a new connection",
 )
 STATUS_WORDS = {
     "too many requests": 429,

@@ -90,6 +90,16 @@ def _sdk(code: str, message: str, prefix: str = "Error creating or updating the 
             None,
         ),
         (
+            {
+                "msg": "Task failed: HTTPSConnectionPool(host='127.0.0.5', port=5986): Max retries exceeded with "
+                'url: /wsman (Caused by NewConnectionError("Failed to establish a new connection: [Errno 111] '
+                'Connection refused"))'
+            },
+            "winrm_connection",
+            None,
+            None,
+        ),
+        (
             {"msg": _sdk("AllocationFailed", "Allocation failed. We do not have sufficient capacity.")},
             "fatal",
             "AllocationFailed",
