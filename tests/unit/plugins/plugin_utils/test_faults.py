@@ -91,9 +91,9 @@ def _sdk(code: str, message: str, prefix: str = "Error creating or updating the 
         ),
         (
             {
-                "msg": "Task failed: HTTPSConnectionPool(host='127.0.0.5', port=5986): Max retries exceeded with "
-                'url: /wsman (Caused by NewConnectionError("Failed to establish a new connection: [Errno 111] '
-                'Connection refused"))'
+                "msg": "Task failed: HTTPSConnectionPool(host='127.0.0.5', port=5986): Max retries "
+                'exceeded with url: /wsman (Caused by NewConnectionError("Failed to establish a new '
+                'connection: [Errno 111] Connection refused"))'
             },
             "winrm_connection",
             None,
