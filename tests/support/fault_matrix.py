@@ -21,7 +21,7 @@ from tests.support.runs import image_versions
 from tests.support.sandbox_process import Sandbox
 
 ANY_ARM = r"^/subscriptions/"  # ARM calls, not the token endpoint
-ARM_PHASES = ("preflight", "provision", "connect", "capture", "teardown")
+ARM_PHASES = ("preflight", "provision", "connect", "sources", "capture", "teardown")
 LRO_PHASES = ("provision", "connect", "capture", "teardown")
 WINRM_PHASES = ("connect", "configure", "avd_settings", "default_user", "optimize", "appx", "sysprep")
 PHASES = (
@@ -30,6 +30,7 @@ PHASES = (
     "provision",
     "connect",
     "configure",
+    "sources",
     "avd_settings",
     "default_user",
     "optimize",
