@@ -117,10 +117,12 @@ def delete_one(
     timeout: float,
     poll_interval: float,
     check_mode: bool,
+    only_state: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
-    """GET; if present DELETE and wait; then GET again until 404. Returns existed/removed."""
+    """GET; if present DELETE and wait; then GET again until 404. Returns existed/removed. With
+    ``only_state`` a resource in another provisioning state is left alone (``skipped``)."""
     params = {"api-version": api_version}
     deadline = clock() + timeout
     first = send("GET", resource_id, params)
@@ -130,6 +132,11 @@ def delete_one(
         raise DeleteError(
             f"reading the resource failed: {_error_text(first)}", first.status in RETRYABLE_STATUS
         )
+    if only_state is not None:
+        props = (first.body or {}).get("properties") if isinstance(first.body, dict) else None
+        state = str((props or {}).get("provisioningState", ""))
+        if state.lower() != only_state.lower():
+            return {"existed": True, "removed": False, "skipped": True}
     if check_mode:
         return {"existed": True, "removed": False}
     reply = send("DELETE", resource_id, params)
@@ -158,6 +165,7 @@ def delete_in_order(
     delay: float,
     poll_interval: float,
     check_mode: bool,
+    only_state: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[dict[str, Any]]:
@@ -177,6 +185,7 @@ def delete_in_order(
                     timeout=timeout,
                     poll_interval=poll_interval,
                     check_mode=check_mode,
+                    only_state=only_state,
                     clock=clock,
                     sleep=sleep,
                 )

@@ -186,8 +186,14 @@ def apply_resource(
     phase: str | None,
     now: str,
 ) -> bool:
-    """Record a resource or mark it removed; return whether the ledger changed."""
+    """Record a resource, mark it removed, or release it (the published image version: the build's
+    output, which teardown must not delete, leaves the list); return whether the ledger changed."""
     entry = find_resource(ledger, resource_id)
+    if state == "released":
+        if entry is None:
+            return False
+        ledger["resources"].remove(entry)
+        return True
     if state == "recorded":
         if entry is None:
             ledger["resources"].append(

@@ -54,6 +54,12 @@ options:
     description: Seconds between polls when Azure sends no Retry-After hint.
     type: int
     default: 5
+  only_state:
+    description:
+      - Delete only the resources whose C(provisioningState) is this one (for example C(Failed), what a
+        failed long-running operation leaves, before the operation is tried again); the others are left
+        alone and reported with C(skipped).
+    type: str
 extends_documentation_fragment:
   - azure.azcollection.azure
 attributes:
@@ -144,6 +150,7 @@ class AzureOrderedDelete(AzureRMModuleBase):  # type: ignore[misc,valid-type]
             "retries": {"type": "int", "default": 5},
             "delay": {"type": "int", "default": 15},
             "poll_interval": {"type": "int", "default": 5},
+            "only_state": {"type": "str"},
         }
         self.results: dict[str, Any] = {"changed": False}
         super().__init__(self.module_arg_spec, supports_check_mode=True, supports_tags=False)
@@ -164,6 +171,7 @@ class AzureOrderedDelete(AzureRMModuleBase):  # type: ignore[misc,valid-type]
             delay=kwargs["delay"],
             poll_interval=kwargs["poll_interval"],
             check_mode=self.check_mode,
+            only_state=kwargs.get("only_state"),
         )
         self.results["results"] = results
         self.results["removed"] = [r["id"] for r in results if r["removed"]]

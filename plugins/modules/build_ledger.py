@@ -40,9 +40,11 @@ options:
   state:
     description:
       - C(recorded) adds the resource (or marks a removed one present again); C(removed) marks it
-        removed by teardown.
+        removed by teardown; C(released) drops a recorded resource from the list once it is the
+        build's output (the published image version), which teardown must not delete. Until then
+        teardown deletes it, so a version that failed half-way is never left behind.
     type: str
-    choices: [recorded, removed]
+    choices: [recorded, removed, released]
     default: recorded
   phase:
     description:
@@ -205,7 +207,7 @@ def main() -> None:
             "build_id": {"type": "str"},
             "resource_id": {"type": "str"},
             "resource_type": {"type": "str"},
-            "state": {"type": "str", "choices": ["recorded", "removed"], "default": "recorded"},
+            "state": {"type": "str", "choices": ["recorded", "removed", "released"], "default": "recorded"},
             "phase": {"type": "str"},
             "event": {"type": "str", "choices": ["start", "end"]},
             "status": {"type": "str", "choices": list(_ledger.PHASE_STATUSES)},

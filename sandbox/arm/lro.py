@@ -50,6 +50,7 @@ class Operations:
     ) -> tuple[str, dict[str, str]]:
         """Register an operation and return (op id, headers to send)."""
         opid = str(uuid.uuid4())
+        fail = self.arm.fault_table.lro_failure(req)
         delay = (
             self.latency(f"{kind}:{action or ''}:{rid.split('/')[-2] if '/' in rid else rid}")
             if self.latency
@@ -69,7 +70,9 @@ class Operations:
             "provider": provider,
             "location": location,
             "api_version": req.api_version,
-            "fail": self.arm.fault_table.lro_failure(req),
+            "fail": fail,
+            # replication_failed: the region the version's replication status shows Failed
+            "failed_region": fail.pop("failed_region", None) if fail else None,
         }
         return opid, self._headers(req, provider, location, kind, opid, location_only)
 

@@ -61,6 +61,8 @@ def fail(arm: Arm, op: dict[str, Any]) -> None:
         return
     if op["kind"] in ("put", "delete"):
         res["properties"]["provisioningState"] = "Failed"
+        if op.get("failed_region"):
+            arm.meta(res["id"])["failed_region"] = op["failed_region"]
         if op["kind"] == "put":
             _handler(arm, res).on_failed(arm, res)
     elif op["kind"] == "rgdelete":

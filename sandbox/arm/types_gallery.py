@@ -563,15 +563,28 @@ class VersionHandler(ResourceHandler):
         expand = (req.query.get("$expand") or "").lower()
         if expand == "replicationstatus":
             regions = out["properties"]["publishingProfile"]["targetRegions"]
-            done = out["properties"]["provisioningState"] == "Succeeded"
+            state = out["properties"]["provisioningState"]
+            done = state == "Succeeded"
+            # A replication_failed fault: that region Failed, the others replicated.
+            failed = (
+                arm.internal.get(res["id"].lower(), {}).get("failed_region") if state == "Failed" else None
+            )
+
+            def region_state(name: str) -> str:
+                if failed is not None:
+                    return "Failed" if name.replace(" ", "").lower() == failed else "Completed"
+                return "Completed" if done else "Replicating"
+
             out["properties"]["replicationStatus"] = {
-                "aggregatedState": "Completed" if done else "InProgress",
+                "aggregatedState": "Failed" if failed else ("Completed" if done else "InProgress"),
                 "summary": [
                     {
                         "region": r["name"],
-                        "state": "Completed" if done else "Replicating",
-                        "details": "",
-                        "progress": 100 if done else 0,
+                        "state": region_state(r["name"]),
+                        "details": "Failed with internal server error."
+                        if region_state(r["name"]) == "Failed"
+                        else "",
+                        "progress": 100 if region_state(r["name"]) == "Completed" else 0,
                     }
                     for r in regions
                 ],

@@ -119,6 +119,14 @@ class Vm:
         timer.daemon = True
         timer.start()
 
+    def reboot_on_its_own(self) -> None:
+        """The guest_reboot fault: go down now (the caller drops the connection), back after the
+        fault's downtime. Called with the lock held, so the reboot starts on a timer thread."""
+        downtime = self.faults.guest_reboot_seconds or self.host.reboot_timing.downtime
+        timer = threading.Timer(0.0, self._go_down, args=(downtime,))
+        timer.daemon = True
+        timer.start()
+
     def _go_down(self, downtime: float) -> None:
         with self.lock:
             if self.power != "running" or self.rebooting:

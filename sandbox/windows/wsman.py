@@ -247,6 +247,10 @@ class WsmanService:
         if desired is None:
             raise WsmanFault(2150858817, "w:InvalidMessage", "Receive without rsp:DesiredStream.")
         command = self._find_command(shell, desired.get("CommandId", ""))
+        # guest_reboot waits for a command that has run, so the restart follows its effect.
+        if command.outcome is not None and self.vm.faults.take("guest_reboot"):
+            self.vm.reboot_on_its_own()
+            raise DropConnection()
         fault = self.vm.faults.take("drop_connection", "operation_timeout")
         if fault == "drop_connection":
             raise DropConnection()

@@ -231,6 +231,10 @@ class Sandbox:
     def clear_faults(self) -> None:
         self._control("DELETE", "faults")
 
+    def faults(self) -> list[dict[str, Any]]:
+        """The armed ARM faults, each with its ``hits``."""
+        return self._control("GET", "faults")["faults"]
+
     def requests(self) -> list[dict[str, Any]]:
         return self._control("GET", "requests")["requests"]
 

@@ -20,6 +20,9 @@ from tests.support.build_vm import BuildVm
         ({"kind": "slow_reboot", "seconds": -1}, "seconds: must be a number"),
         ({"kind": "slow_reboot", "seconds": 601}, "seconds: must be a number"),
         ({"kind": "teleport"}, "kind: unknown WinRM fault 'teleport'"),
+        ({"kind": "guest_reboot", "seconds": 0}, "seconds: must be a number"),
+        ({"kind": "drop_connection", "seconds": 3}, "fields not known for a drop_connection fault: seconds"),
+        ({"kind": "guest_reboot", "when": "now"}, "fields not known for a guest_reboot fault: when"),
     ],
 )
 def test_bad_fault_specs_name_the_field(spec, message):

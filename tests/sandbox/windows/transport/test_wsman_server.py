@@ -242,18 +242,24 @@ def test_operation_timeout_fault_then_output(winrm_target):
     assert winrm_target.vm.faults.remaining("operation_timeout") == 0
 
 
-def test_dropped_connection_mid_command(winrm_target):
-    with winrm_target.host.lock:
-        winrm_target.host.inject_fault({"target": "winrm", "vm": "vm-test", "kind": "drop_connection"})
-    protocol = winrm_target.protocol()
+def _regedit_answer_lost(target, fault: dict, name: str, data: str):
+    """Arm ``fault``, run win_regedit setting ``name``, and see its answer lost with the connection."""
+    with target.host.lock:
+        target.host.inject_fault({"target": "winrm", "vm": "vm-test", **fault})
+    protocol = target.protocol()
     shell = protocol.open_shell()
     stdin = module_stdin(
-        "ansible.windows.win_regedit", {"path": r"HKLM:\SOFTWARE\Avd", "name": "y", "data": "2"}
+        "ansible.windows.win_regedit", {"path": r"HKLM:\SOFTWARE\Avd", "name": name, "data": data}
     )
     command = protocol.run_command(shell, "powershell", bootstrap_args(), console_mode_stdin=False)
     protocol.send_command_input(shell, command, stdin, end=True)
     with pytest.raises(requests.exceptions.ConnectionError, match="without response"):
         protocol.get_command_output(shell, command)
+    return protocol, shell, command
+
+
+def test_dropped_connection_mid_command(winrm_target):
+    protocol, shell, command = _regedit_answer_lost(winrm_target, {"kind": "drop_connection"}, "y", "2")
     # The command ran before the connection dropped (as on Windows); a reconnect gets its output.
     assert winrm_target.guest.registry == {r"HKLM:\SOFTWARE\Avd\y": "2"}
     stdout, _, rc = protocol.get_command_output(shell, command)
@@ -336,6 +342,18 @@ def test_reboot_drops_connections_then_boot_time_changes(winrm_target):
     # Shells did not survive the reboot.
     with pytest.raises(winrm.exceptions.WSManFaultError, match="shell was not found"):
         protocol.run_command(shell, "powershell", encoded("hostname"), console_mode_stdin=True)
+
+
+def test_guest_reboot_fault_restarts_the_guest_after_the_command(winrm_target):
+    # The guest restarts on its own right after the command ran: the answer is lost, the listener
+    # goes down for the fault's downtime and the guest comes back with a new boot.
+    reboots = winrm_target.guest.reboots
+    _regedit_answer_lost(winrm_target, {"kind": "guest_reboot", "seconds": 2}, "z", "3")
+    assert winrm_target.guest.registry == {r"HKLM:\SOFTWARE\Avd\z": "3"}
+    _wait_until(lambda: _refuses(winrm_target), timeout=5)
+    _wait_until(lambda: not _refuses(winrm_target), timeout=10)
+    assert winrm_target.guest.reboots == reboots + 1
+    assert winrm_target.vm.faults.remaining("guest_reboot") == 0
 
 
 def test_slow_reboot_fault_lengthens_downtime(winrm_target):

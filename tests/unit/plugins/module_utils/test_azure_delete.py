@@ -187,3 +187,22 @@ def test_check_mode_only_reads() -> None:
     results = run(arm, Clock(), [VM, NIC], check_mode=True)
     assert [(r["existed"], r["removed"]) for r in results] == [(True, False), (False, True)]
     assert all(method == "GET" for method, _ in arm.calls)
+
+
+def test_only_state_deletes_the_failed_resources_and_leaves_the_others() -> None:
+    arm = FakeArm(
+        {
+            ("GET", VM): [d.Reply(200, body={"id": VM, "properties": {"provisioningState": "Succeeded"}})],
+            ("GET", NIC): [
+                d.Reply(200, body={"id": NIC, "properties": {"provisioningState": "Failed"}}),
+                d.Reply(404),
+            ],
+            ("DELETE", NIC): [d.Reply(200)],
+        }
+    )
+    results = run(arm, Clock(), [VM, NIC], only_state="Failed")
+    assert [(r["id"], r["removed"], r.get("skipped", False)) for r in results] == [
+        (VM, False, True),
+        (NIC, True, False),
+    ]
+    assert ("DELETE", VM) not in arm.calls

@@ -113,6 +113,19 @@ def test_remove_then_remove_again(ledger: Any, ledger_path: Path) -> None:
     assert _on_disk(ledger_path)["resources"][0]["removed"] is False
 
 
+def test_release_drops_the_published_version_from_teardown(ledger: Any, ledger_path: Path) -> None:
+    version = VM_ID.rsplit("/providers/", 1)[0] + (
+        "/providers/Microsoft.Compute/galleries/g/images/img/versions/1.0.0"
+    )
+    ledger(resource_id=VM_ID, resource_type=VM_TYPE)
+    ledger(resource_id=version, resource_type="Microsoft.Compute/galleries/images/versions")
+    released, failed = ledger(resource_id=version.upper(), state="released")
+    assert not failed and released["changed"] is True
+    assert [r["id"] for r in _on_disk(ledger_path)["resources"]] == [VM_ID]
+    again, _ = ledger(resource_id=version, state="released")
+    assert again["changed"] is False
+
+
 def test_remove_unknown_resource_is_kept_as_a_trace(ledger: Any, ledger_path: Path) -> None:
     result, failed = ledger(resource_id=VM_ID, state="removed")
     assert not failed and result["changed"] is True
