@@ -31,6 +31,7 @@ LAYERS = (
     "tags",
     "avd",
     "optimization",
+    "windows_update",
     "spec",
     "build",
 )
