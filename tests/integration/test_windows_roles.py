@@ -478,7 +478,8 @@ def test_windows_update_hang_is_stopped_by_the_time_bound(vm: BuildVm, tmp_path:
     run = _updates(vm, tmp_path / "artifacts", "-e", "timeout=15")
     assert run.rc != 0
     message = _task(run, "Fail naming what stopped Windows Update")["msg"]
-    assert "windows_update_timeout_seconds (15 s)" in message and "round | Install the updates of round 1" in message
+    assert "windows_update_timeout_seconds (15 s)" in message, message
+    assert "round | Install the updates of round 1" in message, message
     assert run.seconds < 120, run.seconds
     dump = _dump(vm)
     assert dump["windows_update"]["jobs"] == {}, "the update task was left running"
