@@ -28,7 +28,7 @@ from typing import Any
 from ansible_collections.avd.golden.plugins.module_utils import _ledger
 
 MANIFEST_VERSION = 1
-KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group")
+KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group", "update")
 
 
 def registry_id(item: Mapping[str, Any]) -> str:
@@ -49,6 +49,7 @@ _IDS = {
     "appx": lambda item: str(item["name"]),
     "firewall_rule": lambda item: str(item["name"]),
     "group": lambda item: str(item["name"]),
+    "update": lambda item: str(item["name"]),  # a KB number
 }
 
 
@@ -69,7 +70,11 @@ def _entries_for(kind: str, items: Iterable[Mapping[str, Any]], result: Mapping[
         }
     missing_names = {str(m).lower() for m in result.get("missing", []) + result.get("not_present", [])}
     # win_appx_remove's not_removed (a result's own `failed` key is the task's failure flag)
-    failed_names = {str(f.get("name", "")).lower(): f for f in result.get("not_removed", [])}
+    # and windows_update's not_installed (a KB offered again after it installed)
+    failed_names = {
+        str(f.get("name", "")).lower(): f
+        for f in result.get("not_removed", []) + result.get("not_installed", [])
+    }
     missing, failed = [], []
     for item in items:
         key = ident(item)

@@ -27,6 +27,7 @@ State side entry points (module-level functions in sandbox/windows/state.py)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +35,16 @@ from sandbox.guest_api import RunCommandResult
 
 # Port of the HTTPS listener; fixed because the product's inventory uses it (docs/contracts.md section 6).
 WINRM_HTTPS_PORT = 5986
+
+
+class StillRunning(Exception):
+    """Raised by a module that has produced no output yet (a win_updates poll while an install
+    hangs): the WinRM command keeps running. ``resume()`` is asked again at each Receive, with the
+    lock held; it returns the module's result once there is one, else None."""
+
+    def __init__(self, resume: Callable[[], dict[str, Any] | None]) -> None:
+        super().__init__("module still running")
+        self.resume = resume
 
 
 @dataclass(frozen=True)

@@ -449,6 +449,20 @@ def _stop_build_vm(run: ScriptRun) -> None:
     st.request_power("shutdown", delay=10.0)  # Start-Sleep 5, then shutdown.exe /t 5
 
 
+# --- roles/windows_update/files/Get-PendingReboot.ps1 --------------------------------------------
+@effect("pending_reboot", ansible_var=True)
+def _pending_reboot(run: ScriptRun) -> None:
+    """Read-only: one compressed JSON string of the three pending-reboot indicators."""
+    reasons = run.state.pending_reboot_reasons()
+    run.changed = False
+    data = {
+        "component_based_servicing": "ComponentBasedServicing" in reasons,
+        "windows_update": "WindowsUpdate" in reasons,
+        "pending_file_rename": "PendingFileRename" in reasons,
+    }
+    run.output.append(json.dumps(data, separators=(",", ":")))
+
+
 # --- roles/windows_optimize/files/Clear-BuildDisk.ps1 -------------------------------------------
 _CLEANUP_FOLDERS = (
     "%windir%\\Temp",

@@ -29,6 +29,7 @@ from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, Sourc
 from sandbox.windows import guest_firewall, modules, scripts
 from sandbox.windows.guest import WINRM_HTTPS_PORT, WinRMListener
 from sandbox.windows.modules import _winpath as wp
+from sandbox.windows.modules import _wu_model
 from sandbox.windows.modules._fs import FileSystem
 from sandbox.windows.modules._registry import Registry, RegKey
 from sandbox.windows.modules._sid import convert_from_sid
@@ -159,6 +160,7 @@ class WindowsState:
         self.appx_user: dict[str, list[dict[str, Any]]] = {}
         self.updates_installed: list[dict[str, Any]] = []
         self.updates_available: list[dict[str, Any]] = []
+        self.windows_update: dict[str, Any] = _wu_model.empty()  # WUA jobs, faults (modules/_wu_model.py)
         self.product_type = 1
         self.edition_id = "Enterprise"
         self.display_version = ""
@@ -287,6 +289,7 @@ class WindowsState:
             layer = _image_data(layer_name)
             self._apply_layer(layer, fields)
             self._apply_local_groups(layer)
+        _wu_model.seed(self, binfo["family"])
         # The admin's profile (created by Azure provisioning / first logon).
         for sub in ("AppData\\Local\\Temp", "AppData\\Roaming", "Desktop", "Documents"):
             self.fs.mkdir(f"{self.user_profile}\\{sub}")
@@ -366,9 +369,6 @@ class WindowsState:
             self._frameworks.append({"name": f["name"], "version": f["version"], "publisher_id": default_pub})
         for name in appx.get("remove_provisioned", []):
             self.appx_provisioned = [x for x in self.appx_provisioned if x["name"] != name]
-        upd = layer.get("updates", {})
-        self.updates_installed.extend(copy.deepcopy(upd.get("installed", [])))
-        self.updates_available.extend(copy.deepcopy(upd.get("available", [])))
 
     def _apply_local_groups(self, layer: dict[str, Any]) -> None:
         """A layer's ``local_groups`` (a group of the same name replaces the earlier layer's); SIDs
@@ -510,6 +510,7 @@ class WindowsState:
                 self.capabilities[name] = "Installed"
             elif st == "RemovePending":
                 self.capabilities[name] = "NotPresent"
+        _wu_model.boot(self)
         # Winlogon recreates AutoLogonChecked at boot (win_reboot's default test waits for it).
         self.registry.create(AUTOLOGON_CHECKED_KEY)
         # Auto-start services run again; manual ones stay as they were left only if auto.
@@ -647,6 +648,7 @@ class WindowsState:
         "agent_stopped",
         "sysprep_fail",
         "registry_value_lost",
+        *_wu_model.FAULTS,
     )
 
     def inject_fault(self, spec: dict[str, Any]) -> None:
@@ -663,6 +665,8 @@ class WindowsState:
         - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error);
         - registry_value_lost {path: "HKLM\\...", name}: the value is gone (as if something in the
           guest removed it), e.g. before capture so that the image lacks it.
+        - update_reinstalls {kb}, update_fails {kb, hresult?}, update_hangs {kb, count?}: Windows
+          Update faults (sandbox/windows/modules/_wu_model.py).
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -724,6 +728,8 @@ class WindowsState:
                 raise ValueError(
                     f"registry_value_lost: no value {spec.get('name')!r} at {spec.get('path')!r}"
                 )
+        elif kind in _wu_model.FAULTS:
+            _wu_model.inject(self, spec)
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
@@ -731,6 +737,7 @@ class WindowsState:
         """DELETE /_sandbox/faults: disarm pending faults (sysprep_fail). State changes made by
         user_appx, bitlocker_* and pending_reboot are part of the machine now and stay."""
         self.faults = FaultPlan()
+        _wu_model.clear_faults(self)
 
     # ------------------------------------------------------------------------------------------
     # persistence and dumps
@@ -755,6 +762,7 @@ class WindowsState:
             "appx_user": self.appx_user,
             "updates_installed": self.updates_installed,
             "updates_available": self.updates_available,
+            "windows_update": self.windows_update,
             "os": {
                 "product_type": self.product_type,
                 "edition_id": self.edition_id,
@@ -800,6 +808,7 @@ class WindowsState:
         st.appx_user = {u: list(p) for u, p in data["appx_user"].items()}
         st.updates_installed = list(data["updates_installed"])
         st.updates_available = list(data["updates_available"])
+        st.windows_update = copy.deepcopy(data.get("windows_update") or _wu_model.empty())
         os_ = data["os"]
         st.product_type, st.edition_id = os_["product_type"], os_["edition_id"]
         st.build, st.ubr, st.display_version = os_["build"], os_["ubr"], os_["display_version"]

@@ -25,11 +25,12 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sandbox.guest_api import NotModelled
-from sandbox.windows.guest import Guest
+from sandbox.windows.guest import Guest, StillRunning
 
 NUL_SEPARATOR = b"\n\0\0\0\0\n"
 _LOGON_UI_KEY = r"HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\AutoLogonChecked"
@@ -90,6 +91,8 @@ class Outcome:
     rc: int = 0
     # The guest accepted a reboot (shutdown.exe /r): it goes down once this output was delivered.
     reboot: bool = False
+    # The process is still running with nothing written yet: asked again at each Receive.
+    pending: Callable[[], Outcome | None] | None = None
 
 
 @dataclass
@@ -230,8 +233,19 @@ def _run_module_action(runtime: Runtime, actions: list[dict], params: dict) -> O
     except NotModelled as exc:
         runtime.record_unmodelled(f"{module}: {exc}")
         result = {"failed": True, "msg": f"not simulated: {module}: {exc}"}
+    except StillRunning as running:
+        if "async_wrapper.ps1" in wrappers:
+            return _not_simulated(runtime, f"{module}: a blocking module under async")
+        resume = running.resume
+        return Outcome(pending=lambda: _module_outcome(resume()))
     if "async_wrapper.ps1" in wrappers:
         return _finish_async(runtime, actions, result)
+    return _module_outcome(result)
+
+
+def _module_outcome(result: dict[str, Any] | None) -> Outcome | None:
+    if result is None:
+        return None
     return Outcome(stdout=json.dumps(result) + "\r\n", rc=1 if result.get("failed") else 0)
 
 

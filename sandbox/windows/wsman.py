@@ -25,6 +25,7 @@ import ssl
 import struct
 import tempfile
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ CODE_OPERATION_TIMEOUT = 2150858793
 CODE_SHELL_NOT_FOUND = 2150858843
 CODE_ACTION_NOT_SUPPORTED = 2150858775
 CODE_INVALID_COMMAND = 2150858792
+RUNNING_RECEIVE_WAIT = 0.5  # OperationTimeout (PT20S from Ansible) scaled down for a running command
 IDLE_TIMEOUT_S = 120  # Windows' HTTP keep-alive idle timeout
 MAX_ENVELOPE = 512 * 1024  # MaxEnvelopeSizekb 500 (Windows default), rounded up
 DEFAULT_MAX_ENVELOPE = 153600  # what a client asks for when it does not say (pywinrm's value)
@@ -86,9 +88,14 @@ class Shell:
 class WsmanFault(Exception):
     """Answered as a SOAP fault with HTTP 500, as Windows does."""
 
-    def __init__(self, code: int, subcode: str, reason: str, value: str = "s:Sender") -> None:
+    def __init__(
+        self, code: int, subcode: str, reason: str, value: str = "s:Sender", wait: float = 0.0
+    ) -> None:
         super().__init__(reason)
         self.code, self.subcode, self.reason, self.value = code, subcode, reason, value
+        # Seconds to wait (without the lock) before answering: Windows answers OperationTimeout
+        # only after that long for a command that is still running (scaled down here).
+        self.wait = wait
 
 
 class DropConnection(Exception):
@@ -254,7 +261,13 @@ class WsmanService:
         fault = self.vm.faults.take("drop_connection", "operation_timeout")
         if fault == "drop_connection":
             raise DropConnection()
-        if fault == "operation_timeout" or command.outcome is None:
+        running = command.outcome is not None and command.outcome.pending is not None
+        if running and fault is None:
+            resumed = command.outcome.pending()  # type: ignore[union-attr]
+            if resumed is not None:
+                command.outcome = resumed
+                running = False
+        if fault == "operation_timeout" or command.outcome is None or running:
             # Windows answers this when the process has produced nothing within OperationTimeout (a
             # command still waiting for stdin, or a long one); pywinrm/Ansible simply ask again.
             raise WsmanFault(
@@ -263,6 +276,7 @@ class WsmanService:
                 "The WS-Management service cannot complete the operation within the time specified in "
                 "OperationTimeout.",
                 value="s:Receiver",
+                wait=RUNNING_RECEIVE_WAIT if running else 0.0,
             )
         outcome = command.outcome
         cid = command.command_id
@@ -400,6 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(400, b"not simulated: WinRM message encryption (use HTTPS without it)")
             return
         endpoint = f"https://{self.server.address}:{self.server.port}/wsman"
+        wait = 0.0
         with self.server.vm.lock:
             service = self.server.vm.service
             try:
@@ -410,6 +425,7 @@ class _Handler(BaseHTTPRequestHandler):
                     fault, getattr(service, "relates_to", ""), self.server.vm.computer_name
                 )
                 status = 500
+                wait = fault.wait
             except DropConnection:
                 answer = b""
                 status = 0
@@ -417,6 +433,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             _shutdown(self.connection, socket.SHUT_RDWR)
             return
+        if wait:
+            time.sleep(wait)
         self._reply(status, answer)
 
 

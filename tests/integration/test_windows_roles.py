@@ -291,7 +291,14 @@ def test_windows_sysprep_failure_fetches_the_logs_and_names_the_error(vm: BuildV
 
 # --- Molecule ------------------------------------------------------------------------------------
 # Every role with a scenario, in the order a build runs them (the shared VM sees them in turn).
-SCENARIOS = ("windows_config", "avd_session_host", "windows_default_user", "windows_optimize", "windows_appx")
+SCENARIOS = (
+    "windows_config",
+    "windows_update",
+    "avd_session_host",
+    "windows_default_user",
+    "windows_optimize",
+    "windows_appx",
+)
 
 
 def test_every_role_has_a_molecule_scenario() -> None:
@@ -380,5 +387,102 @@ def _assert_molecule_converges(guest: dict[str, Any], parts: dict[str, dict[str,
     left = {n for n in gd.appx_names(guest) if n == "Microsoft.BingNews" or n.startswith("Microsoft.Xbox")}
     assert left == set(), left
     assert guest["appx_not_provisioned"] == []
-    assert set(parts) == {"avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert set(parts) == {"updates", "avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert [e["id"] for e in parts["updates"]["entries"]] == ["KB2267602"], parts["updates"]
     assert all(e["changed"] for e in parts["default_user"]["entries"]), parts["default_user"]
+
+
+# --- windows_update ------------------------------------------------------------------------------
+def _updates(vm: BuildVm, artifacts: Path, *args: str) -> PlayResult:
+    return vm.play(str(PLAYS / "updates.yml"), "-e", f"artifacts_dir={artifacts}", *args, timeout=400)
+
+
+def _installed_kbs(dump: dict[str, Any]) -> list[str]:
+    return sorted(u["kb"] for u in dump["updates_installed"])
+
+
+def _updates_part(artifacts: Path, folder: str = "manifest") -> dict[str, Any]:
+    return json.loads((artifacts / folder / "updates.json").read_text())
+
+
+def test_windows_update_check_mode_then_rounds_then_no_change(vm: BuildVm, tmp_path: Path) -> None:
+    artifacts = tmp_path / "artifacts"
+    vm.fault("pending_reboot", reason="cbs")
+    before = _dump(vm)
+    offered_before = {u["kb"] for u in before["updates_available"]}
+    installed_before = _installed_kbs(before)  # the dump's lists are the live state
+
+    check = _updates(vm, artifacts, "--check")
+    assert check.rc == 0, check.explain()
+    after_check = _dump(vm)
+    assert _installed_kbs(after_check) == installed_before, "check mode installed updates"
+    assert after_check["boot_time_filetime"] == before["boot_time_filetime"], "check mode rebooted"
+    whatif = _updates_part(artifacts, "whatif")
+    assert not (artifacts / "manifest").exists()
+    assert _task(check, "Reboot first, because a reboot is pending")["changed"]
+
+    first = _updates(vm, artifacts)
+    assert first.rc == 0, first.explain()
+    dump = _dump(vm)
+    # The pending reboot was cleared before the first install (else 0x80240016).
+    assert _task(first, "Reboot first, because a reboot is pending")["changed"], first.explain()
+    part = _updates_part(artifacts)
+    recorded = {e["id"]: e["after"] for e in part["entries"]}
+    new = set(_installed_kbs(dump)) - set(installed_before)
+    assert set(recorded) == new and new, (sorted(recorded), sorted(new))
+    rounds = {after["round"] for after in recorded.values()}
+    assert rounds == {1, 2}, recorded  # the .NET update is offered only after the cumulative update
+    assert dump["os"]["ubr"] > before["os"]["ubr"], "the cumulative update's reboot did not happen"
+    assert dump["pending_reboot"] == []
+    # The shipped deny list kept KB5007651 out; the optional preview stayed out too.
+    assert "KB5007651" in offered_before and "KB5007651" not in new
+    assert {e["kb"] for e in part["info"]["excluded"]} >= {"KB5007651"}
+    # Check mode listed what round 1 then installed (a search cannot see round 2 yet).
+    assert {e["id"] for e in whatif["entries"]} == {k for k, a in recorded.items() if a["round"] == 1}
+    assert whatif["info"]["excluded"] == part["info"]["excluded"]
+
+    again = _updates(vm, artifacts)
+    assert again.rc == 0, again.explain()
+    assert again.stats["changed"] == 0, again.explain()
+    assert _installed_kbs(_dump(vm)) == sorted(new | set(installed_before))
+    assert _updates_part(artifacts) == part, "a re-run rewrote the manifest"
+
+
+def test_windows_update_loop_excluded_and_the_cap_stops_a_run(vm: BuildVm, tmp_path: Path) -> None:
+    # KB890830 comes back after every reboot; with one round allowed, the .NET update that only
+    # the second round would install is left: the cap stops the run, naming it.
+    vm.fault("update_reinstalls", kb="KB890830")
+    artifacts = tmp_path / "artifacts"
+    capped = _updates(vm, artifacts, "-e", "max_rounds=1")
+    assert capped.rc != 0
+    message = _task(capped, "Fail naming what stopped Windows Update")["msg"]
+    assert "KB5089560" in message and "windows_update.max_rounds" in message, message
+    part = _updates_part(artifacts)
+    assert [f["id"] for f in part["failed"]] == ["KB890830"], part["failed"]
+    assert any("KB890830" in w and "offered again" in w for w in part["warnings"]), part["warnings"]
+    assert {e["id"] for e in part["entries"]} >= {"KB890830", "KB5089573"}
+
+    # With rounds to spare the build goes on: KB890830 stays excluded (warned again), the rest installs.
+    run = _updates(vm, artifacts)
+    assert run.rc == 0, run.explain()
+    manifest_task = _task(run, "record | Write the updates manifest part")
+    assert any("KB890830" in w for w in manifest_task.get("warnings", [])), manifest_task
+    dump = _dump(vm)
+    assert "KB890830" in {u["kb"] for u in dump["updates_available"]}, "the looping KB installed again"
+    assert "KB5089560" in _installed_kbs(dump)
+    assert {e["id"]: e["after"]["round"] for e in _updates_part(artifacts)["entries"]}["KB5089560"] == 1
+
+
+def test_windows_update_hang_is_stopped_by_the_time_bound(vm: BuildVm, tmp_path: Path) -> None:
+    # The cumulative update's install never completes: the poll blocks (the WinRM command keeps
+    # running) until the phase's bound stops the task; the action plugin then cancels the update task.
+    vm.fault("update_hangs", kb="KB5089573")
+    run = _updates(vm, tmp_path / "artifacts", "-e", "timeout=15")
+    assert run.rc != 0
+    message = _task(run, "Fail naming what stopped Windows Update")["msg"]
+    assert "windows_update_timeout_seconds (15 s)" in message, message
+    assert "round | Install the updates of round 1" in message, message
+    assert run.seconds < 120, run.seconds
+    dump = _dump(vm)
+    assert dump["windows_update"]["jobs"] == {}, "the update task was left running"
+    assert "KB5089573" in {u["kb"] for u in dump["updates_available"]}

@@ -23,6 +23,7 @@ One concern per module; each imports only the ones listed before it:
 - ``avd``: the ``avd`` and ``default_user`` sections (AVD session-host settings, per-user defaults).
 - ``optimization``: the ``optimization`` and ``appx`` sections (reads the configuration files
   through the package ``plugin_utils._optimization``).
+- ``windows_update``: the ``windows_update`` section (its rules live in ``plugin_utils._windows_update``).
 - ``spec``: the whole spec: ``validate_image_spec``, ``normalize_image_spec``, ``source_facts``.
 - ``build``: build ids, resource names and the build context ``avd_build``.
 

@@ -30,6 +30,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "optimization",
         "appx",
         "downloads",
+        "windows_update",
     ),
     "source": ("publisher", "offer", "sku", "version"),
     "build_vm": ("size", "os_disk_size_gb", "os_disk_type", "resource_group"),
@@ -113,6 +114,19 @@ KEYS: dict[str, tuple[str, ...]] = {
     "download.blob": ("storage_account", "resource_group", "container", "name"),
     "download.signer": ("thumbprint", "subject"),
     "downloads": ("auth", "sas_lifetime_hours"),
+    # The windows_update section (plugins/plugin_utils/_image_spec/windows_update.py).
+    "windows_update": (
+        "enabled",
+        "categories",
+        "skip_optional",
+        "include",
+        "exclude",
+        "deny_list",
+        "max_rounds",
+        "on_max_rounds",
+        "already_current_days",
+        "timeout_minutes",
+    ),
 }
 
 # Keys people reach for that the tool deliberately does not support, with the reason.

@@ -26,6 +26,9 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.optimizatio
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.schema import OS_DISK_TYPES
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.source import check_sku, check_source
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.tags import check_tags
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.windows_update import (
+    check_windows_update,
+)
 
 
 def validate_image_spec(data: Any, today: _dt.date | str | None = None, base_dir: Any = None) -> list[str]:
@@ -82,6 +85,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     default_user = check_default_user(c, data)
     optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
     downloads = check_downloads_section(c, data)
+    windows_update = check_windows_update(c, data, source)
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -98,6 +102,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "optimization": optimization,
         "appx": appx,
         "downloads": downloads,
+        "windows_update": windows_update,
     }
     return c.errors, normal
 

@@ -108,6 +108,7 @@ _MODULE_FILES = (
     "services",
     "setup",
     "timezone",
+    "updates",
 )
 
 

@@ -129,8 +129,10 @@ def test_sub_options_context(run):
 
 
 def test_unsimulated_module_raises(guest):
-    with pytest.raises(modules.NotModelled, match=r"module ansible.windows.win_updates is not simulated"):
-        guest.run_module("ansible.windows.win_updates", {}, check_mode=False, diff=False, module_path="x.ps1")
+    with pytest.raises(modules.NotModelled, match=r"module ansible.windows.win_dns_client is not simulated"):
+        guest.run_module(
+            "ansible.windows.win_dns_client", {}, check_mode=False, diff=False, module_path="x.ps1"
+        )
 
 
 def test_every_simulated_module_spec_matches_its_powershell_options():

@@ -723,6 +723,18 @@ def test_defaults_are_filled() -> None:
             "network": True,
         },
         "appx": {"remove": [], "keep": [], "on_failure": "fail"},
+        "windows_update": {
+            "enabled": False,
+            "categories": ["SecurityUpdates", "CriticalUpdates", "UpdateRollups", "DefinitionUpdates"],
+            "skip_optional": True,
+            "include": [],
+            "exclude": [],
+            "deny_list": True,
+            "max_rounds": 5,
+            "on_max_rounds": "fail",
+            "already_current_days": None,
+            "timeout_minutes": 240,
+        },
         "tags": {},
     }
     # Normalising is stable: a normalised image spec normalises to itself.

@@ -32,6 +32,7 @@ LAYERS = (
     "tags",
     "avd",
     "optimization",
+    "windows_update",
     "spec",
     "build",
 )
