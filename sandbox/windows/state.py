@@ -112,6 +112,8 @@ class FaultPlan:
     """Pending Windows-side faults (inject_fault)."""
 
     sysprep_fail: int = 0
+    # installer_exit: [{"installer": file name or ProductName, "rc": int, "count": int}]
+    installer_exit: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _stable_int(*parts: str, mod: int) -> int:
@@ -647,6 +649,7 @@ class WindowsState:
         "agent_stopped",
         "sysprep_fail",
         "registry_value_lost",
+        "installer_exit",
     )
 
     def inject_fault(self, spec: dict[str, Any]) -> None:
@@ -663,6 +666,8 @@ class WindowsState:
         - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error);
         - registry_value_lost {path: "HKLM\\...", name}: the value is gone (as if something in the
           guest removed it), e.g. before capture so that the image lacks it.
+        - installer_exit {installer: file name or ProductName, rc: int, count?: 1}: the next
+          install(s) of that installer exit with rc (sandbox/windows/installers/__init__.py).
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -724,6 +729,13 @@ class WindowsState:
                 raise ValueError(
                     f"registry_value_lost: no value {spec.get('name')!r} at {spec.get('path')!r}"
                 )
+        elif kind == "installer_exit":
+            installer, rc, count = spec.get("installer"), spec.get("rc"), spec.get("count", 1)
+            if not isinstance(installer, str) or not installer:
+                raise ValueError("installer_exit installer: a file name or ProductName is required")
+            if isinstance(rc, bool) or not isinstance(rc, int):
+                raise ValueError(f"installer_exit rc: an integer exit code is required, got {rc!r}")
+            self.faults.installer_exit.append({"installer": installer, "rc": rc, "count": int(count)})
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
@@ -815,6 +827,7 @@ class WindowsState:
         st.listener_reset_at_boot = data.get("listener_reset_at_boot", False)
         st.winrm_service_config = dict(data.get("winrm_service_config", {}))
         st.faults = FaultPlan(**data["faults"])
+        st.faults.installer_exit = [dict(f) for f in st.faults.installer_exit]
         st.sysprep_runs = data["sysprep_runs"]
         st.module_invocations = data.get("module_invocations", 0)
         return st
