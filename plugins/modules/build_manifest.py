@@ -46,7 +46,7 @@ options:
         description: What the items are.
         type: str
         required: true
-        choices: [registry, service, task, appx, firewall_rule, group]
+        choices: [registry, service, task, appx, firewall_rule, group, application]
       items:
         description: The planned items given to the module.
         type: list

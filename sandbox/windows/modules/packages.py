@@ -264,5 +264,6 @@ def _run(ctx: Ctx, path: str) -> None:
         if file.kind == "msi":  # msiexec always logs (to a temporary file without log_path)
             r["log"] = outcome.log
         raise ModuleFail(f"unexpected rc from '{command}': see rc, stdout, and stderr for more details")
+    r["failed"] = False  # set explicitly, so a non-zero accepted rc does not read as a failure
     if outcome.rc == 3010:
         r["reboot_required"] = True

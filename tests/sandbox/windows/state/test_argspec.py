@@ -142,6 +142,8 @@ def test_every_simulated_module_spec_matches_its_powershell_options():
             body = ps1[ps1.index("$spec = @{") :]
             body = body[: body.index("::Create(")]
             in_ps1 = set(re.findall(r"^\s{8}(\w+) = @\{", body, re.M))
+            if "Get-AnsibleWindowsWebRequestSpec" in ps1:  # the options of the web_request fragment
+                in_ps1 |= set(argspec.fragment_options("ansible.windows.web_request"))
         else:
             in_ps1 = set(
                 re.findall(r"Get-AnsibleParam\s+(?:-obj\s+)?\$\w+\s+(?:-name\s+)?[\"'](\w+)[\"']", ps1)
