@@ -200,7 +200,7 @@ def _check_package_kind(
             join(path, "source"),
             f"must be the name of a configured winget source (e.g. winget), got {show(source)}",
         )
-    entry["package"] = {"id": pid, "source": source}
+    entry["package"] = {"id": pid, "source": source if source is not None or kind == "choco" else "winget"}
 
 
 def _check_detection(c: Checker, item: Mapping[str, Any], field: str, kind: str) -> dict[str, Any]:
