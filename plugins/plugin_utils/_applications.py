@@ -176,7 +176,8 @@ def failure(
     prefix = f"application {app['name']!r}"
     if msg.startswith(prefix):  # already named (the download check)
         return msg
-    parts = [f"{prefix} ({app['kind']} {app['version']}) failed in {task!r}: {msg}"]
+    step = task.split(" | ", 1)[-1]  # without the task file's name prefix
+    parts = [f"{prefix} ({app['kind']} {app['version']}) failed in {step!r}: {msg}"]
     if "rc" in result and result.get("rc") not in (None, 0):
         parts.append(f"exit code {result['rc']}")
     log = str(result.get("log") or "") or "\n".join(

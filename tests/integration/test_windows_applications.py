@@ -149,7 +149,7 @@ def test_check_mode_then_install_with_one_reboot_then_no_change(vm, served, tmp_
     vm.fault("installer_exit", installer="Sample EXE installer", rc=1641)
     first = _play(vm, tmp_path, apps)
     assert first.rc == 0, first.explain()
-    reboot = _task(first, "Reboot because an installer asked for it")
+    reboot = _task(first, "install | Reboot because an installer asked for it")
     assert reboot is not None and reboot["changed"], first.explain()
     dump = _dump(vm)
     assert dump["boot_time_filetime"] != before["boot_time_filetime"]
@@ -189,7 +189,7 @@ def test_a_failing_installer_names_the_application_its_code_and_log(vm, served, 
     vm.fault("installer_exit", installer="Contoso Tool", rc=1603)
     run = _play(vm, tmp_path, apps)
     assert run.rc != 0
-    message = _task(run, "Fail naming the application, its exit code and the tail of its log")["msg"]
+    message = _task(run, "application | Fail naming the application, its exit code and the tail of its log")["msg"]
     assert message.startswith(
         "application 'Contoso Tool' (msi 1.2.3) failed in 'Run the MSI or EXE installer'"
     )
@@ -206,7 +206,7 @@ def test_a_wrong_checksum_names_the_application_and_the_cause(vm, served, tmp_pa
     apps[0]["download"]["sha256"] = "0" * 64
     run = _play(vm, tmp_path, apps)
     assert run.rc != 0
-    message = _task(run, "Fail naming the application, its exit code and the tail of its log")["msg"]
+    message = _task(run, "application | Fail naming the application, its exit code and the tail of its log")["msg"]
     assert message.startswith(
         f"application 'Contoso Tool': the download of {server.url('contoso-tool.msi')} failed"
     )

@@ -291,7 +291,14 @@ def test_windows_sysprep_failure_fetches_the_logs_and_names_the_error(vm: BuildV
 
 # --- Molecule ------------------------------------------------------------------------------------
 # Every role with a scenario, in the order a build runs them (the shared VM sees them in turn).
-SCENARIOS = ("windows_config", "avd_session_host", "windows_default_user", "windows_optimize", "windows_appx")
+SCENARIOS = (
+    "windows_config",
+    "windows_applications",
+    "avd_session_host",
+    "windows_default_user",
+    "windows_optimize",
+    "windows_appx",
+)
 
 
 def test_every_role_has_a_molecule_scenario() -> None:
@@ -380,5 +387,6 @@ def _assert_molecule_converges(guest: dict[str, Any], parts: dict[str, dict[str,
     left = {n for n in gd.appx_names(guest) if n == "Microsoft.BingNews" or n.startswith("Microsoft.Xbox")}
     assert left == set(), left
     assert guest["appx_not_provisioned"] == []
-    assert set(parts) == {"avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert set(parts) == {"applications", "avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert [e["id"] for e in parts["applications"]["entries"] if e["changed"]] == ["Molecule Tool"]
     assert all(e["changed"] for e in parts["default_user"]["entries"]), parts["default_user"]

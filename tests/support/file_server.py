@@ -56,3 +56,63 @@ class FileServer:
 
     def url(self, name: str) -> str:
         return f"https://127.0.0.1:{self.port}/{urllib.parse.quote(name)}"
+
+
+def _serve_test_installers(state: Path, pki_dir: Path, lifetime: float) -> None:
+    """For the role's Molecule scenario: build (once) a signed test MSI in ``state``, serve it over
+    HTTPS with the sandbox CA of ``pki_dir`` and write ``state/applications.json``, the normalised
+    applications list naming it; serve for ``lifetime`` seconds, then exit."""
+    import datetime as dt
+    import json
+    import sys
+    import time
+
+    from tests.support import installers as ti
+    from tests.support.paths import REPO
+
+    sys.path.insert(0, str(REPO / "collections"))
+    from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.applications import (
+        check_applications,
+    )
+    from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker
+
+    ca = pki.CertPair(pki_dir / pki.CA_CERT, pki_dir / pki.CA_KEY)
+    www = state / "www"
+    www.mkdir(parents=True, exist_ok=True)
+    built = state / "msi.json"
+    if not built.exists():  # the same MSI (and ProductCode) for converge and idempotence
+        cert = ti.code_signing_cert(ca, state)
+        msi = ti.sign(ti.build_msi(www / "molecule-tool.msi", name="Molecule Tool"), cert)
+        built.write_text(json.dumps({"product_code": msi.product_code, "thumbprint": ti.thumbprint(cert)}))
+    info = json.loads(built.read_text())
+    msi_path = www / "molecule-tool.msi"
+    with FileServer(www, ca) as server:
+        section = [
+            {
+                "name": "Molecule Tool",
+                "kind": "msi",
+                "version": "1.2.3",
+                "download": {
+                    "url": server.url(msi_path.name),
+                    "sha256": ti.Installer(msi_path).sha256,
+                    "signer": {"thumbprint": info["thumbprint"]},
+                },
+                "detection": {"product_code": info["product_code"]},
+            }
+        ]
+        checker = Checker(dt.date.today())
+        entries = check_applications(checker, {"applications": section})
+        assert checker.errors == [], checker.errors
+        (state / "applications.json").write_text(json.dumps({"entries": entries, **info}))
+        time.sleep(lifetime)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=_serve_test_installers.__doc__)
+    parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--pki-dir", type=Path, required=True)
+    parser.add_argument("--lifetime", type=float, default=300)
+    args = parser.parse_args()
+    _serve_test_installers(args.state, args.pki_dir, args.lifetime)

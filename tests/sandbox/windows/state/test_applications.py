@@ -6,9 +6,7 @@ a test CA) served over real HTTPS, through the simulated modules the windows_app
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,8 +245,3 @@ def test_msix_identity_and_unsigned_refusal(tmp_path, guest, run):
 def test_winget_is_not_pretended(run):
     with pytest.raises(NotModelled, match="winget sources are not modelled"):
         run("avd.golden.win_winget", {"id": "Git.Git", "version": "2.47.1"})
-
-
-def test_sha256_helper_matches_hashlib(files):
-    data = files["msi"].path.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == files["msi"].sha256
