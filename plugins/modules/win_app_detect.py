@@ -112,7 +112,9 @@ applications:
       description: Whether its rule found it installed.
       type: bool
     version:
-      description: The version found (DisplayVersion, the value's data, the file version, the provisioned version), null when nothing was found.
+      description:
+        - The version found (DisplayVersion, the value's data, the file version, the provisioned
+          version); null when nothing was found.
       type: str
     detected_by:
       description: What was looked at.

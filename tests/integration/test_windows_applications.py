@@ -189,7 +189,9 @@ def test_a_failing_installer_names_the_application_its_code_and_log(vm, served, 
     vm.fault("installer_exit", installer="Contoso Tool", rc=1603)
     run = _play(vm, tmp_path, apps)
     assert run.rc != 0
-    message = _task(run, "application | Fail naming the application, its exit code and the tail of its log")["msg"]
+    message = _task(run, "application | Fail naming the application, its exit code and the tail of its log")[
+        "msg"
+    ]
     assert message.startswith(
         "application 'Contoso Tool' (msi 1.2.3) failed in 'Run the MSI or EXE installer'"
     )
@@ -206,7 +208,9 @@ def test_a_wrong_checksum_names_the_application_and_the_cause(vm, served, tmp_pa
     apps[0]["download"]["sha256"] = "0" * 64
     run = _play(vm, tmp_path, apps)
     assert run.rc != 0
-    message = _task(run, "application | Fail naming the application, its exit code and the tail of its log")["msg"]
+    message = _task(run, "application | Fail naming the application, its exit code and the tail of its log")[
+        "msg"
+    ]
     assert message.startswith(
         f"application 'Contoso Tool': the download of {server.url('contoso-tool.msi')} failed"
     )

@@ -135,7 +135,11 @@ def test_failure_names_step_exit_code_and_log_tail() -> None:
     log = "\r\n".join(f"line {i}" for i in range(40)) + "\r\nInstallation success or error status: 1603.\r\n"
     result = {"msg": "unexpected rc from 'msiexec.exe ...'", "rc": 1603, "log": log}
     text = apps.failure(
-        entry(), "application | Run the MSI or EXE installer", result, 3, "/artifacts/applications/Contoso_Tool.log"
+        entry(),
+        "application | Run the MSI or EXE installer",
+        result,
+        3,
+        "/artifacts/applications/Contoso_Tool.log",
     )
     assert text.startswith("application 'Contoso Tool' (msi 1.2.3) failed in 'Run the MSI or EXE installer'")
     assert "exit code 1603" in text and "(the whole log: /artifacts/applications/Contoso_Tool.log)" in text
