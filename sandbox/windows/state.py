@@ -181,8 +181,6 @@ class WindowsState:
         self.faults = FaultPlan()
         # The sandbox CA's PEM file, trusted as a root (set by the host; not part of the state).
         self.trusted_ca: str | None = None
-        # Installed winget / Chocolatey packages: {"winget": {id: version}, "choco": {id: version}}.
-        self.packages: dict[str, dict[str, str]] = {"winget": {}, "choco": {}}
         self.bytes_downloaded = 0  # by the guest's downloads (win_get_url), for benchmarks
         self._frameworks: list[dict[str, Any]] = []  # seed-time only: framework AppX packages
         self.sysprep_runs = 0
@@ -672,7 +670,7 @@ class WindowsState:
         - registry_value_lost {path: "HKLM\\...", name}: the value is gone (as if something in the
           guest removed it), e.g. before capture so that the image lacks it.
         - installer_exit {installer: file name or ProductName, rc: int, count?: 1}: the next
-          install(s) of that installer exit with rc (sandbox/windows/installers/__init__.py).
+          install(s) of that installer exit with rc (sandbox/windows/installers/model.py).
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -745,7 +743,7 @@ class WindowsState:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
     def clear_faults(self) -> None:
-        """DELETE /_sandbox/faults: disarm pending faults (sysprep_fail). State changes made by
+        """DELETE /_sandbox/faults: disarm pending faults (sysprep_fail, installer_exit). State changes made by
         user_appx, bitlocker_* and pending_reboot are part of the machine now and stay."""
         self.faults = FaultPlan()
 
@@ -792,7 +790,6 @@ class WindowsState:
             "faults": asdict(self.faults),
             "sysprep_runs": self.sysprep_runs,
             "module_invocations": self.module_invocations,
-            "packages": self.packages,
             "bytes_downloaded": self.bytes_downloaded,
         }
 
@@ -837,7 +834,6 @@ class WindowsState:
         st.faults.installer_exit = [dict(f) for f in st.faults.installer_exit]
         st.sysprep_runs = data["sysprep_runs"]
         st.module_invocations = data.get("module_invocations", 0)
-        st.packages = {k: dict(v) for k, v in data.get("packages", {"winget": {}, "choco": {}}).items()}
         st.bytes_downloaded = data.get("bytes_downloaded", 0)
         return st
 
