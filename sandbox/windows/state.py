@@ -743,8 +743,8 @@ class WindowsState:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
     def clear_faults(self) -> None:
-        """DELETE /_sandbox/faults: disarm pending faults (sysprep_fail, installer_exit). State changes made by
-        user_appx, bitlocker_* and pending_reboot are part of the machine now and stay."""
+        """DELETE /_sandbox/faults: disarm pending faults (sysprep_fail, installer_exit). State changes
+        made by user_appx, bitlocker_* and pending_reboot are part of the machine now and stay."""
         self.faults = FaultPlan()
 
     # ------------------------------------------------------------------------------------------
