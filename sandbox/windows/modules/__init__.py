@@ -95,6 +95,7 @@ def _load() -> None:
 _MODULE_FILES = (
     "applications",
     "appx",
+    "chocolatey",
     "command",
     "features",
     "files",

@@ -7,6 +7,7 @@ a test CA) served over real HTTPS, through the simulated modules the windows_app
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -245,3 +246,36 @@ def test_msix_identity_and_unsigned_refusal(tmp_path, guest, run):
 def test_winget_is_not_pretended(run):
     with pytest.raises(NotModelled, match="winget sources are not modelled"):
         run("avd.golden.win_winget", {"id": "Git.Git", "version": "2.47.1"})
+
+
+def _nupkg(path: Path, package: str, version: str) -> None:
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            f"{package}.nuspec",
+            '<package xmlns="http://schemas.microsoft.com/packaging/2015/06/nuspec.xsd"><metadata>'
+            f"<id>{package}</id><version>{version}</version></metadata></package>",
+        )
+        z.writestr("tools/chocolateyInstall.ps1", "Write-Output 'installed'\n")
+
+
+def test_chocolatey_installs_a_pinned_package_from_an_https_feed(trusting, run, files, tmp_path):
+    feed = tmp_path / "feed"
+    _nupkg(feed / "package" / "vlc" / "3.0.21", "vlc", "3.0.21")
+    with FileServer(feed, files["ca"]) as server:
+        args = {"name": "vlc", "version": "3.0.21", "source": server.url("").rstrip("/"), "state": "present"}
+        with pytest.raises(NotModelled, match="bootstrapping Chocolatey is not simulated"):
+            run("chocolatey.chocolatey.win_chocolatey", args)
+        trusting.fs.write(r"C:\ProgramData\chocolatey\bin\choco.exe", b"MZ", make_parents=True)
+        assert run("chocolatey.chocolatey.win_chocolatey", args, check=True)["changed"]
+        assert not trusting.fs.exists(r"C:\ProgramData\chocolatey\lib\vlc\vlc.nuspec")
+        first = run("chocolatey.chocolatey.win_chocolatey", args)
+        assert first["changed"] and first["rc"] == 0 and not first.get("failed"), first
+        assert trusting.fs.is_file(r"C:\ProgramData\chocolatey\lib\vlc\tools\chocolateyInstall.ps1")
+        assert not run("chocolatey.chocolatey.win_chocolatey", args)["changed"]
+        other = run("chocolatey.chocolatey.win_chocolatey", {**args, "version": "3.0.20"})
+        assert other["failed"] and "already installed with version(s) '3.0.21'" in other["msg"]
+        missing = run("chocolatey.chocolatey.win_chocolatey", {**args, "name": "nope"})
+        assert missing["failed"] and missing["rc"] == 1 and "was not found" in missing["stdout"], missing

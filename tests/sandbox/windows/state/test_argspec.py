@@ -139,9 +139,13 @@ def test_every_simulated_module_spec_matches_its_powershell_options():
         ps1 = argspec.doc_file(fqcn).with_suffix(".ps1").read_text()
         documented = set(argspec.documented_options(fqcn))
         if module.spec.style == "basic":
-            body = ps1[ps1.index("$spec = @{") :]
-            body = body[: body.index("::Create(")]
-            in_ps1 = set(re.findall(r"^\s{8}(\w+) = @\{", body, re.M))
+            if "function Get-ModuleSpec" in ps1:  # chocolatey's modules build $spec in a function
+                body = ps1[ps1.index("function Get-ModuleSpec") : ps1.index("::Create(")]
+                in_ps1 = set(re.findall(r"^\s{12}(\w+)\s*= @\{", body, re.M))
+            else:
+                body = ps1[ps1.index("$spec = @{") :]
+                body = body[: body.index("::Create(")]
+                in_ps1 = set(re.findall(r"^\s{8}(\w+) = @\{", body, re.M))
             if "Get-AnsibleWindowsWebRequestSpec" in ps1:  # the options of the web_request fragment
                 in_ps1 |= set(argspec.fragment_options("ansible.windows.web_request"))
         else:
