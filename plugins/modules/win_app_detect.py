@@ -24,7 +24,7 @@ author:
   - AVD golden image builders
 options:
   applications:
-    description: The applications to look for (the normalised entries of docs/contracts.md section 9).
+    description: The applications to look for (the normalised entries of docs/contracts.md section 10).
     type: list
     elements: dict
     required: true
