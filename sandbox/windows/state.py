@@ -669,8 +669,7 @@ class WindowsState:
         - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error);
         - registry_value_lost {path: "HKLM\\...", name}: the value is gone (as if something in the
           guest removed it), e.g. before capture so that the image lacks it.
-        - installer_exit {installer: file name or ProductName, rc: int, count?: 1}: the next
-          install(s) of that installer exit with rc (sandbox/windows/installers/model.py).
+        - installer_exit {installer, rc, count?}: see _arm_installer_exit.
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -733,14 +732,19 @@ class WindowsState:
                     f"registry_value_lost: no value {spec.get('name')!r} at {spec.get('path')!r}"
                 )
         elif kind == "installer_exit":
-            installer, rc, count = spec.get("installer"), spec.get("rc"), spec.get("count", 1)
-            if not isinstance(installer, str) or not installer:
-                raise ValueError("installer_exit installer: a file name or ProductName is required")
-            if isinstance(rc, bool) or not isinstance(rc, int):
-                raise ValueError(f"installer_exit rc: an integer exit code is required, got {rc!r}")
-            self.faults.installer_exit.append({"installer": installer, "rc": rc, "count": int(count)})
+            self._arm_installer_exit(spec)
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
+
+    def _arm_installer_exit(self, spec: dict[str, Any]) -> None:
+        """installer_exit {installer: file name or ProductName, rc: int, count?: 1}: the next
+        install(s) of that installer exit with rc (sandbox/windows/installers/model.py)."""
+        installer, rc, count = spec.get("installer"), spec.get("rc"), spec.get("count", 1)
+        if not isinstance(installer, str) or not installer:
+            raise ValueError("installer_exit installer: a file name or ProductName is required")
+        if isinstance(rc, bool) or not isinstance(rc, int):
+            raise ValueError(f"installer_exit rc: an integer exit code is required, got {rc!r}")
+        self.faults.installer_exit.append({"installer": installer, "rc": rc, "count": int(count)})
 
     def clear_faults(self) -> None:
         """DELETE /_sandbox/faults: disarm pending faults (sysprep_fail, installer_exit). State changes
