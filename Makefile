@@ -17,7 +17,7 @@ AZURITE_STAMP := $(AZURITE)/node_modules/.installed-$(shell sha1sum $(AZURITE)/p
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 
-.PHONY: help setup az-cli az-cli-lock demo test lint unit integration sandbox sandbox-stop bench lock clean
+.PHONY: help setup debian-packages az-cli az-cli-lock demo test lint unit integration sandbox sandbox-stop bench lock clean
 
 help:
 	@echo "make demo     set up, start the sandbox and run a full golden-image build on it"
@@ -26,7 +26,18 @@ help:
 	@echo "make bench    run the benchmark scripts under bench/"
 
 # --- set-up ---------------------------------------------------------------------------------
-setup: $(STAMP) $(SANDBOX)/pki/ca.pem $(AZURITE_STAMP)
+setup: $(STAMP) $(SANDBOX)/pki/ca.pem $(AZURITE_STAMP) debian-packages
+
+# Debian packages the tests build real installers with: wixl and msiinfo/msiextract (MSI databases,
+# also read by the sandbox), osslsigncode (Authenticode), binutils-mingw-w64 (a PE with a version
+# resource). Installed with apt-get when one is missing (CI runs as root on Debian bookworm).
+DEBIAN_PACKAGES := msitools wixl osslsigncode binutils-mingw-w64-x86-64
+debian-packages:
+	@missing="$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)"; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 # uv installs the locked set in seconds where pip takes minutes (downloads in parallel, no resolver
 # run); uv itself is pinned here and comes from PyPI through pip.

@@ -28,7 +28,7 @@ from typing import Any
 from ansible_collections.avd.golden.plugins.module_utils import _ledger
 
 MANIFEST_VERSION = 1
-KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group", "update")
+KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group", "update", "application")
 
 
 def registry_id(item: Mapping[str, Any]) -> str:
@@ -50,6 +50,7 @@ _IDS = {
     "firewall_rule": lambda item: str(item["name"]),
     "group": lambda item: str(item["name"]),
     "update": lambda item: str(item["name"]),  # a KB number
+    "application": lambda item: str(item["name"]),
 }
 
 
@@ -141,7 +142,8 @@ def _desired(kind: str, item: Mapping[str, Any]) -> Any:
         return "Ready" if item.get("enabled") else "Disabled"
     if kind == "appx":
         return None
-    return {k: v for k, v in item.items() if k not in ("name", "source")}  # a firewall rule, a group
+    # A firewall rule, a group; an application: {kind, version, sha256, signer}.
+    return {k: v for k, v in item.items() if k not in ("name", "source")}
 
 
 def build_part(

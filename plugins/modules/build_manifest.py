@@ -47,7 +47,7 @@ options:
         description: What the items are.
         type: str
         required: true
-        choices: [registry, service, task, appx, firewall_rule, group, update]
+        choices: [registry, service, task, appx, firewall_rule, group, update, application]
       items:
         description: The planned items given to the module.
         type: list

@@ -113,6 +113,8 @@ class FaultPlan:
     """Pending Windows-side faults (inject_fault)."""
 
     sysprep_fail: int = 0
+    # installer_exit: [{"installer": file name or ProductName, "rc": int, "count": int}]
+    installer_exit: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _stable_int(*parts: str, mod: int) -> int:
@@ -179,6 +181,9 @@ class WindowsState:
         self.listener_reset_at_boot = False  # sysprep generalize: the next boot has no listener
         self.winrm_service_config: dict[str, str] = {"Auth\\Basic": "false", "AllowUnencrypted": "false"}
         self.faults = FaultPlan()
+        # The sandbox CA's PEM file, trusted as a root (set by the host; not part of the state).
+        self.trusted_ca: str | None = None
+        self.bytes_downloaded = 0  # by the guest's downloads (win_get_url), for benchmarks
         self._frameworks: list[dict[str, Any]] = []  # seed-time only: framework AppX packages
         self.sysprep_runs = 0
         self.module_invocations = 0
@@ -649,6 +654,7 @@ class WindowsState:
         "sysprep_fail",
         "registry_value_lost",
         *_wu_model.FAULTS,
+        "installer_exit",
     )
 
     def inject_fault(self, spec: dict[str, Any]) -> None:
@@ -667,6 +673,7 @@ class WindowsState:
           guest removed it), e.g. before capture so that the image lacks it.
         - update_reinstalls {kb}, update_fails {kb, hresult?}, update_hangs {kb, count?}: Windows
           Update faults (sandbox/windows/modules/_wu_model.py).
+        - installer_exit {installer, rc, count?}: see _arm_installer_exit.
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -730,12 +737,24 @@ class WindowsState:
                 )
         elif kind in _wu_model.FAULTS:
             _wu_model.inject(self, spec)
+        elif kind == "installer_exit":
+            self._arm_installer_exit(spec)
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
+    def _arm_installer_exit(self, spec: dict[str, Any]) -> None:
+        """installer_exit {installer: file name or ProductName, rc: int, count?: 1}: the next
+        install(s) of that installer exit with rc (sandbox/windows/installers/model.py)."""
+        installer, rc, count = spec.get("installer"), spec.get("rc"), spec.get("count", 1)
+        if not isinstance(installer, str) or not installer:
+            raise ValueError("installer_exit installer: a file name or ProductName is required")
+        if isinstance(rc, bool) or not isinstance(rc, int):
+            raise ValueError(f"installer_exit rc: an integer exit code is required, got {rc!r}")
+        self.faults.installer_exit.append({"installer": installer, "rc": rc, "count": int(count)})
+
     def clear_faults(self) -> None:
-        """DELETE /_sandbox/faults: disarm pending faults (sysprep_fail). State changes made by
-        user_appx, bitlocker_* and pending_reboot are part of the machine now and stay."""
+        """DELETE /_sandbox/faults: disarm pending faults (sysprep_fail, installer_exit). State changes
+        made by user_appx, bitlocker_* and pending_reboot are part of the machine now and stay."""
         self.faults = FaultPlan()
         _wu_model.clear_faults(self)
 
@@ -783,6 +802,7 @@ class WindowsState:
             "faults": asdict(self.faults),
             "sysprep_runs": self.sysprep_runs,
             "module_invocations": self.module_invocations,
+            "bytes_downloaded": self.bytes_downloaded,
         }
 
     @classmethod
@@ -824,8 +844,10 @@ class WindowsState:
         st.listener_reset_at_boot = data.get("listener_reset_at_boot", False)
         st.winrm_service_config = dict(data.get("winrm_service_config", {}))
         st.faults = FaultPlan(**data["faults"])
+        st.faults.installer_exit = [dict(f) for f in st.faults.installer_exit]
         st.sysprep_runs = data["sysprep_runs"]
         st.module_invocations = data.get("module_invocations", 0)
+        st.bytes_downloaded = data.get("bytes_downloaded", 0)
         return st
 
     def dump(self) -> dict[str, Any]:

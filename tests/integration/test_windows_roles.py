@@ -294,6 +294,7 @@ def test_windows_sysprep_failure_fetches_the_logs_and_names_the_error(vm: BuildV
 SCENARIOS = (
     "windows_config",
     "windows_update",
+    "windows_applications",
     "avd_session_host",
     "windows_default_user",
     "windows_optimize",
@@ -387,8 +388,11 @@ def _assert_molecule_converges(guest: dict[str, Any], parts: dict[str, dict[str,
     left = {n for n in gd.appx_names(guest) if n == "Microsoft.BingNews" or n.startswith("Microsoft.Xbox")}
     assert left == set(), left
     assert guest["appx_not_provisioned"] == []
-    assert set(parts) == {"updates", "avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert set(parts) == {"updates", "applications", "avd_settings", "default_user", "optimize", "appx"}, sorted(
+        parts
+    )
     assert [e["id"] for e in parts["updates"]["entries"]] == ["KB2267602"], parts["updates"]
+    assert [e["id"] for e in parts["applications"]["entries"] if e["changed"]] == ["Molecule Tool"]
     assert all(e["changed"] for e in parts["default_user"]["entries"]), parts["default_user"]
 
 

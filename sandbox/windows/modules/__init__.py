@@ -93,12 +93,15 @@ def _load() -> None:
 
 
 _MODULE_FILES = (
+    "applications",
     "appx",
+    "chocolatey",
     "command",
     "features",
     "files",
     "firewall",
     "groups",
+    "packages",
     "ping",
     "powershell",
     "registry",

@@ -26,6 +26,7 @@ LAYERS = (
     "publish",
     "password",
     "downloads",
+    "applications",
     "source",
     "network",
     "gallery",
