@@ -388,8 +388,8 @@ def _assert_molecule_converges(guest: dict[str, Any], parts: dict[str, dict[str,
     left = {n for n in gd.appx_names(guest) if n == "Microsoft.BingNews" or n.startswith("Microsoft.Xbox")}
     assert left == set(), left
     assert guest["appx_not_provisioned"] == []
-    assert set(parts) == {"updates", "applications", "avd_settings", "default_user", "optimize", "appx"}, sorted(
-        parts
+    assert set(parts) == {"updates", "applications", "avd_settings", "default_user", "optimize", "appx"}, (
+        sorted(parts)
     )
     assert [e["id"] for e in parts["updates"]["entries"]] == ["KB2267602"], parts["updates"]
     assert [e["id"] for e in parts["applications"]["entries"] if e["changed"]] == ["Molecule Tool"]
