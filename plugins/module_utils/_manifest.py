@@ -14,7 +14,7 @@ of the batch modules that applied them. Shape (``manifest_version`` 1; docs/cont
 
 A part that exists is merged, not replaced: an entry keeps the ``before`` and ``changed`` of the
 first run that changed it, so a re-run (which changes nothing) leaves the record of what the
-first run did, and reports no change.
+first run did, and reports no change. ``info`` is merged key by key (a later write's keys win).
 """
 
 from __future__ import annotations
@@ -191,6 +191,8 @@ def merge(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> dict[s
         merged.append(entry)
     merged += earlier.values()  # recorded by an earlier run, not planned this time: kept
     out = dict(current)
+    # Two writes of one part (an install batch, then the role's own record) each keep the other's info.
+    out["info"] = {**(previous.get("info") or {}), **current["info"]}
     # What an earlier run removed is not missing now (a removed package is "not present").
     # A pattern (Microsoft.Xbox*) matches the packages it removed then.
     done = [(e["kind"], e["id"].lower()) for e in merged if e.get("changed")]

@@ -295,6 +295,7 @@ SCENARIOS = (
     "windows_config",
     "windows_update",
     "windows_applications",
+    "avd_stack",
     "avd_session_host",
     "windows_default_user",
     "windows_optimize",
@@ -388,9 +389,15 @@ def _assert_molecule_converges(guest: dict[str, Any], parts: dict[str, dict[str,
     left = {n for n in gd.appx_names(guest) if n == "Microsoft.BingNews" or n.startswith("Microsoft.Xbox")}
     assert left == set(), left
     assert guest["appx_not_provisioned"] == []
-    assert set(parts) == {"updates", "applications", "avd_settings", "default_user", "optimize", "appx"}, (
-        sorted(parts)
-    )
+    assert set(parts) == {
+        "updates",
+        "applications",
+        "avd_stack",
+        "avd_settings",
+        "default_user",
+        "optimize",
+        "appx",
+    }, sorted(parts)
     assert [e["id"] for e in parts["updates"]["entries"]] == ["KB2267602"], parts["updates"]
     assert [e["id"] for e in parts["applications"]["entries"] if e["changed"]] == ["Molecule Tool"]
     assert all(e["changed"] for e in parts["default_user"]["entries"]), parts["default_user"]
@@ -490,3 +497,153 @@ def test_windows_update_hang_is_stopped_by_the_time_bound(vm: BuildVm, tmp_path:
     dump = _dump(vm)
     assert dump["windows_update"]["jobs"] == {}, "the update task was left running"
     assert "KB5089573" in {u["kb"] for u in dump["updates_available"]}
+
+
+# --- the AVD software stack ------------------------------------------------------------------------
+STACK_STATE = (*STATE_KEYS, "services", "local_groups")
+
+
+def _stack_spec(tmp: Path, server: Any, files: dict[str, Any], signer: str) -> Path:
+    def pin(key: str, version: str) -> dict[str, Any]:
+        return {
+            "version": version,
+            "download": {"url": server.url(files[key].path.name), "sha256": files[key].sha256},
+        }
+
+    # Teams (the MSIX download and the provisioning check) and Microsoft 365 Apps (the generated
+    # configuration and the Click-to-Run check): the steps the stack adds around the install
+    # batch. Each installer costs an async run of win_package, so the other parts, which add no
+    # step of their own, are covered by tests/sandbox/windows/state/test_avd_stack_installers.py.
+    vc = pin("vc", "14.44.35211.0")
+    vc["download"]["signer"] = {"subject": signer}
+    spec = {
+        "name": "stack-test",
+        "source": {"offer": "windows-11", "sku": "win11-24h2-avd"},
+        "location": "northeurope",
+        "gallery": {
+            "resource_group": "rg-img",
+            "name": "gal",
+            "image_definition": {"name": "d", "publisher": "p", "offer": "o", "sku": "s"},
+        },
+        "avd_stack": {
+            "vc_redist": vc,
+            "teams": {
+                "webrtc_redirector": {
+                    **pin("webrtc", "1.54.2408.19001"),
+                    "product_code": files["webrtc"].product_code,
+                },
+                "bootstrapper": pin("bootstrapper", "1.0.2414501"),
+                "msix": pin("msix", "25044.2208.3471.2155"),
+            },
+            "m365_apps": {
+                "odt": pin("odt", "16.0.18129.20100"),
+                "version": "16.0.12345.20000",
+                "visio": "pro",
+            },
+        },
+    }
+    path = tmp / "stack.yml"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+@pytest.fixture
+def stack_files(tmp_path: Path) -> dict[str, Any]:
+    from sandbox import pki
+    from tests.support import installers as ti
+
+    assert ti.missing_tools() == [], "run make setup"
+    ca = pki.ensure_ca(tmp_path / "pki")
+    cert = ti.code_signing_cert(ca, tmp_path / "pki")
+    www = tmp_path / "www"
+    www.mkdir()
+    ms = "Microsoft Corporation"
+    vc = ti.build_exe(www / "vc_redist.x64.exe", "14.44.35211.0", "Visual C++", ms, "VC_redist.x64.exe")
+    webrtc = "Remote Desktop WebRTC Redirector Service"
+    return {
+        "ca": ca,
+        "www": www,
+        "vc": ti.sign(vc, cert),
+        "webrtc": ti.build_msi(www / "MsRdcWebRTCSvc_x64.msi", webrtc, "1.54.2408.19001", ms),
+        "bootstrapper": ti.build_exe(
+            www / "teamsbootstrapper.exe", "1.0.2414501", "Teams", ms, "teamsbootstrapper.exe"
+        ),
+        "msix": ti.build_msix(www / "MSTeams-x64.msix", cert, "MSTeams", "25044.2208.3471.2155", "CN=" + ms),
+        "odt": ti.build_exe(www / "setup.exe", "16.0.18129.20100", "Office Deployment Tool", ms),
+    }
+
+
+def test_avd_stack_check_mode_then_install_then_no_change(vm: BuildVm, tmp_path: Path, stack_files) -> None:
+    from tests.support.file_server import FileServer
+
+    with vm.host.lock:
+        vm.guest.trusted_ca = str(stack_files["ca"].cert)
+    artifacts = tmp_path / "artifacts"
+    with FileServer(stack_files["www"], stack_files["ca"]) as server:
+        spec = _stack_spec(tmp_path, server, stack_files, "CN=Contoso Code Signing, O=Contoso Ltd")
+        args = (
+            "-e",
+            f"spec_file={spec}",
+            "-e",
+            f"artifacts_dir={artifacts}",
+            "-e",
+            "avd_stack_poll_seconds=1",
+        )
+        before = _dump(vm)
+        check = _play(vm, "avd_stack.yml", "--check", *args)
+        assert check.rc == 0, check.explain()
+        after_check = _dump(vm)
+        for key in STACK_STATE:
+            assert after_check[key] == before[key], f"check mode changed {key}"
+        assert server.requests == [], "check mode downloaded"
+        whatif = json.loads((artifacts / "whatif" / "avd_stack.json").read_text())
+        assert {e["id"] for e in whatif["entries"] if e["kind"] == "application" and e["changed"]} >= {
+            "Visual C++ Redistributable (x64)",
+            "Remote Desktop WebRTC Redirector Service",
+            "Microsoft Teams (new) for VDI",
+            "Microsoft 365 Apps",
+        }
+
+        first = _play(vm, "avd_stack.yml", *args)
+        assert first.rc == 0, first.explain()
+        downloads = list(server.requests)
+        assert len(downloads) == 5, downloads  # every installer and the MSIX, once
+        second = _play(vm, "avd_stack.yml", *args)
+        assert second.rc == 0, second.explain()
+        assert second.stats["changed"] == 0, second.explain()
+        assert server.requests == downloads, "the second run downloaded"
+
+    guest = _dump(vm)
+    uninstall = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall"
+    versions = {
+        values["DisplayName"][1]: values["DisplayVersion"][1]
+        for path, values in guest["registry"]["HKLM"].items()
+        if path.lower().startswith(f"hkey_local_machine\\{uninstall.lower()}\\") and "DisplayName" in values
+    }
+    assert versions["Remote Desktop WebRTC Redirector Service"] == "1.54.2408.19001"
+    assert [p["version"] for p in guest["appx_provisioned"] if p["name"] == "MSTeams"] == [
+        "25044.2208.3471.2155"
+    ]
+    assert gd.hklm(guest, r"SOFTWARE\Microsoft\Teams", "IsWVDEnvironment") == ["REG_DWORD", 1]
+    c2r = r"SOFTWARE\Microsoft\Office\ClickToRun\Configuration"
+    assert gd.hklm(guest, c2r, "VersionToReport") == ["REG_SZ", "16.0.12345.20000"]
+    assert gd.hklm(guest, c2r, "ProductReleaseIds") == ["REG_SZ", "O365ProPlusRetail,VisioProRetail"]
+    assert gd.hklm(guest, c2r, "SharedComputerLicensing") == ["REG_SZ", "1"]
+    assert guest["boot_time_filetime"] == before["boot_time_filetime"], "no installer asked for a reboot"
+    assert not any("avd-stack" in p.lower() for p in guest["files"]), "the work folder stayed"
+    part = json.loads((artifacts / "manifest" / "avd_stack.json").read_text())
+    apps = {e["id"]: e for e in part["entries"] if e["kind"] == "application"}
+    assert apps["Microsoft 365 Apps"]["after"]["sha256"] == stack_files["odt"].sha256
+    assert apps["Microsoft 365 Apps"]["after"]["version"] == "16.0.12345.20000"
+    vc = apps["Visual C++ Redistributable (x64)"]["after"]
+    assert vc["signer"]["subject"] == "CN=Contoso Code Signing, O=Contoso Ltd"
+    components = part["info"]["components"]
+    assert components["teams"]["msix"] == {
+        "version": "25044.2208.3471.2155",
+        "sha256": stack_files["msix"].sha256,
+        "download": server.url("MSTeams-x64.msix"),
+    }
+    assert components["m365_apps"]["products"] == ["O365ProPlusRetail", "VisioProRetail"]
+    assert {e["id"] for e in part["entries"] if e["kind"] == "registry"} == {
+        r"HKLM\SOFTWARE\Microsoft\Teams\IsWVDEnvironment"
+    }

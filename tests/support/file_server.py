@@ -107,6 +107,38 @@ def _serve_test_installers(state: Path, pki_dir: Path, lifetime: float) -> None:
         time.sleep(lifetime)
 
 
+def _serve_avd_stack(state: Path, pki_dir: Path, lifetime: float) -> None:
+    """For the avd_stack role's Molecule scenario: a test OneDriveSetup.exe (a PE carrying OneDrive's
+    version resource) served over HTTPS, and ``state/avd_stack.json``, the normalised section."""
+    import datetime as dt
+    import json
+    import sys
+    import time
+
+    from tests.support import installers as ti
+    from tests.support.paths import REPO
+
+    sys.path.insert(0, str(REPO / "collections"))
+    from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.avd_stack import check_avd_stack
+    from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker
+
+    ca = pki.CertPair(pki_dir / pki.CA_CERT, pki_dir / pki.CA_KEY)
+    www = state / "www"
+    www.mkdir(parents=True, exist_ok=True)
+    exe = www / "OneDriveSetup.exe"
+    if not exe.exists():  # the same file for converge and idempotence
+        ti.build_exe(exe, "25.20.202.1", "Microsoft OneDrive", "Microsoft Corporation")
+    with FileServer(www, ca) as server:
+        download = {"url": server.url(exe.name), "sha256": ti.Installer(exe).sha256}
+        checker = Checker(dt.date.today())
+        section = check_avd_stack(
+            checker, {"avd_stack": {"onedrive": {"version": "25.20.202.1", "download": download}}}, {}
+        )
+        assert checker.errors == [], checker.errors
+        (state / "avd_stack.json").write_text(json.dumps(section))
+        time.sleep(lifetime)
+
+
 if __name__ == "__main__":
     import argparse
 
@@ -114,5 +146,9 @@ if __name__ == "__main__":
     parser.add_argument("--state", type=Path, required=True)
     parser.add_argument("--pki-dir", type=Path, required=True)
     parser.add_argument("--lifetime", type=float, default=300)
+    parser.add_argument(
+        "--avd-stack", action="store_true", help="serve the avd_stack scenario's installer instead"
+    )
     args = parser.parse_args()
-    _serve_test_installers(args.state, args.pki_dir, args.lifetime)
+    serve = _serve_avd_stack if args.avd_stack else _serve_test_installers
+    serve(args.state, args.pki_dir, args.lifetime)

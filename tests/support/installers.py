@@ -9,9 +9,11 @@
 - ``sign``: an Authenticode signature by ``osslsigncode`` with a code-signing certificate the
   sandbox CA issued (``code_signing_cert``).
 
-No MSIX is built: a real one needs a block map and a package signature that only Windows' SDK
-tools (MakeAppx, SignTool) write, so the MSIX path is covered by the sandbox's unit tests of the
-manifest reader only.
+- ``build_msix``: an MSIX package as MakeAppx lays it out (``AppxManifest.xml`` with the identity,
+  ``[Content_Types].xml``, ``AppxBlockMap.xml`` with the real SHA-256 of every 64 KiB block, and
+  ``AppxSignature.p7x``). The signature is a real PKCS#7 by a test certificate over the block map,
+  but not the SpcIndirectData Windows' SignTool writes, so Windows itself would not accept it; the
+  sandbox checks that the parts are there, as it checks nothing of a signature's content.
 """
 
 from __future__ import annotations
@@ -94,9 +96,16 @@ def build_msi(
     return Installer(out, code, version, name)
 
 
-def build_exe(out: Path, version: str = "2.5.0", product: str = "Sample EXE installer") -> Installer:
-    """The sandbox's sample EXE installer: a real PE with a version resource (CompanyName
-    ``avd.golden sandbox``, ProductName ``product``)."""
+def build_exe(
+    out: Path,
+    version: str = "2.5.0",
+    product: str = "Sample EXE installer",
+    company: str = "avd.golden sandbox",
+    original_filename: str | None = None,
+) -> Installer:
+    """A real PE with a version resource: by default the sandbox's sample EXE installer
+    (CompanyName ``avd.golden sandbox``, ProductName ``product``); the product installers the
+    sandbox models (FSLogix, Teams, ...) give their own CompanyName and OriginalFilename."""
     work = out.parent / f".build-{out.stem}"
     work.mkdir(parents=True, exist_ok=True)
     parts = [*version.split("."), "0", "0", "0"][:4]
@@ -109,11 +118,11 @@ BEGIN
   BEGIN
     BLOCK "040904b0"
     BEGIN
-      VALUE "CompanyName", "avd.golden sandbox"
+      VALUE "CompanyName", "{company}"
       VALUE "ProductName", "{product}"
       VALUE "ProductVersion", "{version}"
       VALUE "FileVersion", "{".".join(parts)}"
-      VALUE "OriginalFilename", "{out.name}"
+      VALUE "OriginalFilename", "{original_filename or out.name}"
     END
   END
   BLOCK "VarFileInfo"
@@ -166,3 +175,61 @@ def thumbprint(cert: pki.CertPair) -> str:
 
     der = x509.load_pem_x509_certificate(cert.cert.read_bytes()).public_bytes(Encoding.DER)
     return hashlib.sha1(der).hexdigest().upper()  # noqa: S324 - Windows' thumbprint
+
+
+def build_msix(
+    out: Path, cert: pki.CertPair, name: str, version: str, publisher: str, architecture: str = "x64"
+) -> Installer:
+    """An MSIX package with the identity ``name`` ``version`` ``publisher`` (see the module docstring)."""
+    import base64
+    import io
+    import zipfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    manifest = f"""<?xml version="1.0" encoding="utf-8"?>
+<Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10">
+  <Identity Name="{name}" Version="{version}" Publisher="{publisher}" ProcessorArchitecture="{architecture}"/>
+  <Properties><DisplayName>{name}</DisplayName><PublisherDisplayName>Test</PublisherDisplayName>
+    <Logo>logo.png</Logo></Properties>
+</Package>
+""".encode()
+    payload = {"AppxManifest.xml": manifest, "app.exe": b"MZ" + bytes(1000)}
+    blocks = []
+    for part, data in payload.items():
+        hashed = "".join(
+            f'<Block Hash="{base64.b64encode(hashlib.sha256(data[i : i + 65536]).digest()).decode()}"/>'
+            for i in range(0, len(data), 65536)
+        )
+        blocks.append(f'<File Name="{part}" Size="{len(data)}" LfhSize="{30 + len(part)}">{hashed}</File>')
+    block_map = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<BlockMap xmlns="http://schemas.microsoft.com/appx/2010/blockmap" '
+        f'HashMethod="http://www.w3.org/2001/04/xmlenc#sha256">{"".join(blocks)}</BlockMap>'
+    ).encode()
+    key = serialization.load_pem_private_key(cert.key.read_bytes(), None)
+    signer = x509.load_pem_x509_certificate(cert.cert.read_bytes())
+    signature = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(block_map)
+        .add_signer(signer, key, hashes.SHA256())  # type: ignore[arg-type]
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature])
+    )
+    types = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        b'content-types"><Default Extension="xml" ContentType="application/vnd.ms-appx.manifest+xml"/>'
+        b'<Default Extension="exe" ContentType="application/x-msdownload"/></Types>'
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for part, data in {
+            **payload,
+            "AppxBlockMap.xml": block_map,
+            "[Content_Types].xml": types,
+            "AppxSignature.p7x": b"PKCX" + signature,
+        }.items():
+            archive.writestr(part, data)
+    out.write_bytes(buffer.getvalue())
+    return Installer(out, None, version, name)

@@ -25,6 +25,8 @@ One concern per module; each imports only the ones listed before it:
 - ``optimization``: the ``optimization`` and ``appx`` sections (reads the configuration files
   through the package ``plugin_utils._optimization``).
 - ``windows_update``: the ``windows_update`` section (its rules live in ``plugin_utils._windows_update``).
+- ``avd_stack``: the ``avd_stack`` section (the AVD software stack, each installer pinned; the
+  Office Deployment Tool's rules in ``plugin_utils._odt``).
 - ``spec``: the whole spec: ``validate_image_spec``, ``normalize_image_spec``, ``source_facts``.
 - ``build``: build ids, resource names and the build context ``avd_build``.
 

@@ -32,6 +32,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "downloads",
         "windows_update",
         "applications",
+        "avd_stack",
     ),
     "source": ("publisher", "offer", "sku", "version"),
     "build_vm": ("size", "os_disk_size_gb", "os_disk_type", "resource_group"),
@@ -144,6 +145,29 @@ KEYS: dict[str, tuple[str, ...]] = {
     "applications[].detection": ("product_code", "registry", "file", "package_name"),
     "applications[].detection.registry": ("key", "name", "value"),
     "applications[].detection.file": ("path", "version"),
+    # The avd_stack section (plugins/plugin_utils/_image_spec/avd_stack.py); a pinned installer is
+    # {version, download}.
+    "avd_stack": ("vc_redist", "fslogix", "teams", "multimedia_redirection", "onedrive", "m365_apps"),
+    "avd_stack.pinned": ("version", "download"),
+    "avd_stack.pinned_msi": ("version", "download", "product_code"),
+    "avd_stack.teams": ("webrtc_redirector", "webview2", "bootstrapper", "msix"),
+    "avd_stack.m365_apps": (
+        "odt",
+        "version",
+        "suite",
+        "architecture",
+        "channel",
+        "languages",
+        "fallback_language",
+        "apps",
+        "exclude_apps",
+        "visio",
+        "project",
+        "shared_computer_activation",
+        "updates",
+        "remove_msi",
+    ),
+    "avd_stack.m365_apps.updates": ("enabled", "channel", "update_path", "office_mgmt_com"),
 }
 
 # Keys people reach for that the tool deliberately does not support, with the reason.

@@ -8,6 +8,7 @@ from typing import Any
 
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.applications import check_applications
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.avd import check_avd, check_default_user
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.avd_stack import check_avd_stack
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data import (
     VM_SIZE_PATTERN,
     WINDOWS_TIME_ZONES,
@@ -88,6 +89,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     downloads = check_downloads_section(c, data)
     windows_update = check_windows_update(c, data, source)
     applications = check_applications(c, data)
+    avd_stack = check_avd_stack(c, data, {**facts, "offer": source.get("offer")})
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -106,6 +108,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "downloads": downloads,
         "windows_update": windows_update,
         "applications": applications,
+        "avd_stack": avd_stack,
     }
     return c.errors, normal
 

@@ -20,7 +20,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 REBOOT_CODES = (3010, 1641)
 # Modules of this package that register product behaviours (imported on first use).
-BEHAVIOUR_MODULES: tuple[str, ...] = ("sample",)
+BEHAVIOUR_MODULES: tuple[str, ...] = ("sample", "avd_stack")
 
 
 @dataclass(frozen=True)

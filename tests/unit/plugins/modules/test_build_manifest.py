@@ -233,3 +233,28 @@ def test_plan_warnings_are_kept_and_shown(tmp_path: Path, run_module: Any) -> No
     assert not failed and result["changed"]
     assert warnings == [f"avd_settings: {warning}"]
     assert _part(tmp_path / "manifest" / "avd_settings.json")["warnings"] == [warning]
+
+
+def test_two_writes_of_one_part_keep_each_others_entries_and_info(tmp_path: Path, run_module: Any) -> None:
+    # An install batch writes the part without info, the role then adds its own info: a second
+    # run of both writes reports no change.
+    batch = {"artifacts_dir": str(tmp_path), "part": "avd_stack", "results": []}
+    record = _args(
+        tmp_path, FIRST_RUN, part="avd_stack", info={"components": {"fslogix": {"version": "1.2"}}}
+    )
+    for expected in (True, False):
+        first, failed, _ = run_module(build_manifest.main, batch)
+        assert not failed
+        second, failed, _ = run_module(
+            build_manifest.main,
+            record
+            if expected
+            else {**record, "results": [{"kind": "registry", "items": REGISTRY_ITEMS, "result": SECOND_RUN}]},
+        )
+        assert not failed
+        assert second["changed"] is expected
+    part = _part(tmp_path / "manifest" / "avd_stack.json")
+    assert part["info"] == {"components": {"fslogix": {"version": "1.2"}}}
+    assert len(part["entries"]) == 3
+    # The batch's write on the second run kept the info the role wrote.
+    assert not first["changed"]

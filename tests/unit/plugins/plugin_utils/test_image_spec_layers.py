@@ -34,6 +34,7 @@ LAYERS = (
     "avd",
     "optimization",
     "windows_update",
+    "avd_stack",
     "spec",
     "build",
 )
