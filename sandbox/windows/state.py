@@ -28,6 +28,7 @@ import yaml
 from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, SourceImage, VmSpec
 from sandbox.windows import guest_firewall, modules, scripts
 from sandbox.windows.guest import WINRM_HTTPS_PORT, WinRMListener
+from sandbox.windows.modules import _languages
 from sandbox.windows.modules import _winpath as wp
 from sandbox.windows.modules._fs import FileSystem
 from sandbox.windows.modules._registry import Registry, RegKey
@@ -112,6 +113,7 @@ class FaultPlan:
     """Pending Windows-side faults (inject_fault)."""
 
     sysprep_fail: int = 0
+    language_install_fail: int = 0  # Install-Language attempts that fail (Windows Update unreachable)
 
 
 def _stable_int(*parts: str, mod: int) -> int:
@@ -155,6 +157,8 @@ class WindowsState:
         self.scheduled_tasks: dict[str, dict[str, Any]] = {}
         self.optional_features: dict[str, str] = {}
         self.capabilities: dict[str, str] = {}
+        # DISM packages of languages (Get-WindowsPackage): name -> Installed | InstallPending.
+        self.language_packages: dict[str, str] = {}
         self.appx_provisioned: list[dict[str, Any]] = []
         self.appx_user: dict[str, list[dict[str, Any]]] = {}
         self.updates_installed: list[dict[str, Any]] = []
@@ -343,6 +347,8 @@ class WindowsState:
             self.scheduled_tasks.pop((t["path"] + t["name"]).lower(), None)
         self.optional_features.update(layer.get("optional_features", {}))
         self.capabilities.update(layer.get("capabilities", {}))
+        if "languages" in layer:
+            _languages.seed(self, layer["languages"], fmt)
         for prog in layer.get("programs", []):
             base = UNINSTALL_WOW_KEY if prog.get("wow64") else UNINSTALL_KEY
             k = f"{base}\\{prog['id']}"
@@ -505,6 +511,9 @@ class WindowsState:
                 self.optional_features[name] = "Enabled"
             elif st == "DisablePending":
                 self.optional_features[name] = "Disabled"
+        for name, st in list(self.language_packages.items()):
+            if st == "InstallPending":
+                self.language_packages[name] = "Installed"
         for name, st in list(self.capabilities.items()):
             if st == "InstallPending":
                 self.capabilities[name] = "Installed"
@@ -646,6 +655,7 @@ class WindowsState:
         "pending_reboot",
         "agent_stopped",
         "sysprep_fail",
+        "language_install_fail",
     )
 
     def inject_fault(self, spec: dict[str, Any]) -> None:
@@ -659,7 +669,8 @@ class WindowsState:
           indicator from windows-image-facts 6.2 is set;
         - agent_stopped {services?: [WindowsAzureGuestAgent, RdAgent]}: the Azure VM agent
           services are stopped (start mode unchanged; the next boot starts them again);
-        - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error).
+        - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error);
+        - language_install_fail {count?: 1}: the next Install-Language attempt(s) fail (0x80240438).
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -715,6 +726,8 @@ class WindowsState:
                 svc.state = "stopped"
         elif kind == "sysprep_fail":
             self.faults.sysprep_fail += int(spec.get("count", 1))
+        elif kind == "language_install_fail":
+            self.faults.language_install_fail += int(spec.get("count", 1))
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
@@ -741,6 +754,7 @@ class WindowsState:
             "scheduled_tasks": list(self.scheduled_tasks.values()),
             "optional_features": self.optional_features,
             "capabilities": self.capabilities,
+            "language_packages": self.language_packages,
             "local_groups": self.local_groups,
             "appx_provisioned": self.appx_provisioned,
             "appx_user": self.appx_user,
@@ -786,6 +800,7 @@ class WindowsState:
         st.scheduled_tasks = {(t["path"] + t["name"]).lower(): t for t in data["scheduled_tasks"]}
         st.optional_features = dict(data["optional_features"])
         st.capabilities = dict(data["capabilities"])
+        st.language_packages = dict(data.get("language_packages", {}))
         st.local_groups = copy.deepcopy(data.get("local_groups", {}))
         st.appx_provisioned = list(data["appx_provisioned"])
         st.appx_user = {u: list(p) for u, p in data["appx_user"].items()}

@@ -29,6 +29,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "default_user",
         "optimization",
         "appx",
+        "languages",
     ),
     "source": ("publisher", "offer", "sku", "version"),
     "build_vm": ("size", "os_disk_size_gb", "os_disk_type", "resource_group"),

@@ -14,6 +14,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data 
 )
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker, ImageSpecError
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.gallery import check_gallery
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.languages import check_languages
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import show, suggest, type_name
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.naming import (
     check_region,
@@ -80,6 +81,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     avd = check_avd(c, data)
     default_user = check_default_user(c, data)
     optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
+    languages = check_languages(c, data, facts.get("os"))
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -95,6 +97,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "default_user": default_user,
         "optimization": optimization,
         "appx": appx,
+        "languages": languages,
     }
     return c.errors, normal
 

@@ -99,6 +99,7 @@ _MODULE_FILES = (
     "files",
     "firewall",
     "groups",
+    "languages",
     "ping",
     "powershell",
     "registry",
