@@ -8,19 +8,18 @@ module: win_language_install
 short_description: Install Windows language components from files or from Windows Update
 version_added: "0.1.0"
 description:
-  - Installs each component in O(components) that the machine does not have, in the order given:
-    language pack and feature-on-demand CABs with C(Add-WindowsPackage -Online -NoRestart), a Local
+  - Installs each component in O(components) that the machine does not have, in the order given; language pack and feature-on-demand CABs with C(Add-WindowsPackage -Online -NoRestart), a Local
     Experience Pack with C(Add-AppxProvisionedPackage -Online -LicensePath), or a whole language
     from Windows Update with C(Install-Language).
   - Whether a component is installed is asked by its identity, never by its file, so the files are
-    needed only for what is missing (RV(pending) in check mode says which): a language pack by the
+    needed only for what is missing (RV(pending) in check mode says which). A language pack by the
     package C(Microsoft-Windows-Client-LanguagePack-Package~31bf3856ad364e35~amd64~<language>~*)
     in C(Get-WindowsPackage -Online), a feature by its capability name in
     C(Get-WindowsCapability -Online), a Local Experience Pack by its provisioned package's
     C(DisplayName), an online language by C(Get-InstalledLanguage).
-  - C(Install-Language) is tried up to O(attempts) times; after failed attempt n it waits
+  - C(Install-Language) is tried up to O(attempts) times. After failed attempt n it waits
     O(retry_delay_seconds) times 2^(n-1) seconds. Every attempt is in RV(attempts) and each failure
-    is a warning. Offline installs are not retried; a failure fails the module naming the component.
+    is a warning. Offline installs are not retried, a failure fails the module naming the component.
   - The module does not touch the scheduled tasks that race with language installs
     (C(\Microsoft\Windows\LanguageComponentsInstaller\)); the role avd.golden.windows_languages
     disables them around it.

@@ -8,13 +8,13 @@ module: win_language_settings
 short_description: Set the system UI language and the user language list, and copy the international settings to the system
 version_added: "0.1.0"
 description:
-  - Sets what ansible.windows.win_region does not: the system preferred UI language
+  - Sets what ansible.windows.win_region does not, the system preferred UI language
     (C(Set-SystemPreferredUILanguage)) and the connecting account's language list with its input
     methods (C(Set-WinUserLanguageList)), each only when it differs from what
     C(Get-SystemPreferredUILanguage) and C(Get-WinUserLanguageList) report.
   - Then copies the account's international settings (display language, input languages, regional
     format, home location) to the welcome screen and system accounts and to new user accounts, when
-    asked and when they differ there: the format (C(LocaleName)), the home location (C(Geo\Nation))
+    asked and when they differ there. The format (C(LocaleName)), the home location (C(Geo\Nation))
     and the language list (C(User Profile\Languages)) under C(HKU\.DEFAULT) and in the default user
     hive (C(C:\Users\Default\NTUSER.DAT), loaded with C(reg.exe load) at C(HKU\AVD_LANGUAGES) and
     unloaded again) are compared with the account's own; a change made in the same run is copied
