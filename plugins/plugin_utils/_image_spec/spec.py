@@ -13,6 +13,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data 
     trusted_launch_family,
 )
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker, ImageSpecError
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.downloads import check_downloads_section
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.gallery import check_gallery
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import show, suggest, type_name
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.naming import (
@@ -80,6 +81,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     avd = check_avd(c, data)
     default_user = check_default_user(c, data)
     optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
+    downloads = check_downloads_section(c, data)
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -95,6 +97,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "default_user": default_user,
         "optimization": optimization,
         "appx": appx,
+        "downloads": downloads,
     }
     return c.errors, normal
 
