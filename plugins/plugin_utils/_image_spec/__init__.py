@@ -16,6 +16,8 @@ One concern per module; each imports only the ones listed before it:
 - ``naming``: Azure's naming rules (regions, resource groups, gallery names, ...).
 - ``versions``: gallery image version numbers (parse, next, date strategy, ``gallery.version``).
 - ``password``: Azure's admin password rule.
+- ``downloads``: one download (an HTTPS URL or a blob, its SHA-256 and signer) and the
+  ``downloads`` section (how blobs are read); the sections that name downloads use it.
 - ``source``, ``network``, ``gallery``, ``tags``: the checks of one section each.
 - ``avd``: the ``avd`` and ``default_user`` sections (AVD session-host settings, per-user defaults).
 - ``optimization``: the ``optimization`` and ``appx`` sections (reads the configuration files

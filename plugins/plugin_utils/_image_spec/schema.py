@@ -30,6 +30,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "optimization",
         "appx",
         "languages",
+        "downloads",
     ),
     "source": ("publisher", "offer", "sku", "version"),
     "build_vm": ("size", "os_disk_size_gb", "os_disk_type", "resource_group"),
@@ -106,6 +107,11 @@ KEYS: dict[str, tuple[str, ...]] = {
     "optimization.overrides[]": ("category", "item", "action", "value"),
     "appx": ("remove", "keep", "on_failure"),
     "appx.remove[]": ("name", "on_failure"),
+    # One download wherever a section names one (plugins/plugin_utils/_image_spec/downloads.py).
+    "download": ("url", "blob", "sha256", "signer"),
+    "download.blob": ("storage_account", "resource_group", "container", "name"),
+    "download.signer": ("thumbprint", "subject"),
+    "downloads": ("auth", "sas_lifetime_hours"),
 }
 
 # Keys people reach for that the tool deliberately does not support, with the reason.
@@ -113,9 +119,18 @@ _CUSTOM_SOURCE = (
     "custom or managed image sources are not supported: builds start from a fresh "
     "marketplace platform image (publisher/offer/sku/version)"
 )
+NO_SECRETS = (
+    "secrets never go in an image spec: name the blob (download.blob) and the build mints a "
+    "read-only SAS that expires from the storage account's key"
+)
 REFUSED_KEYS = {
     "source.id": _CUSTOM_SOURCE,
     "source.image_id": _CUSTOM_SOURCE,
     "source.managed_image": "managed images are not supported: builds start from a fresh marketplace "
     "platform image and capture straight to the gallery",
+    **{
+        f"{section}.{key}": NO_SECRETS
+        for section in ("download", "download.blob")
+        for key in ("sas", "sas_token", "token", "key", "account_key", "connection_string")
+    },
 }

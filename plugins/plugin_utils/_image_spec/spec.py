@@ -13,6 +13,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data 
     trusted_launch_family,
 )
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker, ImageSpecError
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.downloads import check_downloads_section
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.gallery import check_gallery
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.languages import check_languages
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import show, suggest, type_name
@@ -82,6 +83,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     default_user = check_default_user(c, data)
     optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
     languages = check_languages(c, data, facts.get("os"))
+    downloads = check_downloads_section(c, data)
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -98,6 +100,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "optimization": optimization,
         "appx": appx,
         "languages": languages,
+        "downloads": downloads,
     }
     return c.errors, normal
 

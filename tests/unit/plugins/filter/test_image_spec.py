@@ -598,7 +598,11 @@ def test_defaults_are_filled() -> None:
     }
     normal = normalize_image_spec(minimal, TODAY)
     # Sections with their own test file, which checks their defaults in full.
-    own_tests = {"avd": "test_avd_settings.py", "default_user": "test_avd_settings.py"}
+    own_tests = {
+        "avd": "test_avd_settings.py",
+        "default_user": "test_avd_settings.py",
+        "downloads": "test_image_spec_downloads.py",
+    }
     assert {k: v for k, v in normal.items() if k not in own_tests} == {
         "name": "min",
         "description": "",

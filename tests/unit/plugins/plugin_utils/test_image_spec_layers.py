@@ -24,6 +24,7 @@ LAYERS = (
     "naming",
     "versions",
     "password",
+    "downloads",
     "source",
     "network",
     "gallery",
