@@ -28,7 +28,7 @@ from typing import Any
 from ansible_collections.avd.golden.plugins.module_utils import _ledger
 
 MANIFEST_VERSION = 1
-KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group")
+KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group", "language")
 
 
 def registry_id(item: Mapping[str, Any]) -> str:
@@ -49,6 +49,7 @@ _IDS = {
     "appx": lambda item: str(item["name"]),
     "firewall_rule": lambda item: str(item["name"]),
     "group": lambda item: str(item["name"]),
+    "language": lambda item: str(item["name"]),  # <kind>/<name> of a language component or setting/<name>
 }
 
 
@@ -136,6 +137,8 @@ def _desired(kind: str, item: Mapping[str, Any]) -> Any:
         return "Ready" if item.get("enabled") else "Disabled"
     if kind == "appx":
         return None
+    if kind == "language":
+        return item.get("value")
     return {k: v for k, v in item.items() if k not in ("name", "source")}  # a firewall rule, a group
 
 

@@ -22,6 +22,8 @@ One concern per module; each imports only the ones listed before it:
 - ``avd``: the ``avd`` and ``default_user`` sections (AVD session-host settings, per-user defaults).
 - ``optimization``: the ``optimization`` and ``appx`` sections (reads the configuration files
   through the package ``plugin_utils._optimization``).
+- ``languages``: the ``languages`` section (language packs from an offline source or online, and
+  the language defaults).
 - ``spec``: the whole spec: ``validate_image_spec``, ``normalize_image_spec``, ``source_facts``.
 - ``build``: build ids, resource names and the build context ``avd_build``.
 

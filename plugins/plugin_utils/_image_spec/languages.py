@@ -220,7 +220,15 @@ def _check_base(c: Checker, raw: Any) -> dict[str, Any] | None:
         return None
     if "url" in data:
         url = c.string(data, "url", "languages.source.base", required=True)
-        return {"url": url} if isinstance(url, str) else None
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme != "https" or not parts.netloc or parts.query or parts.fragment:
+            c.error(
+                "languages.source.base.url",
+                "must be an https:// folder address without a ?query or #fragment (each file's address is "
+                "the folder plus its path in languages.source.files)",
+            )
+            return None
+        return {"url": url}
     blob = _mapping(c, data["blob"], "languages.source.base.blob")
     _unknown(c, blob, "languages.source.base.blob")
     return {"blob": blob}

@@ -31,6 +31,7 @@ LAYERS = (
     "tags",
     "avd",
     "optimization",
+    "languages",
     "spec",
     "build",
 )
