@@ -14,7 +14,7 @@ AZ_STAMP  := $(AZ_VENV)/.installed-$(shell sha1sum requirements-az.lock 2>/dev/n
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/collections
 
-.PHONY: help setup az-cli az-cli-lock demo test lint unit integration sandbox sandbox-stop bench lock clean
+.PHONY: help setup debian-packages az-cli az-cli-lock demo test lint unit integration sandbox sandbox-stop bench lock clean
 
 help:
 	@echo "make demo     set up, start the sandbox and run a full golden-image build on it"
@@ -23,7 +23,14 @@ help:
 	@echo "make bench    run the benchmark scripts under bench/"
 
 # --- set-up ---------------------------------------------------------------------------------
-setup: $(STAMP) $(SANDBOX)/pki/ca.pem
+setup: $(STAMP) $(SANDBOX)/pki/ca.pem debian-packages
+
+# Debian packages the tests use: gcab builds the real CAB files of the language tests.
+DEB_PACKAGES := gcab
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+debian-packages:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p > /dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; fi
 
 # uv installs the locked set in seconds where pip takes minutes (downloads in parallel, no resolver
 # run); uv itself is pinned here and comes from PyPI through pip.
