@@ -57,13 +57,16 @@ def _entries_for(kind: str, items: Iterable[Mapping[str, Any]], result: Mapping[
     """Entries, missing and failed of one module result, keyed case-insensitively by id."""
     ident = _IDS[kind]
     entries: dict[str, dict[str, Any]] = {}
+    items = list(items)
+    # A change that names no source takes its planned item's (the same on every run).
+    sources = {ident(item).lower(): item.get("source") for item in items if not _wildcard(item)}
     for change in _changes(kind, result):
         key = ident(change)
         entries[key.lower()] = {
             "kind": kind,
             "id": key,
             **_where(kind, change),
-            "source": change.get("source") or "",
+            "source": change.get("source") or sources.get(key.lower()) or "",
             "before": change.get("before"),
             "after": change.get("after"),
             "changed": True,

@@ -105,7 +105,7 @@ foreach ($c in $module.Params.components) {
             $module.FailJson("$id for $($c.language): installed '$($c.path)', but the component is still not installed: the file holds another package")
         }
     }
-    $module.Result.changes += @{ name = $id; before = 'NotPresent'; after = 'Installed'; source = $c.language }
+    $module.Result.changes += @{ name = $id; before = 'NotPresent'; after = 'Installed'; source = $null }
     $module.Result.changed = $true
 }
 $module.ExitJson()

@@ -111,7 +111,7 @@ changes:
       description: C(Installed).
       type: str
     source:
-      description: The component's language.
+      description: Always null (the caller's plan knows where each component comes from).
       type: str
 pending:
   description: C(<kind>/<name>) of every component that was not installed when the module started.

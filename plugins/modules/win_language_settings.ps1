@@ -74,6 +74,8 @@ function Get-International($root) {
 $welcome = $module.Params.copy_to_welcome_screen
 $newUser = $module.Params.copy_to_new_users
 if ($welcome -or $newUser) {
+    $cmdlet = Get-Command -Name Copy-UserInternationalSettingsToSystem -ErrorAction SilentlyContinue
+    $module.Result.copy_method = if ($cmdlet) { 'Copy-UserInternationalSettingsToSystem' } else { 'intl.cpl' }
     $mine = Get-International ([Security.Principal.WindowsIdentity]::GetCurrent().User.Value)
     $stale = @()
     if ($welcome -and (Get-International '.DEFAULT') -ne $mine) { $stale += 'welcome_screen' }
@@ -90,15 +92,13 @@ if ($welcome -or $newUser) {
     # A change made now (the UI language, say) is copied even where the registry values match.
     if ($stale -or $module.Result.changed) {
         $targets = @(if ($welcome) { 'welcome_screen' }; if ($newUser) { 'new_users' })
-        if (Get-Command -Name Copy-UserInternationalSettingsToSystem -ErrorAction SilentlyContinue) {
-            $module.Result.copy_method = 'Copy-UserInternationalSettingsToSystem'
+        if ($cmdlet) {
             if (-not $module.CheckMode) {
                 Copy-UserInternationalSettingsToSystem -WelcomeScreen $welcome -NewUser $newUser -ErrorAction Stop
             }
         }
         else {
             # Windows 10 has no such cmdlet (Windows 11 only): intl.cpl's answer file does the same copy.
-            $module.Result.copy_method = 'intl.cpl'
             if (-not $module.CheckMode) {
                 $xml = '<gs:GlobalizationServices xmlns:gs="urn:longhornGlobalizationUnattend"><gs:UserList>' +
                 "<gs:User UserID=`"Current`" CopySettingsToDefaultUserAcct=`"$("$newUser".ToLower())`" " +

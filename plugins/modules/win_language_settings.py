@@ -95,7 +95,7 @@ changes:
       description: The value after (for the copy, the targets copied to).
       type: raw
 copy_method:
-  description: C(Copy-UserInternationalSettingsToSystem) or C(intl.cpl) when a copy ran (or would run); null otherwise.
+  description: How this machine copies, C(Copy-UserInternationalSettingsToSystem) or C(intl.cpl), when a copy is asked for (also when nothing needed copying); null otherwise.
   returned: always
   type: str
 """

@@ -128,7 +128,7 @@ def _items(components: list[dict[str, Any]], settings: Mapping[str, Any]) -> lis
 def _region_items(region: Mapping[str, Any]) -> list[dict[str, Any]]:
     names = {"format": "culture", "location": "home_location", "unicode_language": "system_locale"}
     return [
-        {"name": f"setting/{names[key]}", "value": value, "source": f"languages.{names[key]}"}
+        {"name": f"setting/{names[key]}", "value": int(value) if key == "location" else value, "source": f"languages.{names[key]}"}
         for key, value in region.items()
         if value is not None
     ]

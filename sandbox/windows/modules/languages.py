@@ -59,7 +59,7 @@ def language_install(ctx: Ctx) -> None:
         ctx.result["pending"].append(ident)
         if not ctx.check_mode:
             _install_one(ctx, c, ident)
-        ctx.result["changes"].append({"name": ident, "before": "NotPresent", "after": "Installed", "source": c["language"]})
+        ctx.result["changes"].append({"name": ident, "before": "NotPresent", "after": "Installed", "source": None})
         ctx.result["changed"] = True
 
 
@@ -192,13 +192,13 @@ def _copy(ctx: Ctx, change: Any) -> None:
     targets = [t for t, on in (("welcome_screen", p["copy_to_welcome_screen"]), ("new_users", p["copy_to_new_users"])) if on]
     if not targets:
         return
+    # Copy-UserInternationalSettingsToSystem exists from Windows 11 (build 22000) on.
+    ctx.result["copy_method"] = "Copy-UserInternationalSettingsToSystem" if int(st.build) >= 22000 else "intl.cpl"
     mine = lang.read_profile(st, "admin")
     profiles = {"welcome_screen": "welcome", "new_users": "default_user"}
     stale = [t for t in targets if lang.read_profile(st, profiles[t]) != mine]
     if not stale and not ctx.result["changed"]:
         return
-    # Copy-UserInternationalSettingsToSystem exists from Windows 11 (build 22000) on.
-    ctx.result["copy_method"] = "Copy-UserInternationalSettingsToSystem" if int(st.build) >= 22000 else "intl.cpl"
     if not ctx.check_mode:
         for target in targets:
             lang.write_profile(st, profiles[target], mine)
