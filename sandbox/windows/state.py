@@ -112,6 +112,8 @@ class FaultPlan:
     """Pending Windows-side faults (inject_fault)."""
 
     sysprep_fail: int = 0
+    # installer_exit: [{"installer": file name or ProductName, "rc": int, "count": int}]
+    installer_exit: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _stable_int(*parts: str, mod: int) -> int:
@@ -646,6 +648,7 @@ class WindowsState:
         "pending_reboot",
         "agent_stopped",
         "sysprep_fail",
+        "installer_exit",
     )
 
     def inject_fault(self, spec: dict[str, Any]) -> None:
@@ -659,7 +662,9 @@ class WindowsState:
           indicator from windows-image-facts 6.2 is set;
         - agent_stopped {services?: [WindowsAzureGuestAgent, RdAgent]}: the Azure VM agent
           services are stopped (start mode unchanged; the next boot starts them again);
-        - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error).
+        - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error);
+        - installer_exit {installer: file name or ProductName, rc: int, count?: 1}: the next
+          install(s) of that installer exit with rc (sandbox/windows/installers/__init__.py).
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -715,6 +720,13 @@ class WindowsState:
                 svc.state = "stopped"
         elif kind == "sysprep_fail":
             self.faults.sysprep_fail += int(spec.get("count", 1))
+        elif kind == "installer_exit":
+            installer, rc, count = spec.get("installer"), spec.get("rc"), spec.get("count", 1)
+            if not isinstance(installer, str) or not installer:
+                raise ValueError("installer_exit installer: a file name or ProductName is required")
+            if isinstance(rc, bool) or not isinstance(rc, int):
+                raise ValueError(f"installer_exit rc: an integer exit code is required, got {rc!r}")
+            self.faults.installer_exit.append({"installer": installer, "rc": rc, "count": int(count)})
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
@@ -806,6 +818,7 @@ class WindowsState:
         st.listener_reset_at_boot = data.get("listener_reset_at_boot", False)
         st.winrm_service_config = dict(data.get("winrm_service_config", {}))
         st.faults = FaultPlan(**data["faults"])
+        st.faults.installer_exit = [dict(f) for f in st.faults.installer_exit]
         st.sysprep_runs = data["sysprep_runs"]
         st.module_invocations = data.get("module_invocations", 0)
         return st

@@ -6,6 +6,7 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.applications import check_applications
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.avd import check_avd, check_default_user
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data import (
     VM_SIZE_PATTERN,
@@ -82,6 +83,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     default_user = check_default_user(c, data)
     optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
     downloads = check_downloads_section(c, data)
+    applications = check_applications(c, data)
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -98,6 +100,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "optimization": optimization,
         "appx": appx,
         "downloads": downloads,
+        "applications": applications,
     }
     return c.errors, normal
 
