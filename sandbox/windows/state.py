@@ -179,6 +179,10 @@ class WindowsState:
         self.listener_reset_at_boot = False  # sysprep generalize: the next boot has no listener
         self.winrm_service_config: dict[str, str] = {"Auth\\Basic": "false", "AllowUnencrypted": "false"}
         self.faults = FaultPlan()
+        # The sandbox CA's PEM file, trusted as a root (set by the host; not part of the state).
+        self.trusted_ca: str | None = None
+        # Installed winget / Chocolatey packages: {"winget": {id: version}, "choco": {id: version}}.
+        self.packages: dict[str, dict[str, str]] = {"winget": {}, "choco": {}}
         self._frameworks: list[dict[str, Any]] = []  # seed-time only: framework AppX packages
         self.sysprep_runs = 0
         self.module_invocations = 0
@@ -778,6 +782,7 @@ class WindowsState:
             "faults": asdict(self.faults),
             "sysprep_runs": self.sysprep_runs,
             "module_invocations": self.module_invocations,
+            "packages": self.packages,
         }
 
     @classmethod
@@ -821,6 +826,7 @@ class WindowsState:
         st.faults.installer_exit = [dict(f) for f in st.faults.installer_exit]
         st.sysprep_runs = data["sysprep_runs"]
         st.module_invocations = data.get("module_invocations", 0)
+        st.packages = {k: dict(v) for k, v in data.get("packages", {"winget": {}, "choco": {}}).items()}
         return st
 
     def dump(self) -> dict[str, Any]:

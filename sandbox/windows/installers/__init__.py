@@ -15,7 +15,8 @@ the file to ``run``. The file's format decides, from its own bytes, never from i
   product on top (keyed by the identity name).
 
 Other parts of the sandbox add product behaviours (FSLogix, Teams, ...) by calling
-``register_exe`` / ``register_msix`` from a module of this package listed in ``BEHAVIOUR_MODULES``.
+``register_exe`` / ``register_msix`` (``sandbox.windows.installers.model``) from a module of this
+package listed in ``model.BEHAVIOUR_MODULES``.
 
 Faults (``installer_exit``, ``sandbox/windows/state.py``): the next install of a matching installer
 exits with the given code; 3010 and 1641 install and leave a reboot pending, others install
@@ -24,101 +25,31 @@ nothing and write Windows Installer's failure lines to the log.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sandbox.guest_api import NotModelled
+from sandbox.windows.installers import msi as msi_db
+from sandbox.windows.installers import msix, pe
+from sandbox.windows.installers.model import (
+    OLE_MAGIC,
+    REBOOT_CODES,
+    ZIP_MAGIC,
+    InstallerFile,
+    InstallResult,
+    exe_behaviour,
+    register_exe,
+    register_msix,
+    take_exit_fault,
+)
 
 if TYPE_CHECKING:
     from sandbox.windows.state import WindowsState
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
-# Modules of this package that register product behaviours (imported on first use).
-BEHAVIOUR_MODULES: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class InstallerFile:
-    """An installer as the guest has it: ``properties`` is what the file itself carries (MSI:
-    its Property table; EXE: the version resource's strings; MSIX: the identity)."""
-
-    path: str
-    data: bytes
-    kind: str  # msi | exe | msix
-    properties: Mapping[str, str]
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit("\\", 1)[-1]
-
-
-@dataclass
-class InstallResult:
-    """What the installer process leaves: its exit code, output, the text of its log (written to
-    the log path the command line names, if any) and whether it asked for a reboot."""
-
-    rc: int
-    stdout: str = ""
-    stderr: str = ""
-    log: str = ""
-    reboot_required: bool = False
-    changes: list[str] = field(default_factory=list)
-
-
-# A behaviour: (guest state, the file, the command-line arguments after the file) -> result.
-Behaviour = Callable[["WindowsState", InstallerFile, str], InstallResult]
-
-
-@dataclass(frozen=True)
-class _ExeBehaviour:
-    match: Mapping[str, str]
-    behaviour: Behaviour
-
-
-_EXE: list[_ExeBehaviour] = []
-_MSIX: dict[str, Behaviour] = {}
-
-
-def register_exe(match: Mapping[str, str]) -> Callable[[Behaviour], Behaviour]:
-    """Decorator: ``behaviour`` runs for an EXE whose version resource has every key of ``match``
-    with that value (case-insensitive), e.g. ``{"ProductName": "Microsoft FSLogix Apps"}``."""
-
-    def deco(fn: Behaviour) -> Behaviour:
-        _EXE.append(_ExeBehaviour(dict(match), fn))
-        return fn
-
-    return deco
-
-
-def register_msix(identity_name: str) -> Callable[[Behaviour], Behaviour]:
-    """Decorator: extra effects when the MSIX with this identity name is provisioned."""
-
-    def deco(fn: Behaviour) -> Behaviour:
-        _MSIX[identity_name.lower()] = fn
-        return fn
-
-    return deco
-
-
-def _load() -> None:
-    import importlib
-
-    for name in BEHAVIOUR_MODULES:
-        importlib.import_module(f"sandbox.windows.installers.{name}")
+__all__ = ["InstallResult", "InstallerFile", "identify", "register_exe", "register_msix", "run"]
 
 
 def identify(path: str, data: bytes) -> InstallerFile:
     """Read what the file carries; NotModelled naming the file when it is no installer format."""
-    from sandbox.windows.installers import msix, pe
-    from sandbox.windows.installers import msi as msi_db
-
     if data.startswith(OLE_MAGIC):
         return InstallerFile(path, data, "msi", msi_db.properties(data))
     if data.startswith(b"MZ"):
@@ -128,35 +59,21 @@ def identify(path: str, data: bytes) -> InstallerFile:
     raise NotModelled(f"installer {path}: not an MSI, EXE or MSIX file (starts with {data[:8].hex()})")
 
 
-def exe_behaviour(file: InstallerFile) -> Behaviour:
-    """The registered behaviour of an EXE; NotModelled naming it and what it carries otherwise."""
-    _load()
-    props = {k.lower(): str(v).lower() for k, v in file.properties.items()}
-    for entry in _EXE:
-        if all(props.get(k.lower()) == str(v).lower() for k, v in entry.match.items()):
-            return entry.behaviour
-    carried = ", ".join(f"{k}={v!r}" for k, v in sorted(file.properties.items())) or "no version resource"
-    raise NotModelled(f"EXE installer {file.path} is not modelled by the sandbox (it carries {carried})")
-
-
-def msix_behaviour(identity_name: str) -> Behaviour | None:
-    _load()
-    return _MSIX.get(identity_name.lower())
-
-
-def take_exit_fault(state: WindowsState, file: InstallerFile) -> int | None:
-    """Consume an armed ``installer_exit`` fault matching this file (by file name, ProductName or
-    identity Name, case-insensitive); its exit code, else None."""
-    names = {file.name.lower()} | {
-        str(file.properties.get(k, "")).lower() for k in ("ProductName", "Name") if file.properties.get(k)
-    }
-    for fault in state.faults.installer_exit:
-        if fault["count"] > 0 and str(fault["installer"]).lower() in names:
-            fault["count"] -= 1
-            return int(fault["rc"])
-    return None
-
-
-def describe(file: InstallerFile) -> dict[str, Any]:
-    """What the sandbox's state dump shows of an installer."""
-    return {"path": file.path, "kind": file.kind, "sha256": file.sha256, "properties": dict(file.properties)}
+def run(state: WindowsState, path: str, arguments: str) -> tuple[InstallerFile, InstallResult]:
+    """Run the installer at ``path`` on the guest (MSI as ``msiexec /i``, EXE with its
+    ``arguments``); an armed ``installer_exit`` fault decides the exit code first."""
+    file = identify(path, state.fs.read(path))
+    fault = take_exit_fault(state, file)
+    if file.kind == "msi":
+        return file, msi_db.install(state, file, arguments, fault)
+    if file.kind != "exe":
+        raise NotModelled(
+            f"installer {path}: a {file.kind} package is provisioned, not run (win_appx_provision)"
+        )
+    behaviour = exe_behaviour(file)
+    if fault is not None and fault not in (0, *REBOOT_CODES):
+        return file, InstallResult(fault, stderr=f"{file.name} exited with {fault}")
+    result = behaviour(state, file, arguments)
+    if fault in REBOOT_CODES and result.rc == 0:
+        result.rc, result.reboot_required = fault, True
+    return file, result
