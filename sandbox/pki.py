@@ -178,9 +178,9 @@ def issue_code_signing_cert(
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
-    if organization:
-        attrs.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    # Encoded O then CN, as public CAs do: Windows shows it as "CN=<name>, O=<organization>".
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
     cert = certificate(
         x509.Name(attrs),
         key,

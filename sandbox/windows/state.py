@@ -183,6 +183,7 @@ class WindowsState:
         self.trusted_ca: str | None = None
         # Installed winget / Chocolatey packages: {"winget": {id: version}, "choco": {id: version}}.
         self.packages: dict[str, dict[str, str]] = {"winget": {}, "choco": {}}
+        self.bytes_downloaded = 0  # by the guest's downloads (win_get_url), for benchmarks
         self._frameworks: list[dict[str, Any]] = []  # seed-time only: framework AppX packages
         self.sysprep_runs = 0
         self.module_invocations = 0
@@ -783,6 +784,7 @@ class WindowsState:
             "sysprep_runs": self.sysprep_runs,
             "module_invocations": self.module_invocations,
             "packages": self.packages,
+            "bytes_downloaded": self.bytes_downloaded,
         }
 
     @classmethod
@@ -827,6 +829,7 @@ class WindowsState:
         st.sysprep_runs = data["sysprep_runs"]
         st.module_invocations = data.get("module_invocations", 0)
         st.packages = {k: dict(v) for k, v in data.get("packages", {"winget": {}, "choco": {}}).items()}
+        st.bytes_downloaded = data.get("bytes_downloaded", 0)
         return st
 
     def dump(self) -> dict[str, Any]:

@@ -89,6 +89,20 @@ def _children(buf: bytes, start: int, end: int) -> list[int]:
     return out
 
 
+def fixed_file_version(data: bytes) -> str | None:
+    """VS_FIXEDFILEINFO's FileVersion (what FileVersionInfo.File*Part read), ``a.b.c.d``."""
+    buf = _version_block(data)
+    if not buf:
+        return None
+    _length, value_len, _kind, key, value_at = _node(buf, 0)
+    if key != "VS_VERSION_INFO" or value_len < 52:
+        return None
+    signature, _struct, ms, ls = struct.unpack_from("<IIII", buf, value_at)
+    if signature != 0xFEEF04BD:
+        return None
+    return f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
+
+
 def version_strings(data: bytes) -> dict[str, str]:
     """{"CompanyName": ..., "ProductName": ..., "ProductVersion": ..., "FileVersion": ..., ...}."""
     buf = _version_block(data)
