@@ -59,9 +59,10 @@ def fetch(url: str, trusted_ca: str | None, timeout: float = 60.0, method: str =
     as OSError with the .NET-like message the caller reports."""
     if not url.lower().startswith("https://"):
         raise NotModelled(f"download {url.split('?')[0]}: only HTTPS downloads are modelled by the sandbox")
-    context = ssl.create_default_context(cafile=trusted_ca) if trusted_ca else ssl.create_default_context()
-    if not trusted_ca:
-        context.load_verify_locations(cadata="")  # no roots at all: nothing verifies
+    # The guest's root store: the sandbox CA only (never this machine's roots), hostname checked.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if trusted_ca:
+        context.load_verify_locations(cafile=trusted_ca)
     request = urllib.request.Request(url, method=method, headers={"User-Agent": "ansible-httpget"})  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout, context=context) as answer:  # noqa: S310

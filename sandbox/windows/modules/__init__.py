@@ -93,12 +93,14 @@ def _load() -> None:
 
 
 _MODULE_FILES = (
+    "applications",
     "appx",
     "command",
     "features",
     "files",
     "firewall",
     "groups",
+    "packages",
     "ping",
     "powershell",
     "registry",

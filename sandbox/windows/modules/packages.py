@@ -21,6 +21,7 @@ providers, ``verify_signature`` (avd.golden.win_authenticode checks signers), ``
 from __future__ import annotations
 
 import hashlib
+import http
 import shlex
 import time
 from typing import Any
@@ -101,12 +102,16 @@ def win_get_url(ctx: Ctx) -> None:
     elif force or dest_checksum is None:
         _download(ctx, url, dest, checksum, dest_checksum, algorithm)
     else:
-        raise NotModelled("win_get_url force=false without a matching checksum (Last-Modified) is not simulated")
+        raise NotModelled(
+            "win_get_url force=false without a matching checksum (Last-Modified) is not simulated"
+        )
     if "checksum_dest" not in r and fs.is_file(dest):
         r.update(checksum_dest=_digest(fs.read(dest), algorithm), size=len(fs.read(dest)))
 
 
-def _download(ctx: Ctx, url: str, dest: str, checksum: str | None, dest_checksum: str | None, algo: str) -> None:
+def _download(
+    ctx: Ctx, url: str, dest: str, checksum: str | None, dest_checksum: str | None, algo: str
+) -> None:
     fs, r = ctx.state.fs, ctx.result
     parent = wp.parent(dest)
     if not fs.is_dir(parent):
@@ -126,7 +131,7 @@ def _download(ctx: Ctx, url: str, dest: str, checksum: str | None, dest_checksum
     if answer.status >= 400:
         raise ctx.fail(
             f"Error downloading '{url}' to '{dest}': The remote server returned an error: "
-            f"({answer.status}) {answer.reason}."
+            f"({answer.status}) {_phrase(answer.status)}."
         )
     ctx.state.bytes_downloaded += len(answer.body)
     got = _digest(answer.body, algo)
@@ -139,6 +144,14 @@ def _download(ctx: Ctx, url: str, dest: str, checksum: str | None, dest_checksum
     if not ctx.check_mode:
         fs.write(dest, answer.body)
     r["changed"] = True
+
+
+def _phrase(status: int) -> str:
+    """.NET's WebException names the status by its standard phrase, not the server's reason."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 def file_version(data: bytes) -> str | None:
@@ -214,7 +227,9 @@ def win_package(ctx: Ctx) -> None:
     if changed and not ctx.check_mode and data is not None:
         r["checksum"] = hashlib.new(p["checksum_algorithm"], data).hexdigest().upper()
         if p.get("checksum") and p["checksum"] != r["checksum"]:
-            raise ctx.fail(f"The checksum for {path} did not match '{p['checksum']}', it was '{r['checksum']}'")
+            raise ctx.fail(
+                f"The checksum for {path} did not match '{p['checksum']}', it was '{r['checksum']}'"
+            )
         _run(ctx, path)
     r["changed"] = changed
 
@@ -234,7 +249,8 @@ def _run(ctx: Ctx, path: str) -> None:
     file, outcome = installers.run(ctx.state, path, arguments)
     log_path = ctx.path(p["log_path"]) if p.get("log_path") else None
     if file.kind == "msi":
-        command = f'C:\\Windows\\System32\\msiexec.exe /i "{path}" /L*V "{log_path or "msiexec.log"}" /qn /norestart'
+        log = log_path or "msiexec.log"
+        command = f'C:\\Windows\\System32\\msiexec.exe /i "{path}" /L*V "{log}" /qn /norestart'
         if log_path:
             if not ctx.state.fs.is_dir(wp.parent(log_path)):
                 ctx.state.fs.mkdir(wp.parent(log_path))
