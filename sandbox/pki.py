@@ -162,3 +162,39 @@ def issue_server_cert(
     pair = CertPair(Path(cert_path), Path(key_path))
     _write_pair(pair, cert, key)
     return pair
+
+
+def issue_code_signing_cert(
+    ca: CertPair,
+    cert_path: str | os.PathLike[str],
+    key_path: str | os.PathLike[str],
+    common_name: str,
+    organization: str | None = None,
+    days: int = 825,
+) -> CertPair:
+    """Sign an Authenticode code-signing certificate (EKU codeSigning, RSA 2048: what
+    osslsigncode and Windows both take) for test installers."""
+    ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
+    ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    # Encoded O then CN, as public CAs do: Windows shows it as "CN=<name>, O=<organization>".
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization)] if organization else []
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
+    cert = certificate(
+        x509.Name(attrs),
+        key,
+        _now() - dt.timedelta(minutes=5),
+        _now() + dt.timedelta(days=days),
+        [
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            key_usage(critical=True, digital_signature=True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
+        ],
+        issuer=(ca_cert.subject, ca_key),
+    )
+    pair = CertPair(Path(cert_path), Path(key_path))
+    _write(pair.key, private_key_pem(key), 0o600)
+    _write(pair.cert, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    return pair

@@ -13,8 +13,10 @@ Two validation styles, as on Windows:
 - ``legacy``: Ansible.ModuleUtils.Legacy ``Get-AnsibleParam``: only missing required arguments
   and ValidateSet choices fail; unknown options are ignored, exactly as the real module does.
 
-Doc fragments are not merged: none of the simulated modules gets options from a fragment (their
-fragments only describe attributes), which a unit test asserts.
+Doc fragments that document options (ansible.windows.web_request: the shared options of the modules
+on Ansible.ModuleUtils.WebRequest, which win_get_url and win_package add with
+Get-AnsibleWindowsWebRequestSpec) are merged under the module's own options, as ansible-doc does;
+attribute-only fragments add nothing. A unit test asserts no other fragment is needed.
 """
 
 from __future__ import annotations
@@ -103,7 +105,37 @@ def documented_options(fqcn: str) -> dict[str, dict[str, Any]]:
 
     data = read_docstring(str(doc_file(fqcn)))
     doc = data.get("doc") or {}
-    return json.loads(json.dumps(doc.get("options") or {}, default=str))
+    options: dict[str, Any] = {}
+    fragments = doc.get("extends_documentation_fragment") or []
+    for fragment in [fragments] if isinstance(fragments, str) else fragments:
+        options.update(fragment_options(fragment))
+    options.update(doc.get("options") or {})
+    return json.loads(json.dumps(options, default=str))
+
+
+OPTION_FRAGMENTS = ("ansible.windows.web_request",)
+
+
+@cache
+def fragment_options(fragment: str) -> dict[str, Any]:
+    """The options a doc fragment documents (only those in OPTION_FRAGMENTS; others describe
+    attributes), read from its DOCUMENTATION string without importing it."""
+    import ast
+
+    import yaml
+
+    if fragment not in OPTION_FRAGMENTS:
+        return {}
+    namespace, collection, name = fragment.split(".")
+    for root in COLLECTIONS_ROOTS:
+        path = root / namespace / collection / "plugins" / "doc_fragments" / f"{name}.py"
+        if path.is_file():
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in node.targets
+                ):
+                    return dict(yaml.safe_load(ast.literal_eval(node.value)).get("options") or {})
+    raise FileNotFoundError(f"doc fragment {fragment} not found")
 
 
 def build_spec(

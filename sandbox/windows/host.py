@@ -199,6 +199,12 @@ class WindowsGuestHost:
         self.reboot_timing = RebootTiming()
         self._load()
 
+    def _trusted_ca(self) -> str | None:
+        """The sandbox CA, which the guests trust as a root (HTTPS downloads, Authenticode chains)
+        the way a real VM trusts the public roots."""
+        ca = getattr(self.world, "ca", None)
+        return str(ca.cert) if ca is not None else None
+
     # --- persistence ---------------------------------------------------------------------------------
     def _load(self) -> None:
         data = self.world.read_json(STATE_FILE, default=None) if hasattr(self.world, "read_json") else None
@@ -206,6 +212,7 @@ class WindowsGuestHost:
             return
         for vm_id, entry in data.get("vms", {}).items():
             guest = state.load_guest(entry["guest"], self.arm)
+            guest.trusted_ca = self._trusted_ca()
             # Listeners come back when ARM re-announces addresses and power after a restart.
             self.vms[vm_id] = Vm(self, guest, address=None, power=entry.get("power", "running"))
 
@@ -224,6 +231,7 @@ class WindowsGuestHost:
         if old is not None:
             old.stop_listener()
         guest = state.create_guest(spec, self.arm)
+        guest.trusted_ca = self._trusted_ca()
         self.vms[vm_id] = Vm(self, guest)
         self.save()
 

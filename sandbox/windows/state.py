@@ -114,6 +114,8 @@ class FaultPlan:
 
     sysprep_fail: int = 0
     language_install_fail: int = 0  # Install-Language attempts that fail (Windows Update unreachable)
+    # installer_exit: [{"installer": file name or ProductName, "rc": int, "count": int}]
+    installer_exit: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _stable_int(*parts: str, mod: int) -> int:
@@ -181,6 +183,11 @@ class WindowsState:
         self.listener_reset_at_boot = False  # sysprep generalize: the next boot has no listener
         self.winrm_service_config: dict[str, str] = {"Auth\\Basic": "false", "AllowUnencrypted": "false"}
         self.faults = FaultPlan()
+        # The sandbox CA's PEM file, trusted as a root (set by the host; not part of the state).
+        self.trusted_ca: str | None = None
+        # Installed winget / Chocolatey packages: {"winget": {id: version}, "choco": {id: version}}.
+        self.packages: dict[str, dict[str, str]] = {"winget": {}, "choco": {}}
+        self.bytes_downloaded = 0  # by the guest's downloads (win_get_url), for benchmarks
         self._frameworks: list[dict[str, Any]] = []  # seed-time only: framework AppX packages
         self.sysprep_runs = 0
         self.module_invocations = 0
@@ -656,6 +663,7 @@ class WindowsState:
         "agent_stopped",
         "sysprep_fail",
         "language_install_fail",
+        "installer_exit",
     )
 
     def inject_fault(self, spec: dict[str, Any]) -> None:
@@ -670,7 +678,9 @@ class WindowsState:
         - agent_stopped {services?: [WindowsAzureGuestAgent, RdAgent]}: the Azure VM agent
           services are stopped (start mode unchanged; the next boot starts them again);
         - sysprep_fail {count?: 1}: the next sysprep run(s) fail in generalize (generic error);
-        - language_install_fail {count?: 1}: the next Install-Language attempt(s) fail (0x80240438).
+        - language_install_fail {count?: 1}: the next Install-Language attempt(s) fail (0x80240438);
+        - installer_exit {installer: file name or ProductName, rc: int, count?: 1}: the next
+          install(s) of that installer exit with rc (sandbox/windows/installers/__init__.py).
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -728,6 +738,13 @@ class WindowsState:
             self.faults.sysprep_fail += int(spec.get("count", 1))
         elif kind == "language_install_fail":
             self.faults.language_install_fail += int(spec.get("count", 1))
+        elif kind == "installer_exit":
+            installer, rc, count = spec.get("installer"), spec.get("rc"), spec.get("count", 1)
+            if not isinstance(installer, str) or not installer:
+                raise ValueError("installer_exit installer: a file name or ProductName is required")
+            if isinstance(rc, bool) or not isinstance(rc, int):
+                raise ValueError(f"installer_exit rc: an integer exit code is required, got {rc!r}")
+            self.faults.installer_exit.append({"installer": installer, "rc": rc, "count": int(count)})
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
 
@@ -780,6 +797,8 @@ class WindowsState:
             "faults": asdict(self.faults),
             "sysprep_runs": self.sysprep_runs,
             "module_invocations": self.module_invocations,
+            "packages": self.packages,
+            "bytes_downloaded": self.bytes_downloaded,
         }
 
     @classmethod
@@ -821,8 +840,11 @@ class WindowsState:
         st.listener_reset_at_boot = data.get("listener_reset_at_boot", False)
         st.winrm_service_config = dict(data.get("winrm_service_config", {}))
         st.faults = FaultPlan(**data["faults"])
+        st.faults.installer_exit = [dict(f) for f in st.faults.installer_exit]
         st.sysprep_runs = data["sysprep_runs"]
         st.module_invocations = data.get("module_invocations", 0)
+        st.packages = {k: dict(v) for k, v in data.get("packages", {"winget": {}, "choco": {}}).items()}
+        st.bytes_downloaded = data.get("bytes_downloaded", 0)
         return st
 
     def dump(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ One concern per module; each imports only the ones listed before it:
 - ``password``: Azure's admin password rule.
 - ``downloads``: one download (an HTTPS URL or a blob, its SHA-256 and signer) and the
   ``downloads`` section (how blobs are read); the sections that name downloads use it.
+- ``applications``: the ``applications`` section (installers and packages; uses ``downloads``).
 - ``source``, ``network``, ``gallery``, ``tags``: the checks of one section each.
 - ``avd``: the ``avd`` and ``default_user`` sections (AVD session-host settings, per-user defaults).
 - ``optimization``: the ``optimization`` and ``appx`` sections (reads the configuration files

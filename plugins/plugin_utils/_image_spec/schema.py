@@ -31,6 +31,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "appx",
         "languages",
         "downloads",
+        "applications",
     ),
     "source": ("publisher", "offer", "sku", "version"),
     "build_vm": ("size", "os_disk_size_gb", "os_disk_type", "resource_group"),
@@ -112,6 +113,22 @@ KEYS: dict[str, tuple[str, ...]] = {
     "download.blob": ("storage_account", "resource_group", "container", "name"),
     "download.signer": ("thumbprint", "subject"),
     "downloads": ("auth", "sas_lifetime_hours"),
+    # The applications section (plugins/plugin_utils/_image_spec/applications.py).
+    "applications[]": (
+        "name",
+        "kind",
+        "version",
+        "download",
+        "package",
+        "arguments",
+        "exit_codes",
+        "detection",
+        "timeout_minutes",
+    ),
+    "applications[].package": ("id", "source"),
+    "applications[].detection": ("product_code", "registry", "file", "package_name"),
+    "applications[].detection.registry": ("key", "name", "value"),
+    "applications[].detection.file": ("path", "version"),
 }
 
 # Keys people reach for that the tool deliberately does not support, with the reason.

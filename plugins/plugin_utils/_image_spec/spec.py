@@ -6,6 +6,7 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.applications import check_applications
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.avd import check_avd, check_default_user
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data import (
     VM_SIZE_PATTERN,
@@ -84,6 +85,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     optimization, appx = check_optimization(c, data, source, facts.get("session"), base_dir)
     languages = check_languages(c, data, facts.get("os"))
     downloads = check_downloads_section(c, data)
+    applications = check_applications(c, data)
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -101,6 +103,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "appx": appx,
         "languages": languages,
         "downloads": downloads,
+        "applications": applications,
     }
     return c.errors, normal
 

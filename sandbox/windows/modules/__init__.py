@@ -93,6 +93,7 @@ def _load() -> None:
 
 
 _MODULE_FILES = (
+    "applications",
     "appx",
     "command",
     "features",
@@ -100,6 +101,7 @@ _MODULE_FILES = (
     "firewall",
     "groups",
     "languages",
+    "packages",
     "ping",
     "powershell",
     "registry",

@@ -25,6 +25,7 @@ LAYERS = (
     "versions",
     "password",
     "downloads",
+    "applications",
     "source",
     "network",
     "gallery",
