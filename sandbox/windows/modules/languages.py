@@ -169,7 +169,8 @@ def language_settings(ctx: Ctx) -> None:
         current = lang.system_ui_language(st)
         if current != ui:
             known = {t.lower() for t in lang.installed_languages(st)} | {lang.install_language(st).lower()}
-            if ui.lower() not in known:
+            # Check mode never calls Set-SystemPreferredUILanguage, so it cannot fail on it.
+            if not ctx.check_mode and ui.lower() not in known:
                 raise Unhandled(f"Set-SystemPreferredUILanguage : The language {ui} is not installed on this device.")
             if not ctx.check_mode:
                 st.registry.set_value(lang.MUI_SETTINGS_KEY, "PreferredUILanguages", "REG_MULTI_SZ", [ui])
