@@ -8,7 +8,8 @@ module: win_language_install
 short_description: Install Windows language components from files or from Windows Update
 version_added: "0.1.0"
 description:
-  - Installs each component in O(components) that the machine does not have, in the order given; language pack and feature-on-demand CABs with C(Add-WindowsPackage -Online -NoRestart), a Local
+  - Installs each component in O(components) that the machine does not have, in the order given;
+    language pack and feature-on-demand CABs with C(Add-WindowsPackage -Online -NoRestart), a Local
     Experience Pack with C(Add-AppxProvisionedPackage -Online -LicensePath), or a whole language
     from Windows Update with C(Install-Language).
   - Whether a component is installed is asked by its identity, never by its file, so the files are
@@ -27,7 +28,9 @@ author:
   - AVD golden image builders
 options:
   components:
-    description: The components to install, in order (a language pack before its features and its Local Experience Pack).
+    description:
+      - The components to install, in order (a language pack before its features and its Local
+        Experience Pack).
     type: list
     elements: dict
     required: true
@@ -49,10 +52,14 @@ options:
         type: str
         required: true
       path:
-        description: The CAB or .appx file on the machine; required for a missing offline component unless in check mode.
+        description:
+          - The CAB or .appx file on the machine; required for a missing offline component unless in
+            check mode.
         type: path
       license_path:
-        description: The Local Experience Pack's License.xml; required with O(components[].path) for C(experience_pack).
+        description:
+          - The Local Experience Pack's License.xml; required with O(components[].path) for
+            C(experience_pack).
         type: path
   attempts:
     description: How many times C(Install-Language) is tried per language.
@@ -65,7 +72,8 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Lists in RV(pending) and RV(changes) what would be installed; installs nothing and needs no file.
+    description:
+      - Lists in RV(pending) and RV(changes) what would be installed; installs nothing and needs no file.
   diff_mode:
     support: none
 notes:
@@ -80,7 +88,10 @@ EXAMPLES = r"""
 - name: Install German from the Languages and Optional Features ISO's files
   avd.golden.win_language_install:
     components:
-      - {language: de-DE, kind: language_pack, name: de-DE, path: 'C:\Temp\lp\Microsoft-Windows-Client-Language-Pack_x64_de-de.cab'}
+      - language: de-DE
+        kind: language_pack
+        name: de-DE
+        path: 'C:\Temp\lp\Microsoft-Windows-Client-Language-Pack_x64_de-de.cab'
       - language: de-DE
         kind: feature
         name: Language.Basic~~~de-DE~0.0.1.0
@@ -137,7 +148,9 @@ attempts:
       description: How long the module waited after this attempt.
       type: int
 reboot_required:
-  description: Whether an install needs a restart to complete (DISM's RestartNeeded; always after Install-Language).
+  description:
+    - Whether an install needs a restart to complete (DISM's RestartNeeded; always after
+      Install-Language).
   returned: always
   type: bool
 """

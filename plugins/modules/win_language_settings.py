@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: win_language_settings
-short_description: Set the system UI language and the user language list, and copy the international settings to the system
+short_description: Set the UI language and language list, and copy the international settings to the system
 version_added: "0.1.0"
 description:
   - Sets what ansible.windows.win_region does not, the system preferred UI language
@@ -27,10 +27,14 @@ author:
   - AVD golden image builders
 options:
   ui_language:
-    description: The system preferred UI language (an installed language), for example C(de-DE). Not changed when omitted.
+    description:
+      - The system preferred UI language (an installed language), for example C(de-DE). Not changed
+        when omitted.
     type: str
   user_languages:
-    description: The account's language list, in order; the first is its display language. Not changed when empty.
+    description:
+      - The account's language list, in order; the first is its display language. Not changed when
+        empty.
     type: list
     elements: dict
     default: []
@@ -95,7 +99,9 @@ changes:
       description: The value after (for the copy, the targets copied to).
       type: raw
 copy_method:
-  description: How this machine copies, C(Copy-UserInternationalSettingsToSystem) or C(intl.cpl), when a copy is asked for (also when nothing needed copying); null otherwise.
+  description:
+    - How this machine copies, C(Copy-UserInternationalSettingsToSystem) or C(intl.cpl), when a copy
+      is asked for (also when nothing needed copying); null otherwise.
   returned: always
   type: str
 """

@@ -25,7 +25,9 @@ def _win_join(folder: str, *parts: str) -> str:
     return "\\".join([folder.rstrip("\\"), *parts])
 
 
-def _file(download: Mapping[str, Any], folder: str, name: str, component: str, language: str) -> dict[str, Any]:
+def _file(
+    download: Mapping[str, Any], folder: str, name: str, component: str, language: str
+) -> dict[str, Any]:
     d = download["download"]
     return {
         "component": component,
@@ -44,13 +46,20 @@ def _offline(pkg: Mapping[str, Any], folder: str) -> tuple[list[dict[str, Any]],
     components, files = [], []
     lp = pkg["language_pack"]
     base = lp["file"].rsplit("/", 1)[-1]
-    components.append({"language": tag, "kind": "language_pack", "name": tag, "path": _win_join(folder, tag, base)})
+    components.append(
+        {"language": tag, "kind": "language_pack", "name": tag, "path": _win_join(folder, tag, base)}
+    )
     files.append(_file(lp, folder, base, f"language_pack/{tag}", tag))
     for feature in pkg["features"]:
         base = feature["file"].rsplit("/", 1)[-1]
         ident = f"feature/{feature['capability']}"
         components.append(
-            {"language": tag, "kind": "feature", "name": feature["capability"], "path": _win_join(folder, tag, base)}
+            {
+                "language": tag,
+                "kind": "feature",
+                "name": feature["capability"],
+                "path": _win_join(folder, tag, base),
+            }
         )
         files.append(_file(feature, folder, base, ident, tag))
     lxp = pkg["experience_pack"]
@@ -73,7 +82,9 @@ def _offline(pkg: Mapping[str, Any], folder: str) -> tuple[list[dict[str, Any]],
 def languages_plan(languages: Any, download_dir: str) -> dict[str, Any]:
     """The role's plan; see the module docstring."""
     if not isinstance(languages, Mapping) or "packages" not in languages:
-        raise LanguagesPlanError("expects the normalised languages section of an image spec (avd_image['languages'])")
+        raise LanguagesPlanError(
+            "expects the normalised languages section of an image spec (avd_image['languages'])"
+        )
     source = languages["source"]
     components: list[dict[str, Any]] = []
     files: list[dict[str, Any]] = []
@@ -113,14 +124,28 @@ def languages_plan(languages: Any, download_dir: str) -> dict[str, Any]:
 def _items(components: list[dict[str, Any]], settings: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The manifest's items (kind ``language``): each component, the UI language, the language list."""
     items = [
-        {"name": f"{c['kind']}/{c['name']}", "value": "Installed", "source": f"languages.install ({c['language']})"}
+        {
+            "name": f"{c['kind']}/{c['name']}",
+            "value": "Installed",
+            "source": f"languages.install ({c['language']})",
+        }
         for c in components
     ]
     if settings["ui_language"]:
-        items.append({"name": "setting/ui_language", "value": settings["ui_language"], "source": "languages.ui_language"})
+        items.append(
+            {
+                "name": "setting/ui_language",
+                "value": settings["ui_language"],
+                "source": "languages.ui_language",
+            }
+        )
     if settings["user_languages"]:
         items.append(
-            {"name": "setting/user_languages", "value": settings["user_languages"], "source": "languages.user_languages"}
+            {
+                "name": "setting/user_languages",
+                "value": settings["user_languages"],
+                "source": "languages.user_languages",
+            }
         )
     return items
 
@@ -128,7 +153,11 @@ def _items(components: list[dict[str, Any]], settings: Mapping[str, Any]) -> lis
 def _region_items(region: Mapping[str, Any]) -> list[dict[str, Any]]:
     names = {"format": "culture", "location": "home_location", "unicode_language": "system_locale"}
     return [
-        {"name": f"setting/{names[key]}", "value": int(value) if key == "location" else value, "source": f"languages.{names[key]}"}
+        {
+            "name": f"setting/{names[key]}",
+            "value": int(value) if key == "location" else value,
+            "source": f"languages.{names[key]}",
+        }
         for key, value in region.items()
         if value is not None
     ]

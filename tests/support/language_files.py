@@ -23,7 +23,8 @@ MUM = """<?xml version="1.0" encoding="utf-8" standalone="yes"?>
 """
 APPX_MANIFEST = """<?xml version="1.0" encoding="utf-8"?>
 <Package xmlns="http://schemas.microsoft.com/appx/manifest/foundation/windows10">
-  <Identity Name="Microsoft.LanguageExperiencePack{tag}" Publisher="CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US"
+  <Identity Name="Microsoft.LanguageExperiencePack{tag}"
+            Publisher="CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US"
             Version="{build}.1.2.0" ProcessorArchitecture="neutral"/>
 </Package>
 """
@@ -43,13 +44,23 @@ def _cab(folder: Path, cab_name: str, mum: str, compress: bool) -> Path:
     (work / "update.mum").write_text(mum)
     (work / "payload.txt").write_text(f"payload of {cab_name}\n" * 50)
     out = folder / cab_name
-    args = [gcab(), "-c", *(["-z"] if compress else []), "-n", str(out), str(work / "update.mum"), str(work / "payload.txt")]
+    args = [
+        gcab(),
+        "-c",
+        *(["-z"] if compress else []),
+        "-n",
+        str(out),
+        str(work / "update.mum"),
+        str(work / "payload.txt"),
+    ]
     subprocess.run(args, check=True, capture_output=True)
     shutil.rmtree(work)
     return out
 
 
-def language_pack(folder: Path, tag: str, build: str = "26100", *, holds: str | None = None, compress: bool = True) -> Path:
+def language_pack(
+    folder: Path, tag: str, build: str = "26100", *, holds: str | None = None, compress: bool = True
+) -> Path:
     """``Microsoft-Windows-Client-Language-Pack_x64_<tag>.cab``; ``holds``: the language really inside."""
     mum = MUM.format(name=LP_NAME, build=build, language=holds or tag, release="Language Pack")
     return _cab(folder, f"Microsoft-Windows-Client-Language-Pack_x64_{tag.lower()}.cab", mum, compress)

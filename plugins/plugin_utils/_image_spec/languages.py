@@ -21,7 +21,12 @@ from typing import Any
 
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.downloads import check_download
-from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import join, show, suggest, type_name
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import (
+    join,
+    show,
+    suggest,
+    type_name,
+)
 
 # Language pack languages of Windows 10 and 11 (the table's bold and plain rows).
 LANGUAGE_PACKS_10 = (
@@ -40,13 +45,17 @@ SOURCE_TYPES = ("offline", "online")
 FEATURES = ("Basic", "Fonts", "Handwriting", "OCR", "Speech", "TextToSpeech")
 
 # The ISO's file names (a folder before them is allowed: the ISO's own or the container's).
-_LP_RE = re.compile(r"^Microsoft-Windows-Client-Language-Pack_x64_(?P<tag>[A-Za-z]{2}(-[A-Za-z]{4})?-[A-Za-z]{2})\.cab\Z")
+_LP_RE = re.compile(
+    r"^Microsoft-Windows-Client-Language-Pack_x64_(?P<tag>[A-Za-z]{2}(-[A-Za-z]{4})?-[A-Za-z]{2})\.cab\Z"
+)
 _FOD_RE = re.compile(
     r"^Microsoft-Windows-LanguageFeatures-(?P<feature>[A-Za-z]+)-(?P<tag>[a-z]{2}(-[a-z]{4})?-[a-z]{2})"
     r"-Package~31bf3856ad364e35~amd64~~\.cab\Z",
     re.IGNORECASE,
 )
-_LXP_RE = re.compile(r"^LanguageExperiencePack\.(?P<tag>[A-Za-z]{2}(-[A-Za-z]{4})?-[A-Za-z]{2})\.Neutral\.appx\Z")
+_LXP_RE = re.compile(
+    r"^LanguageExperiencePack\.(?P<tag>[A-Za-z]{2}(-[A-Za-z]{4})?-[A-Za-z]{2})\.Neutral\.appx\Z"
+)
 _LICENSE = "License.xml"
 _CULTURE_RE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?\Z")
 # InputMethodTips: <LANGID>:<KLID> for a keyboard layout, <LANGID>:{CLSID}{Profile GUID} for a TIP.
@@ -166,7 +175,9 @@ def _check_source(c: Checker, raw: Any, needed: bool) -> dict[str, Any]:
     _unknown(c, data, "languages.source")
     if raw is None and needed:
         c.error("languages.source", "is required when languages.install lists languages")
-    kind = c.choice(data, "type", "languages.source", SOURCE_TYPES, required=raw is not None, default="offline")
+    kind = c.choice(
+        data, "type", "languages.source", SOURCE_TYPES, required=raw is not None, default="offline"
+    )
     out: dict[str, Any] = {"type": kind, "attempts": 1, "retry_delay_seconds": 0, "files": {}}
     if kind == "online":
         for key in ("base", "files"):
@@ -193,13 +204,17 @@ def _check_files(c: Checker, data: Mapping[str, Any]) -> dict[str, dict[str, Any
         c.error("languages.source.files", "is required with languages.source.type offline")
         return {}
     if not isinstance(files, Mapping):
-        c.error("languages.source.files", f"must be a mapping of file path to SHA-256, got {type_name(files)}")
+        c.error(
+            "languages.source.files", f"must be a mapping of file path to SHA-256, got {type_name(files)}"
+        )
         return {}
     out = {}
     for name, digest in files.items():
         field = join("languages.source.files", str(name))
         if not isinstance(name, str) or not name.strip() or name.startswith("/") or ".." in name.split("/"):
-            c.error(field, "must be a relative path below languages.source.base, like x64/langpacks/<file>.cab")
+            c.error(
+                field, "must be a relative path below languages.source.base, like x64/langpacks/<file>.cab"
+            )
             continue
         if not isinstance(digest, str) or not _SHA256_RE.match(digest):
             c.error(field, f"must be the file's SHA-256 (64 hex characters), got {show(digest)}")
@@ -264,7 +279,13 @@ def classify(name: str) -> tuple[str, str | None, str | None]:
 def _packages(c: Checker, install: list[str], source: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per language what to install; offline: which pinned file is which component."""
     packages = {
-        tag: {"language": tag, "language_pack": None, "features": [], "experience_pack": None, "license": None}
+        tag: {
+            "language": tag,
+            "language_pack": None,
+            "features": [],
+            "experience_pack": None,
+            "license": None,
+        }
         for tag in install
     }
     licenses = {}
@@ -279,7 +300,8 @@ def _packages(c: Checker, install: list[str], source: Mapping[str, Any]) -> list
                 field,
                 "is not a file of the Languages and Optional Features ISO this tool knows: expected "
                 "Microsoft-Windows-Client-Language-Pack_x64_<tag>.cab, Microsoft-Windows-LanguageFeatures-"
-                "<feature>-<tag>-Package~31bf3856ad364e35~amd64~~.cab, LanguageExperiencePack.<tag>.Neutral.appx "
+                "<feature>-<tag>-Package~31bf3856ad364e35~amd64~~.cab, "
+                "LanguageExperiencePack.<tag>.Neutral.appx "
                 "or the License.xml next to it",
             )
             continue
@@ -294,7 +316,8 @@ def _packages(c: Checker, install: list[str], source: Mapping[str, Any]) -> list
             if pkg["language_pack"] is None:
                 c.error(
                     "languages.source.files",
-                    f"has no language pack for {tag}: Microsoft-Windows-Client-Language-Pack_x64_{tag.lower()}.cab",
+                    f"has no language pack for {tag}: "
+                    f"Microsoft-Windows-Client-Language-Pack_x64_{tag.lower()}.cab",
                 )
     return [packages[tag] for tag in install]
 
@@ -345,7 +368,9 @@ def _pair_licenses(c: Checker, packages: dict[str, dict[str, Any]], licenses: di
 def _language_field(c: Checker, data: Mapping[str, Any], key: str, path: str = "languages") -> str | None:
     value = c.string(data, key, path, default=None)
     if isinstance(value, str) and not _CULTURE_RE.match(value):
-        c.error(join(path, key), f"must be a language-region name like de-DE or sr-Latn-RS, got {show(value)}")
+        c.error(
+            join(path, key), f"must be a language-region name like de-DE or sr-Latn-RS, got {show(value)}"
+        )
         return None
     return value
 
@@ -356,7 +381,8 @@ def _check_geoid(c: Checker, value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= GEOID_MAX:
         c.error(
             "languages.home_location",
-            f"must be a Windows GeoID (an integer, e.g. 94 for Germany, 244 for the United States), got {show(value)}",
+            "must be a Windows GeoID (an integer, e.g. 94 for Germany, 244 for the United States), "
+            f"got {show(value)}",
         )
         return None
     return value

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from sandbox.windows.state import WindowsState
 
 LP_PACKAGE = "Microsoft-Windows-Client-LanguagePack-Package"
-PUBLIC_KEY_TOKEN = "31bf3856ad364e35"
+PUBLIC_KEY_TOKEN = "31bf3856ad364e35"  # noqa: S105 - Microsoft's package signing key id, not a secret
 # The tasks that race with a language install (mission-anchors b: ERROR_SHARING_VIOLATION).
 RACING_TASKS = (
     "\\Microsoft\\Windows\\LanguageComponentsInstaller\\Installation",
@@ -92,7 +92,9 @@ def profile_root(state: WindowsState, profile: str) -> RegKey:
         return state.registry.hku.ensure([state.admin_sid])
     if profile == "welcome":
         return state.registry.hku.ensure([".DEFAULT"])
-    hkey = next((k for k in state.registry.hive_files if k.lower().endswith("users\\default\\ntuser.dat")), None)
+    hkey = next(
+        (k for k in state.registry.hive_files if k.lower().endswith("users\\default\\ntuser.dat")), None
+    )
     if hkey is None:
         raise NotModelled("the default user hive C:\\Users\\Default\\NTUSER.DAT is not in the image")
     return state.registry.hive_files[hkey]
@@ -235,7 +237,7 @@ def package_identity(data: bytes) -> dict[str, str]:
     if mum is None:
         raise BadPackage("the cabinet has no update.mum: it is not a Windows package")
     try:
-        root = ElementTree.fromstring(mum)
+        root = ElementTree.fromstring(mum)  # noqa: S314 - files the tests build; no entity expansion needed
     except ElementTree.ParseError as err:
         raise BadPackage(f"update.mum is not XML ({err})") from None
     ident = root.find(f"{_MUM_NS}assemblyIdentity")
@@ -253,13 +255,16 @@ def appx_identity(data: bytes) -> dict[str, str]:
             manifest = archive.read("AppxManifest.xml")
     except (zipfile.BadZipFile, KeyError):
         raise BadPackage("not an app package (no ZIP with AppxManifest.xml)") from None
-    ident = ElementTree.fromstring(manifest).find(f"{_APPX_NS}Identity")
+    root = ElementTree.fromstring(manifest)  # noqa: S314 - files the tests build
+    ident = root.find(f"{_APPX_NS}Identity")
     if ident is None:
         raise BadPackage("AppxManifest.xml has no Identity")
     return dict(ident.attrib)
 
 
-_FEATURE_IDENTITY = re.compile(r"^Microsoft-Windows-LanguageFeatures-(?P<feature>[A-Za-z]+)-(?P<tag>[a-z-]+)-Package\Z")
+_FEATURE_IDENTITY = re.compile(
+    r"^Microsoft-Windows-LanguageFeatures-(?P<feature>[A-Za-z]+)-(?P<tag>[a-z-]+)-Package\Z"
+)
 
 
 def feature_capability(identity_name: str) -> str | None:
@@ -267,7 +272,9 @@ def feature_capability(identity_name: str) -> str | None:
     m = _FEATURE_IDENTITY.match(identity_name)
     if not m:
         return None
-    tag = "-".join(p if i == 0 else p.upper() if len(p) == 2 else p.title() for i, p in enumerate(m["tag"].split("-")))
+    tag = "-".join(
+        p if i == 0 else p.upper() if len(p) == 2 else p.title() for i, p in enumerate(m["tag"].split("-"))
+    )
     return f"Language.{m['feature']}~~~{tag}~0.0.1.0"
 
 

@@ -59,7 +59,9 @@ def language_install(ctx: Ctx) -> None:
         ctx.result["pending"].append(ident)
         if not ctx.check_mode:
             _install_one(ctx, c, ident)
-        ctx.result["changes"].append({"name": ident, "before": "NotPresent", "after": "Installed", "source": None})
+        ctx.result["changes"].append(
+            {"name": ident, "before": "NotPresent", "after": "Installed", "source": None}
+        )
         ctx.result["changed"] = True
 
 
@@ -67,7 +69,9 @@ def _install_one(ctx: Ctx, c: dict[str, Any], ident: str) -> None:
     for key in ("path", "license_path"):
         needed = c["kind"] != "online" if key == "path" else c["kind"] == "experience_pack"
         if needed and not (c[key] and ctx.state.fs.exists(ctx.path(c[key]))):
-            raise ModuleFail(f"{ident} for {c['language']} is not installed and its {key} '{c[key] or ''}' does not exist")
+            raise ModuleFail(
+                f"{ident} for {c['language']} is not installed and its {key} '{c[key] or ''}' does not exist"
+            )
     try:
         reboot = _install(ctx, c)
     except _Failed as err:
@@ -119,7 +123,12 @@ def _provision_lxp(ctx: Ctx, c: dict[str, Any], data: bytes) -> bool:
         raise _Failed(f"Add-AppxProvisionedPackage: 0x80070057 The parameter is incorrect: {err}") from None
     st.appx_provisioned = [x for x in st.appx_provisioned if x["name"] != ident["Name"]]
     st.appx_provisioned.append(
-        {"name": ident["Name"], "version": ident.get("Version", ""), "publisher_id": "8wekyb3d8bbwe", "non_removable": False}
+        {
+            "name": ident["Name"],
+            "version": ident.get("Version", ""),
+            "publisher_id": "8wekyb3d8bbwe",
+            "non_removable": False,
+        }
     )
     return False
 
@@ -136,9 +145,12 @@ def _install_online(ctx: Ctx, c: dict[str, Any]) -> bool:
             error = ONLINE_ERROR
         last = n == attempts
         wait = 0 if error is None or last else p["retry_delay_seconds"] * 2 ** (n - 1)
-        ctx.result["attempts"].append({"language": c["language"], "attempt": n, "error": error, "wait_seconds": wait})
+        ctx.result["attempts"].append(
+            {"language": c["language"], "attempt": n, "error": error, "wait_seconds": wait}
+        )
         if error is None:
-            full = f"{lang.LP_PACKAGE}~{lang.PUBLIC_KEY_TOKEN}~amd64~{lang.canonical(c['language'])}~10.0.{st.build}.1"
+            tag = lang.canonical(c["language"])
+            full = f"{lang.LP_PACKAGE}~{lang.PUBLIC_KEY_TOKEN}~amd64~{tag}~10.0.{st.build}.1"
             st.language_packages[full] = "InstallPending"
             for feature in ONLINE_FEATURES:
                 st.capabilities[f"Language.{feature}~~~{lang.canonical(c['language'])}~0.0.1.0"] = "Installed"
@@ -161,7 +173,9 @@ def language_settings(ctx: Ctx) -> None:
     ctx.result.update(changes=[], copy_method=None)
 
     def change(name: str, before: Any, after: Any) -> None:
-        ctx.result["changes"].append({"name": f"setting/{name}", "before": before, "after": after, "source": None})
+        ctx.result["changes"].append(
+            {"name": f"setting/{name}", "before": before, "after": after, "source": None}
+        )
         ctx.result["changed"] = True
 
     ui = p["ui_language"]
@@ -171,13 +185,18 @@ def language_settings(ctx: Ctx) -> None:
             known = {t.lower() for t in lang.installed_languages(st)} | {lang.install_language(st).lower()}
             # Check mode never calls Set-SystemPreferredUILanguage, so it cannot fail on it.
             if not ctx.check_mode and ui.lower() not in known:
-                raise Unhandled(f"Set-SystemPreferredUILanguage : The language {ui} is not installed on this device.")
+                raise Unhandled(
+                    f"Set-SystemPreferredUILanguage : The language {ui} is not installed on this device."
+                )
             if not ctx.check_mode:
                 st.registry.set_value(lang.MUI_SETTINGS_KEY, "PreferredUILanguages", "REG_MULTI_SZ", [ui])
             change("ui_language", current, ui)
     if p["user_languages"]:
         wanted = [
-            {"language": lang.canonical(i["language"]), "input_methods": i["input_methods"] or [lang.culture(i["language"])[1]]}
+            {
+                "language": lang.canonical(i["language"]),
+                "input_methods": i["input_methods"] or [lang.culture(i["language"])[1]],
+            }
             for i in p["user_languages"]
         ]
         before, after = _render(lang.read_profile(st, "admin")["languages"]), _render(wanted)
@@ -190,11 +209,17 @@ def language_settings(ctx: Ctx) -> None:
 
 def _copy(ctx: Ctx, change: Any) -> None:
     p, st = ctx.params, ctx.state
-    targets = [t for t, on in (("welcome_screen", p["copy_to_welcome_screen"]), ("new_users", p["copy_to_new_users"])) if on]
+    targets = [
+        t
+        for t, on in (("welcome_screen", p["copy_to_welcome_screen"]), ("new_users", p["copy_to_new_users"]))
+        if on
+    ]
     if not targets:
         return
     # Copy-UserInternationalSettingsToSystem exists from Windows 11 (build 22000) on.
-    ctx.result["copy_method"] = "Copy-UserInternationalSettingsToSystem" if int(st.build) >= 22000 else "intl.cpl"
+    ctx.result["copy_method"] = (
+        "Copy-UserInternationalSettingsToSystem" if int(st.build) >= 22000 else "intl.cpl"
+    )
     mine = lang.read_profile(st, "admin")
     profiles = {"welcome_screen": "welcome", "new_users": "default_user"}
     stale = [t for t in targets if lang.read_profile(st, profiles[t]) != mine]
@@ -214,7 +239,9 @@ def region(ctx: Ctx) -> None:
     if p["format"] is None and p["location"] is None and p["unicode_language"] is None:
         raise ModuleFail("An argument for 'format', 'location' or 'unicode_language' needs to be supplied")
     if p["copy_settings"]:
-        raise NotModelled("win_region copy_settings is not modelled (copy with avd.golden.win_language_settings)")
+        raise NotModelled(
+            "win_region copy_settings is not modelled (copy with avd.golden.win_language_settings)"
+        )
     for key in ("format", "unicode_language"):
         if p[key] is not None:
             lang.culture(p[key])

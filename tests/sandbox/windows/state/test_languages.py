@@ -38,7 +38,12 @@ def _components(tmp_path: Path, guest: Any, lp: Path | None = None) -> list[dict
     _put(guest, f"{DIR}\\License.xml", lic)
     return [
         {"language": "de-DE", "kind": "language_pack", "name": "de-DE", "path": LP},
-        {"language": "de-DE", "kind": "feature", "name": "Language.Basic~~~de-DE~0.0.1.0", "path": f"{DIR}\\{fod.name}"},
+        {
+            "language": "de-DE",
+            "kind": "feature",
+            "name": "Language.Basic~~~de-DE~0.0.1.0",
+            "path": f"{DIR}\\{fod.name}",
+        },
         {
             "language": "de-DE",
             "kind": "experience_pack",
@@ -59,7 +64,11 @@ def test_offline_install_races_while_the_tasks_are_enabled(run, guest, tmp_path)
 def test_offline_install_check_then_apply_then_no_change(run, guest, tmp_path):
     components = _components(tmp_path, guest)
     _disable_racing_tasks(guest)
-    query = run(INSTALL, {"components": [{k: v for k, v in c.items() if "path" not in k} for c in components]}, check=True)
+    query = run(
+        INSTALL,
+        {"components": [{k: v for k, v in c.items() if "path" not in k} for c in components]},
+        check=True,
+    )
     assert query["pending"] == [
         "language_pack/de-DE",
         "feature/Language.Basic~~~de-DE~0.0.1.0",
@@ -112,14 +121,21 @@ def test_a_missing_file_or_license_fails_naming_it(run, guest, tmp_path):
     _disable_racing_tasks(guest)
     lxp = dict(components[2], license_path=f"{DIR}\\missing.xml")
     result = run(INSTALL, {"components": [lxp]})
-    assert result.get("failed") and "license_path 'C:\\Windows\\Temp\\lp\\missing.xml' does not exist" in result["msg"]
+    assert (
+        result.get("failed")
+        and "license_path 'C:\\Windows\\Temp\\lp\\missing.xml' does not exist" in result["msg"]
+    )
 
 
 @pytest.mark.parametrize(("failures", "ok"), [(2, True), (3, False)])
 def test_install_language_retries_a_bounded_number_of_times(run, guest, failures, ok):
     _disable_racing_tasks(guest)
     guest.inject_fault({"kind": "language_install_fail", "count": failures})
-    args = {"components": [{"language": "fr-FR", "kind": "online", "name": "fr-FR"}], "attempts": 3, "retry_delay_seconds": 60}
+    args = {
+        "components": [{"language": "fr-FR", "kind": "online", "name": "fr-FR"}],
+        "attempts": 3,
+        "retry_delay_seconds": 60,
+    }
     result = run(INSTALL, args)
     assert [(a["attempt"], a["wait_seconds"], a["error"] is None) for a in result["attempts"]] == [
         (1, 60, False),
@@ -143,11 +159,18 @@ def test_settings_need_an_installed_language_then_copy_once(run, guest, tmp_path
     _disable_racing_tasks(guest)
     run(INSTALL, {"components": _components(tmp_path, guest)[:1]})
     check = run(SETTINGS, args, check=True)
-    assert [c["name"] for c in check["changes"]] == ["setting/ui_language", "setting/user_languages", "setting/copy"]
+    assert [c["name"] for c in check["changes"]] == [
+        "setting/ui_language",
+        "setting/user_languages",
+        "setting/copy",
+    ]
     assert lang.system_ui_language(guest) == "en-US"
     done = run(SETTINGS, args)
     assert done["copy_method"] == "Copy-UserInternationalSettingsToSystem"
-    wanted = [{"language": "de-DE", "input_methods": ["0407:00000407"]}, {"language": "en-US", "input_methods": ["0409:00000409"]}]
+    wanted = [
+        {"language": "de-DE", "input_methods": ["0407:00000407"]},
+        {"language": "en-US", "input_methods": ["0409:00000409"]},
+    ]
     for profile in ("admin", "welcome", "default_user"):
         assert lang.read_profile(guest, profile)["languages"] == wanted, profile
     assert lang.system_ui_language(guest) == "de-DE"
@@ -158,7 +181,9 @@ def test_region_then_copy_to_the_welcome_screen_on_windows_10(make_guest):
     guest = make_guest(WIN10)
 
     def call(module: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
-        return guest.run_module(module, args, check_mode=check, diff=False, module_path=f"{module}.ps1", internal={})
+        return guest.run_module(
+            module, args, check_mode=check, diff=False, module_path=f"{module}.ps1", internal={}
+        )
 
     region = {"format": "de-DE", "location": "94", "unicode_language": "de-DE"}
     assert call("ansible.windows.win_region", region, check=True)["changed"]

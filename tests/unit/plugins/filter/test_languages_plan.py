@@ -58,20 +58,31 @@ def test_offline_plan_lists_components_in_install_order_with_their_files() -> No
     assert [(f["component"], f["dest"].rsplit("\\", 1)[-1]) for f in plan["files"]] == [
         ("language_pack/de-DE", "Microsoft-Windows-Client-Language-Pack_x64_de-de.cab"),
         ("feature/Language.OCR~~~de-DE~0.0.1.0", FOD),
-        ("experience_pack/Microsoft.LanguageExperiencePackde-DE", "LanguageExperiencePack.de-DE.Neutral.appx"),
+        (
+            "experience_pack/Microsoft.LanguageExperiencePackde-DE",
+            "LanguageExperiencePack.de-DE.Neutral.appx",
+        ),
         ("experience_pack/Microsoft.LanguageExperiencePackde-DE", "License.xml"),
     ]
-    assert plan["files"][0]["url"] is None and plan["files"][0]["id"] == f"blob://stavdsoftware/languages/{LP}"
+    assert (
+        plan["files"][0]["url"] is None and plan["files"][0]["id"] == f"blob://stavdsoftware/languages/{LP}"
+    )
     assert {f["folder"] for f in plan["files"]} == {f"{DIR}\\de-DE"}
     assert plan["region"] == {"format": "de-CH", "location": "223", "unicode_language": "de-DE"}
-    assert [i["name"] for i in plan["region_items"]] == ["setting/culture", "setting/home_location", "setting/system_locale"]
+    assert [i["name"] for i in plan["region_items"]] == [
+        "setting/culture",
+        "setting/home_location",
+        "setting/system_locale",
+    ]
     assert all(c["before"] is None for c in plan["region_changes"])
     assert plan["settings"]["user_languages"] == [{"language": "de-DE", "input_methods": []}]
     assert [i["name"] for i in plan["items"]][-2:] == ["setting/ui_language", "setting/user_languages"]
 
 
 def test_online_plan_has_one_component_per_language_and_the_retry_bounds() -> None:
-    plan = languages_plan(_languages({"install": ["fr-FR", "it-IT"], "source": {"type": "online", "attempts": 5}}), DIR)
+    plan = languages_plan(
+        _languages({"install": ["fr-FR", "it-IT"], "source": {"type": "online", "attempts": 5}}), DIR
+    )
     assert plan["components"] == [
         {"language": "fr-FR", "kind": "online", "name": "fr-FR"},
         {"language": "it-IT", "kind": "online", "name": "it-IT"},

@@ -23,12 +23,19 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.spec import
 TODAY = "2026-11-27"
 H = "ab" * 32
 LP = "x64/langpacks/Microsoft-Windows-Client-Language-Pack_x64_de-de.cab"
-FOD = "LanguagesAndOptionalFeatures/Microsoft-Windows-LanguageFeatures-Basic-de-de-Package~31bf3856ad364e35~amd64~~.cab"
+FOD = (
+    "LanguagesAndOptionalFeatures/"
+    "Microsoft-Windows-LanguageFeatures-Basic-de-de-Package~31bf3856ad364e35~amd64~~.cab"
+)
 LXP = "LocalExperiencePack/de-de/LanguageExperiencePack.de-DE.Neutral.appx"
 LIC = "LocalExperiencePack/de-de/License.xml"
 OFFLINE = {
     "install": ["de-DE"],
-    "source": {"type": "offline", "base": {"url": "https://files.example.com/lof/26100"}, "files": {LP: H, FOD: H, LXP: H, LIC: H}},
+    "source": {
+        "type": "offline",
+        "base": {"url": "https://files.example.com/lof/26100"},
+        "files": {LP: H, FOD: H, LXP: H, LIC: H},
+    },
     "ui_language": "de-DE",
     "system_locale": "de-DE",
     "culture": "de-DE",
@@ -51,11 +58,19 @@ def _errors(languages: Any, sku: str = "win11-24h2-avd") -> list[str]:
 
 
 def test_offline_normalises_each_file_to_its_component() -> None:
-    out = normalize_image_spec(_spec(copy.deepcopy(OFFLINE)), today=TODAY, base_dir=REPO_ROOT / "images")["languages"]
+    out = normalize_image_spec(_spec(copy.deepcopy(OFFLINE)), today=TODAY, base_dir=REPO_ROOT / "images")[
+        "languages"
+    ]
     (pkg,) = out["packages"]
     base = "https://files.example.com/lof/26100/"
     assert pkg["language"] == "de-DE"
-    assert pkg["language_pack"]["download"] == {"url": base + LP, "blob": None, "sha256": H, "signer": None, "id": base + LP}
+    assert pkg["language_pack"]["download"] == {
+        "url": base + LP,
+        "blob": None,
+        "sha256": H,
+        "signer": None,
+        "id": base + LP,
+    }
     assert [f["capability"] for f in pkg["features"]] == ["Language.Basic~~~de-DE~0.0.1.0"]
     assert pkg["features"][0]["download"]["url"] == base + FOD.replace("~", "~")
     assert pkg["experience_pack"]["file"] == LXP and pkg["license"]["file"] == LIC
@@ -66,7 +81,12 @@ def test_offline_normalises_each_file_to_its_component() -> None:
 
 def test_blob_base_names_each_blob_below_the_prefix() -> None:
     languages = copy.deepcopy(OFFLINE)
-    blob = {"storage_account": "stavdsoftware", "resource_group": "rg-software", "container": "languages", "prefix": "26100"}
+    blob = {
+        "storage_account": "stavdsoftware",
+        "resource_group": "rg-software",
+        "container": "languages",
+        "prefix": "26100",
+    }
     languages["source"]["base"] = {"blob": blob}
     out = normalize_image_spec(_spec(languages), today=TODAY, base_dir=REPO_ROOT / "images")["languages"]
     download = out["packages"][0]["language_pack"]["download"]
@@ -112,24 +132,48 @@ FILES = OFFLINE["source"]["files"]
         (_with(source=KeyError), "languages.source", "is required when languages.install"),
         (_with(source__type="usb"), "languages.source.type", "must be one of offline, online"),
         (_with(source__base=KeyError), "languages.source.base", "is required"),
-        (_with(source__base={"url": "http://files.example.com/lof"}), "languages.source.base.url", "https://"),
+        (
+            _with(source__base={"url": "http://files.example.com/lof"}),
+            "languages.source.base.url",
+            "https://",
+        ),
         (_with(source__base={"url": "https://x.example.com/?sv=1"}), "languages.source.base.url", "?query"),
         (_with(source__files={**FILES, LP: "nope"}), f"languages.source.files.{LP}", "SHA-256"),
-        (_with(source__files={**FILES, "setup.exe": H}), "languages.source.files.setup.exe", "is not a file of the"),
+        (
+            _with(source__files={**FILES, "setup.exe": H}),
+            "languages.source.files.setup.exe",
+            "is not a file of the",
+        ),
         (
             _with(source__files={**FILES, "Microsoft-Windows-Client-Language-Pack_x64_fr-fr.cab": H}),
             "languages.source.files.Microsoft-Windows-Client-Language-Pack_x64_fr-fr.cab",
             "which languages.install does not list",
         ),
-        (_with(source__files={k: v for k, v in FILES.items() if k != LP}), "languages.source.files", "has no language pack for de-DE"),
-        (_with(source__files={k: v for k, v in FILES.items() if k != LIC}), f"languages.source.files.{LXP}", "needs the License.xml"),
+        (
+            _with(source__files={k: v for k, v in FILES.items() if k != LP}),
+            "languages.source.files",
+            "has no language pack for de-DE",
+        ),
+        (
+            _with(source__files={k: v for k, v in FILES.items() if k != LIC}),
+            f"languages.source.files.{LXP}",
+            "needs the License.xml",
+        ),
         (_with(source__files={LP: H, LIC: H}), f"languages.source.files.{LIC}", "belongs to no"),
         (_with(source__attempts=3), "languages.source.attempts", "only with languages.source.type online"),
         (_with(ui_language="fr-FR"), "languages.ui_language", "neither installed"),
         (_with(culture="german"), "languages.culture", "language-region name"),
         (_with(home_location="DE"), "languages.home_location", "GeoID"),
-        (_with(user_languages=[{"language": "de-DE", "input_methods": ["DE"]}]), "languages.user_languages[0].input_methods", "input method tips"),
-        (_with(user_languages=[{"input_methods": []}]), "languages.user_languages[0].language", "is required"),
+        (
+            _with(user_languages=[{"language": "de-DE", "input_methods": ["DE"]}]),
+            "languages.user_languages[0].input_methods",
+            "input method tips",
+        ),
+        (
+            _with(user_languages=[{"input_methods": []}]),
+            "languages.user_languages[0].language",
+            "is required",
+        ),
         (_with(copy_to_new_users="yes"), "languages.copy_to_new_users", "true or false"),
         (_with(keyboard="de"), "languages.keyboard", "unknown key"),
     ],
@@ -141,7 +185,10 @@ def test_each_wrong_field_is_named(languages: Any, field: str, reason: str) -> N
 
 @pytest.mark.parametrize(
     ("source", "field"),
-    [({"type": "online", "attempts": 0}, "attempts"), ({"type": "online", "retry_delay_seconds": 3601}, "retry_delay_seconds")],
+    [
+        ({"type": "online", "attempts": 0}, "attempts"),
+        ({"type": "online", "retry_delay_seconds": 3601}, "retry_delay_seconds"),
+    ],
 )
 def test_online_retries_are_bounded(source: dict[str, Any], field: str) -> None:
     errors = _errors({"install": ["de-DE"], "source": source})
