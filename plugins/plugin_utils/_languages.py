@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.languages import language_packages
+
 LXP_PREFIX = "Microsoft.LanguageExperiencePack"
 _QUERY_RE = re.compile(r"(https?://[^\s'\"?]+)\?[^\s'\"]*")
 
@@ -81,14 +83,14 @@ def _offline(pkg: Mapping[str, Any], folder: str) -> tuple[list[dict[str, Any]],
 
 def languages_plan(languages: Any, download_dir: str) -> dict[str, Any]:
     """The role's plan; see the module docstring."""
-    if not isinstance(languages, Mapping) or "packages" not in languages:
+    if not isinstance(languages, Mapping) or not {"install", "source", "user_languages"} <= set(languages):
         raise LanguagesPlanError(
             "expects the normalised languages section of an image spec (avd_image['languages'])"
         )
-    source = languages["source"]
+    source = languages["source"] or {"type": "offline"}
     components: list[dict[str, Any]] = []
     files: list[dict[str, Any]] = []
-    for pkg in languages["packages"]:
+    for pkg in language_packages(languages):
         if source["type"] == "online":
             components.append({"language": pkg["language"], "kind": "online", "name": pkg["language"]})
             continue
@@ -109,8 +111,8 @@ def languages_plan(languages: Any, download_dir: str) -> dict[str, Any]:
     return {
         "components": components,
         "files": files,
-        "attempts": source["attempts"],
-        "retry_delay_seconds": source["retry_delay_seconds"],
+        "attempts": source.get("attempts", 1),
+        "retry_delay_seconds": source.get("retry_delay_seconds", 0),
         "region": {k: v for k, v in region.items() if v is not None},
         "settings": settings,
         "items": _items(components, settings),

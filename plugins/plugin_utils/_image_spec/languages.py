@@ -14,6 +14,7 @@ windows-hardware/manufacture/desktop/available-language-packs-for-windows): the 
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -85,13 +86,16 @@ KEYS = {
 
 
 def check_languages(c: Checker, root: Mapping[str, Any], os_major: Any) -> dict[str, Any]:
-    """Validate ``languages``; return it normalised (``packages``: what to install, per language)."""
+    """Validate ``languages``; return it normalised. The normalised section validates as itself: an
+    offline source's ``files`` become downloads (docs/contracts.md section 8), each still keyed by
+    its ISO path; ``language_packages`` says which file is which component."""
     data = _mapping(c, root.get("languages"), "languages")
     _unknown(c, data, "languages")
     offered = LANGUAGE_PACKS_10 if os_major == "10" else LANGUAGE_PACKS_11
     install = _check_install(c, data.get("install"), offered, os_major)
     source = _check_source(c, data.get("source"), bool(install))
-    packages = _packages(c, install, source)
+    if source is not None:
+        _packages(c, install, source)
     ui = _language_field(c, data, "ui_language")
     if ui is not None and ui not in (BASE_LANGUAGE, *install):
         c.error(
@@ -103,8 +107,7 @@ def check_languages(c: Checker, root: Mapping[str, Any], os_major: Any) -> dict[
         user_languages = [{"language": ui, "input_methods": []}] if ui else []
     return {
         "install": install,
-        "source": {k: v for k, v in source.items() if k != "files"},
-        "packages": packages,
+        "source": source,
         "ui_language": ui,
         "system_locale": _language_field(c, data, "system_locale"),
         "culture": _language_field(c, data, "culture"),
@@ -170,15 +173,15 @@ def _check_install(c: Checker, raw: Any, offered: tuple[str, ...], os_major: Any
     return out
 
 
-def _check_source(c: Checker, raw: Any, needed: bool) -> dict[str, Any]:
+def _check_source(c: Checker, raw: Any, needed: bool) -> dict[str, Any] | None:
     data = _mapping(c, raw, "languages.source")
     _unknown(c, data, "languages.source")
-    if raw is None and needed:
-        c.error("languages.source", "is required when languages.install lists languages")
-    kind = c.choice(
-        data, "type", "languages.source", SOURCE_TYPES, required=raw is not None, default="offline"
-    )
-    out: dict[str, Any] = {"type": kind, "attempts": 1, "retry_delay_seconds": 0, "files": {}}
+    if raw is None:
+        if needed:
+            c.error("languages.source", "is required when languages.install lists languages")
+        return None
+    kind = c.choice(data, "type", "languages.source", SOURCE_TYPES, required=True, default="offline")
+    out: dict[str, Any] = {"type": kind}
     if kind == "online":
         for key in ("base", "files"):
             if key in data:
@@ -191,43 +194,57 @@ def _check_source(c: Checker, raw: Any, needed: bool) -> dict[str, Any]:
     for key in ("attempts", "retry_delay_seconds"):
         if key in data:
             c.error(f"languages.source.{key}", "applies only with languages.source.type online")
-    if raw is not None:
-        out["files"] = _check_files(c, data)
+    base, files = _check_files(c, data)
+    out.update(base=base, files=files)
     return out
 
 
-def _check_files(c: Checker, data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """``files`` ({ISO path: sha256}) as downloads below ``base``, keyed by the ISO path."""
-    base = _check_base(c, data.get("base"))
+def _check_files(c: Checker, data: Mapping[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """``base`` and ``files``: each file, by its ISO path, is its SHA-256 (the file is then below
+    ``base``) or a download mapping (url or blob, sha256, signer; without url and blob, below
+    ``base``); normalised to a download (section 8) keyed by the ISO path."""
     files = data.get("files")
     if files is None:
         c.error("languages.source.files", "is required with languages.source.type offline")
-        return {}
+        files = {}
     if not isinstance(files, Mapping):
         c.error(
             "languages.source.files", f"must be a mapping of file path to SHA-256, got {type_name(files)}"
         )
-        return {}
+        files = {}
+    located = all(isinstance(v, Mapping) and (v.get("url") or v.get("blob")) for v in files.values())
+    base = _check_base(c, data.get("base"), required=not located or not files)
     out = {}
-    for name, digest in files.items():
+    for name, value in files.items():
         field = join("languages.source.files", str(name))
         if not isinstance(name, str) or not name.strip() or name.startswith("/") or ".." in name.split("/"):
             c.error(
                 field, "must be a relative path below languages.source.base, like x64/langpacks/<file>.cab"
             )
             continue
-        if not isinstance(digest, str) or not _SHA256_RE.match(digest):
-            c.error(field, f"must be the file's SHA-256 (64 hex characters), got {show(digest)}")
+        if isinstance(value, Mapping):
+            download = {k: v for k, v in value.items() if k != "id"}  # the id is derived again
+        elif isinstance(value, str) and _SHA256_RE.match(value):
+            download = {"sha256": value}
+        else:
+            c.error(field, f"must be the file's SHA-256 (64 hex characters) or a download, got {show(value)}")
             continue
-        if base is not None:
-            out[name] = check_download(c, _download(base, name, digest), field)
-    return out
+        if download.get("url") is None and download.get("blob") is None:
+            if base is None:
+                continue
+            download = {
+                **_download(base, name),
+                **{k: v for k, v in download.items() if k not in ("url", "blob")},
+            }
+        out[name] = check_download(c, download, field)
+    return base, out
 
 
-def _check_base(c: Checker, raw: Any) -> dict[str, Any] | None:
+def _check_base(c: Checker, raw: Any, required: bool) -> dict[str, Any] | None:
     data = _mapping(c, raw, "languages.source.base")
     if raw is None:
-        c.error("languages.source.base", "is required with languages.source.type offline")
+        if required:
+            c.error("languages.source.base", "is required with languages.source.type offline")
         return None
     _unknown(c, data, "languages.source.base")
     if ("url" in data) == ("blob" in data):
@@ -249,16 +266,15 @@ def _check_base(c: Checker, raw: Any) -> dict[str, Any] | None:
     return {"blob": blob}
 
 
-def _download(base: Mapping[str, Any], name: str, digest: str) -> dict[str, Any]:
-    """The download mapping of one file below the base (interfaces: a url or a blob, and sha256)."""
+def _download(base: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """Where one file below the base is: ``{"url": ...}`` or ``{"blob": ...}``."""
     if "url" in base:
-        url = str(base["url"]).rstrip("/") + "/" + urllib.parse.quote(name)
-        return {"url": url, "sha256": digest}
+        return {"url": str(base["url"]).rstrip("/") + "/" + urllib.parse.quote(name)}
     blob = dict(base["blob"])
     prefix = str(blob.pop("prefix", "") or "")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    return {"blob": {**blob, "name": prefix + name}, "sha256": digest}
+    return {"blob": {**blob, "name": prefix + name}}
 
 
 def classify(name: str) -> tuple[str, str | None, str | None]:
@@ -274,6 +290,14 @@ def classify(name: str) -> tuple[str, str | None, str | None]:
     if base.lower() == _LICENSE.lower():
         return "license", None, None
     return "unknown", None, None
+
+
+def language_packages(languages: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per language of a normalised (valid) section: ``language``, ``language_pack``, ``features``
+    (``capability``, ``file``, ``download``), ``experience_pack`` and ``license`` (``{file,
+    download}`` or null); all null online."""
+    source = languages.get("source") or {"type": "online"}
+    return _packages(Checker(_dt.date.min), list(languages.get("install") or []), source)
 
 
 def _packages(c: Checker, install: list[str], source: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -603,6 +603,7 @@ def test_defaults_are_filled() -> None:
         "default_user": "test_avd_settings.py",
         "downloads": "test_image_spec_downloads.py",
         "applications": "test_image_spec_applications.py",
+        "languages": "test_image_spec_languages.py",
     }
     assert {k: v for k, v in normal.items() if k not in own_tests} == {
         "name": "min",

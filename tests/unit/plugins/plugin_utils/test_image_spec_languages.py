@@ -14,7 +14,11 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[4]
 sys.path.insert(0, str(REPO_ROOT / "collections"))
 
-from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.languages import classify  # noqa: E402
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.downloads import blob_downloads  # noqa: E402
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.languages import (  # noqa: E402
+    classify,
+    language_packages,
+)
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.spec import (  # noqa: E402
     normalize_image_spec,
     validate_image_spec,
@@ -57,26 +61,41 @@ def _errors(languages: Any, sku: str = "win11-24h2-avd") -> list[str]:
     return validate_image_spec(_spec(languages, sku), today=TODAY, base_dir=REPO_ROOT / "images")
 
 
-def test_offline_normalises_each_file_to_its_component() -> None:
-    out = normalize_image_spec(_spec(copy.deepcopy(OFFLINE)), today=TODAY, base_dir=REPO_ROOT / "images")[
-        "languages"
-    ]
-    (pkg,) = out["packages"]
+def _normal(languages: Any) -> dict[str, Any]:
+    return normalize_image_spec(_spec(languages), today=TODAY, base_dir=REPO_ROOT / "images")
+
+
+def test_offline_normalises_each_file_to_a_download_and_stays_stable() -> None:
+    normal = _normal(copy.deepcopy(OFFLINE))
+    out = normal["languages"]
     base = "https://files.example.com/lof/26100/"
-    assert pkg["language"] == "de-DE"
-    assert pkg["language_pack"]["download"] == {
+    assert out["source"]["files"][LP] == {
         "url": base + LP,
         "blob": None,
         "sha256": H,
         "signer": None,
         "id": base + LP,
     }
+    (pkg,) = language_packages(out)
+    assert pkg["language"] == "de-DE"
+    assert pkg["language_pack"]["download"]["url"] == base + LP
     assert [f["capability"] for f in pkg["features"]] == ["Language.Basic~~~de-DE~0.0.1.0"]
-    assert pkg["features"][0]["download"]["url"] == base + FOD.replace("~", "~")
     assert pkg["experience_pack"]["file"] == LXP and pkg["license"]["file"] == LIC
-    assert out["source"] == {"type": "offline", "attempts": 1, "retry_delay_seconds": 0}
     assert out["copy_to_welcome_screen"] is out["copy_to_new_users"] is True
     assert out["user_languages"][1] == {"language": "en-US", "input_methods": []}
+    # A normalised image spec normalises to itself.
+    assert normalize_image_spec(normal, today=TODAY, base_dir=REPO_ROOT / "images") == normal
+
+
+def test_a_file_may_be_a_download_of_its_own() -> None:
+    languages = copy.deepcopy(OFFLINE)
+    elsewhere = "https://mirror.example.com/de/License.xml"
+    languages["source"]["files"][LIC] = {"url": elsewhere, "sha256": H}
+    languages["source"]["files"][LP] = {"sha256": H, "signer": {"subject": "CN=Microsoft Corporation"}}
+    out = _normal(languages)["languages"]
+    assert out["source"]["files"][LIC]["url"] == elsewhere
+    assert out["source"]["files"][LP]["signer"] == {"thumbprint": None, "subject": "CN=Microsoft Corporation"}
+    assert out["source"]["files"][LP]["url"].endswith(LP)
 
 
 def test_blob_base_names_each_blob_below_the_prefix() -> None:
@@ -88,20 +107,26 @@ def test_blob_base_names_each_blob_below_the_prefix() -> None:
         "prefix": "26100",
     }
     languages["source"]["base"] = {"blob": blob}
-    out = normalize_image_spec(_spec(languages), today=TODAY, base_dir=REPO_ROOT / "images")["languages"]
-    download = out["packages"][0]["language_pack"]["download"]
+    normal = _normal(languages)
+    download = normal["languages"]["source"]["files"][LP]
     assert download["blob"]["name"] == f"26100/{LP}"
     assert download["id"] == f"blob://stavdsoftware/languages/26100/{LP}"
+    # The sources phase finds these blobs to mint their SAS URLs.
+    assert f"blob://stavdsoftware/languages/26100/{LP}" in {d["id"] for d in blob_downloads(normal)}
+    assert normalize_image_spec(normal, today=TODAY, base_dir=REPO_ROOT / "images") == normal
 
 
 def test_no_section_changes_nothing_and_online_has_bounded_retries() -> None:
-    out = normalize_image_spec(_spec(None), today=TODAY, base_dir=REPO_ROOT / "images")["languages"]
-    assert out["packages"] == [] and out["ui_language"] is None and out["user_languages"] == []
+    out = _normal(None)["languages"]
+    assert out["source"] is None and out["install"] == [] and out["ui_language"] is None
+    assert language_packages(out) == [] and out["user_languages"] == []
     online = {"install": ["fr-fr"], "source": {"type": "online"}, "ui_language": "fr-FR"}
-    out = normalize_image_spec(_spec(online), today=TODAY, base_dir=REPO_ROOT / "images")["languages"]
+    normal = _normal(online)
+    out = normal["languages"]
     assert out["install"] == ["fr-FR"]
     assert out["source"] == {"type": "online", "attempts": 3, "retry_delay_seconds": 60}
     assert out["user_languages"] == [{"language": "fr-FR", "input_methods": []}]
+    assert normalize_image_spec(normal, today=TODAY, base_dir=REPO_ROOT / "images") == normal
 
 
 def _with(**changes: Any) -> dict[str, Any]:
@@ -139,6 +164,11 @@ FILES = OFFLINE["source"]["files"]
         ),
         (_with(source__base={"url": "https://x.example.com/?sv=1"}), "languages.source.base.url", "?query"),
         (_with(source__files={**FILES, LP: "nope"}), f"languages.source.files.{LP}", "SHA-256"),
+        (
+            _with(source__files={**FILES, LP: {"url": "http://x.example.com/a.cab", "sha256": H}}),
+            f"languages.source.files.{LP}.url",
+            "https://",
+        ),
         (
             _with(source__files={**FILES, "setup.exe": H}),
             "languages.source.files.setup.exe",
