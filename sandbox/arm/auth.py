@@ -62,10 +62,24 @@ def aad_error(status: int, error: str, code: int, description: str) -> ArmError:
 class Authority:
     """Token issuing and checking."""
 
-    def __init__(self, creds: Credentials, token_digests: dict[str, float] | None = None):
+    def __init__(self, creds: Credentials, token_digests: dict[str, Any] | None = None):
         self.creds = creds
-        # sha256(token) -> expiry (epoch seconds). Digests only: a token never touches the disk.
-        self.tokens: dict[str, float] = dict(token_digests or {})
+        # sha256(token) -> [expiry (epoch seconds), client id]. Digests only: a token never
+        # touches the disk.
+        self.tokens: dict[str, Any] = dict(token_digests or {})
+        # Further service principals (sandbox.arm.rbac): client id -> sha256(secret).
+        self.clients: dict[str, str] = {}
+
+    def add_client(self) -> dict[str, str]:
+        """A new service principal's credentials; only the secret's digest is kept."""
+        client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(32)
+        self.clients[client_id] = self._digest(secret)
+        return {"client_id": client_id, "client_secret": secret}
+
+    def _secret_ok(self, client_id: str, secret: str) -> bool:
+        if client_id == self.creds.client_id:
+            return secrets.compare_digest(secret, self.creds.client_secret)
+        return secrets.compare_digest(self._digest(secret), self.clients[client_id])
 
     @staticmethod
     def _digest(token: str) -> str:
@@ -102,7 +116,8 @@ class Authority:
                 70003,
                 f"The app requested an unsupported grant type '{form.get('grant_type')}'.",
             )
-        if form.get("client_id") != self.creds.client_id:
+        client_id = form.get("client_id") or ""
+        if client_id != self.creds.client_id and client_id not in self.clients:
             raise aad_error(
                 400,
                 "unauthorized_client",
@@ -118,14 +133,14 @@ class Authority:
                 "The request body must contain the following parameter: 'client_assertion' or "
                 "'client_secret'.",
             )
-        if not secrets.compare_digest(form["client_secret"], self.creds.client_secret):
+        if not self._secret_ok(client_id, form["client_secret"]):
             raise aad_error(
                 401,
                 "invalid_client",
                 7000215,
                 "Invalid client secret provided. Ensure the secret being sent in the request is the "
                 "client secret value, not the client secret ID, for a secret added to app "
-                f"'{self.creds.client_id}'.",
+                f"'{client_id}'.",
             )
         scopes = form.get("scope", "").split()
         allowed = {audience.rstrip("/") + "/.default", audience.rstrip("/") + "//.default"}
@@ -139,8 +154,8 @@ class Authority:
             )
         token = secrets.token_urlsafe(48)
         now = time.time()
-        self.tokens = {d: e for d, e in self.tokens.items() if e > now}
-        self.tokens[self._digest(token)] = now + TOKEN_LIFETIME
+        self.tokens = {d: e for d, e in self.tokens.items() if _expiry(e) > now}
+        self.tokens[self._digest(token)] = [now + TOKEN_LIFETIME, client_id]
         return {
             "token_type": "Bearer",
             "expires_in": TOKEN_LIFETIME,
@@ -148,8 +163,8 @@ class Authority:
             "access_token": token,
         }
 
-    def check(self, authorization: str | None) -> None:
-        """401 unless the header carries a live token this authority issued."""
+    def check(self, authorization: str | None) -> str:
+        """401 unless the header carries a live token this authority issued; return its client id."""
         if not authorization:
             raise Unauthorized(
                 "AuthenticationFailed",
@@ -161,14 +176,20 @@ class Authority:
                 "AuthenticationFailed",
                 "Authentication failed. The 'Authorization' header is provided in an invalid format.",
             )
-        expiry = self.tokens.get(self._digest(token.strip()))
-        if expiry is None:
+        entry = self.tokens.get(self._digest(token.strip()))
+        if entry is None:
             raise Unauthorized("InvalidAuthenticationToken", "The access token is invalid.")
-        if expiry < time.time():
+        if _expiry(entry) < time.time():
             raise Unauthorized(
                 "ExpiredAuthenticationToken",
                 "The access token expiry UTC time is earlier than current UTC time.",
             )
+        return entry[1] if isinstance(entry, list) else self.creds.client_id
+
+
+def _expiry(entry: Any) -> float:
+    """A token entry's expiry (state files written before tokens named their client hold a float)."""
+    return float(entry[0] if isinstance(entry, list) else entry)
 
 
 def cloud_metadata(base: str) -> list[dict[str, Any]]:

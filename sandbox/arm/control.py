@@ -94,6 +94,11 @@ def handle(arm: Arm, req: Request) -> Response:
             return Response(200, {"faults": []})
         if m == "GET":
             return Response(200, {"faults": arm.faults})
+    if low == ["principals"] and m == "POST":
+        name = str(_json(req).get("display_name") or "sandbox-principal")
+        created = arm.rbac.add_principal(name)
+        arm.save()
+        return Response(201, created)
     if len(low) == 3 and low[0] == "guests" and low[2] == "image-state" and m == "POST":
         body = _json(req)
         value = body.get("state")

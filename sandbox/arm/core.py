@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.arm import auth, control, nsgeval, routes, tenancy, topology
+from sandbox.arm import auth, control, nsgeval, rbac, routes, tenancy, topology
 from sandbox.arm.addresses import AddressPool
 from sandbox.arm.errors import ArmError, SandboxInternalError, Unmodelled, invalid_fault, missing_api_version
 from sandbox.arm.faults import FaultTable
@@ -83,6 +83,7 @@ class Arm:
         self._volatile: dict[str, dict[str, Any]] = {}
         self.creds = _credentials(world)
         self.authority = auth.Authority(self.creds)
+        self.rbac = rbac.Rbac(self)
         self.resource_store = Store(self.creds.subscription_id)
         self._load()
 
@@ -99,6 +100,8 @@ class Arm:
         self.requests.unmodelled = doc.get("unmodelled", [])
         self.image_state_override = doc.get("image_state_override", {})
         self.authority.tokens = doc.get("token_digests", {})
+        self.authority.clients = doc.get("client_secret_digests", {})
+        self.rbac.load(doc.get("rbac", {}))
         self.requests.load()
 
     def save(self) -> None:
@@ -113,6 +116,8 @@ class Arm:
                 "unmodelled": self.unmodelled,
                 "image_state_override": self.image_state_override,
                 "token_digests": self.authority.tokens,
+                "client_secret_digests": self.authority.clients,
+                "rbac": self.rbac.dump(),
             },
         )
 
@@ -133,6 +138,8 @@ class Arm:
         self.requests.clear()
         self.image_state_override.clear()
         self._volatile.clear()
+        self.rbac.clear()
+        self.authority.clients.clear()
         self.save()
 
     # ----------------------------------------------------------------------------------------------
@@ -341,8 +348,8 @@ class Arm:
         raise Unmodelled(f"route {req.method} {req.path} is not modelled")
 
     def _arm_request(self, req: Request) -> Response:
-        """/subscriptions/...: authenticated, faults applied, then routed."""
-        self.authority.check(req.headers.get("authorization"))
+        """/subscriptions/...: authenticated, faults applied, authorized (RBAC), then routed."""
+        client_id = self.authority.check(req.headers.get("authorization"))
         fault = self.fault_table.take(req, "delay")
         if fault:
             time.sleep(min(fault["delay_ms"], 60_000) / 1000.0)
@@ -356,7 +363,12 @@ class Arm:
             raise Unmodelled(
                 f"query parameter(s) {', '.join(unknown_q)} not modelled on {req.method} {req.path}"
             )
-        resp = routes.dispatch(self, req)
+        req.body = routes.parse_body(req) if req.method in ("PUT", "PATCH", "POST") else None
+        if len(req.segments) >= 2:  # ARM refuses a malformed or unknown subscription before RBAC
+            tenancy.check_subscription(self, req.segments[1])
+        role_route = rbac.route_of(req)
+        req.action = self.rbac.authorize(req, client_id)
+        resp = routes.dispatch(self, req) if role_route is None else rbac.handle(self, req, *role_route)
         if req.method in ("PUT", "POST", "DELETE", "PATCH"):
             self.save()
         return resp

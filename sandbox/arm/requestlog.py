@@ -51,6 +51,8 @@ class RequestLog:
             "status": status,
             "body": _redacted_body(req),
         }
+        if req.action:
+            entry["action"] = req.action
         if error is not None:
             entry["error"] = error.code
         self.entries.append(entry)

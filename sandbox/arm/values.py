@@ -36,6 +36,7 @@ class Request:
     base_url: str  # https://127.0.0.1:<port>
     body: Any = None
     segments: list[str] = field(default_factory=list)
+    action: str | None = None  # the RBAC action ARM checked (sandbox.arm.rbac)
 
     @property
     def api_version(self) -> str | None:
