@@ -734,10 +734,8 @@ class WindowsState:
                 if svc is None:
                     raise ValueError(f"agent_stopped: no service {name!r}")
                 svc.state = "stopped"
-        elif kind == "sysprep_fail":
-            self.faults.sysprep_fail += int(spec.get("count", 1))
-        elif kind == "language_install_fail":
-            self.faults.language_install_fail += int(spec.get("count", 1))
+        elif kind in ("sysprep_fail", "language_install_fail"):  # counters of the FaultPlan
+            setattr(self.faults, kind, getattr(self.faults, kind) + int(spec.get("count", 1)))
         elif kind == "installer_exit":
             installer, rc, count = spec.get("installer"), spec.get("rc"), spec.get("count", 1)
             if not isinstance(installer, str) or not installer:
