@@ -521,6 +521,12 @@ def test_languages_offline_restores_the_tasks_on_failure_then_installs_once(
         assert done["profiles"] == {"admin": wanted, "welcome": wanted, "default_user": wanted}
         assert done["boot"] != state["boot"], "the language pack and system locale need a reboot"
         assert done["files"] == [], "the downloaded files were left on the build VM"
+        policy = gd.hklm(
+            _dump(vm),
+            r"SOFTWARE\Policies\Microsoft\Control Panel\International",
+            "BlockCleanupOfUnusedPreinstalledLangPacks",
+        )
+        assert policy == ["REG_DWORD", 1], "LPRemove may clean the language packs up"
         part = _parts(tmp_path / "artifacts" / "manifest")["languages"]
         assert part["info"]["copy_method"] == "Copy-UserInternationalSettingsToSystem"
 
