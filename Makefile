@@ -30,8 +30,8 @@ setup: $(STAMP) $(SANDBOX)/pki/ca.pem $(AZURITE_STAMP) debian-packages
 
 # Debian packages the tests build real installers with: wixl and msiinfo/msiextract (MSI databases,
 # also read by the sandbox), osslsigncode (Authenticode), binutils-mingw-w64 (a PE with a version
-# resource). Installed with apt-get when one is missing (CI runs as root on Debian bookworm).
-DEBIAN_PACKAGES := msitools wixl osslsigncode binutils-mingw-w64-x86-64
+# resource), gcab (the real CAB files of the language tests). Installed with apt-get when one is missing (CI runs as root on Debian bookworm).
+DEBIAN_PACKAGES := msitools wixl osslsigncode binutils-mingw-w64-x86-64 gcab
 debian-packages:
 	@missing="$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)"; \
 	if [ -n "$$missing" ]; then \

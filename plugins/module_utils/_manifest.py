@@ -28,7 +28,7 @@ from typing import Any
 from ansible_collections.avd.golden.plugins.module_utils import _ledger
 
 MANIFEST_VERSION = 1
-KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group", "update", "application")
+KINDS = ("registry", "service", "task", "appx", "firewall_rule", "group", "update", "application", "language")
 
 
 def registry_id(item: Mapping[str, Any]) -> str:
@@ -51,6 +51,7 @@ _IDS = {
     "group": lambda item: str(item["name"]),
     "update": lambda item: str(item["name"]),  # a KB number
     "application": lambda item: str(item["name"]),
+    "language": lambda item: str(item["name"]),  # <kind>/<name> of a language component or setting/<name>
 }
 
 
@@ -58,13 +59,16 @@ def _entries_for(kind: str, items: Iterable[Mapping[str, Any]], result: Mapping[
     """Entries, missing and failed of one module result, keyed case-insensitively by id."""
     ident = _IDS[kind]
     entries: dict[str, dict[str, Any]] = {}
+    items = list(items)
+    # A change that names no source takes its planned item's (the same on every run).
+    sources = {ident(item).lower(): item.get("source") for item in items if not _wildcard(item)}
     for change in _changes(kind, result):
         key = ident(change)
         entries[key.lower()] = {
             "kind": kind,
             "id": key,
             **_where(kind, change),
-            "source": change.get("source") or "",
+            "source": change.get("source") or sources.get(key.lower()) or "",
             "before": change.get("before"),
             "after": change.get("after"),
             "changed": True,
@@ -142,6 +146,8 @@ def _desired(kind: str, item: Mapping[str, Any]) -> Any:
         return "Ready" if item.get("enabled") else "Disabled"
     if kind == "appx":
         return None
+    if kind == "language":
+        return item.get("value")
     # A firewall rule, a group; an application: {kind, version, sha256, signer}.
     return {k: v for k, v in item.items() if k not in ("name", "source")}
 

@@ -11,7 +11,8 @@ description:
   - Writes one part of the image manifest, C(<artifacts_dir>/manifest/<part>.json), from the items a
     role planned and the results of the batch modules that applied them (C(avd.golden.win_registry_set),
     C(avd.golden.win_service_startup), C(avd.golden.win_scheduled_task_state),
-    C(avd.golden.win_appx_remove), C(community.windows.win_firewall_rule)) and the KBs
+    C(avd.golden.win_appx_remove), C(community.windows.win_firewall_rule),
+    C(avd.golden.win_language_install), C(avd.golden.win_language_settings)) and the KBs
     C(ansible.windows.win_updates) installed. The build report gathers
     the parts into its C(manifest) section; the capture phase puts a summary on the image version's tags.
   - With I(what_if=true) (the roles set it in check mode) it writes C(<artifacts_dir>/whatif/<part>.json)
@@ -47,7 +48,7 @@ options:
         description: What the items are.
         type: str
         required: true
-        choices: [registry, service, task, appx, firewall_rule, group, update, application]
+        choices: [registry, service, task, appx, firewall_rule, group, update, application, language]
       items:
         description: The planned items given to the module.
         type: list

@@ -28,8 +28,8 @@ import yaml
 from sandbox.guest_api import ArmCallbacks, NotModelled, RunCommandResult, SourceImage, VmSpec
 from sandbox.windows import guest_firewall, modules, scripts
 from sandbox.windows.guest import WINRM_HTTPS_PORT, WinRMListener
+from sandbox.windows.modules import _languages, _wu_model
 from sandbox.windows.modules import _winpath as wp
-from sandbox.windows.modules import _wu_model
 from sandbox.windows.modules._fs import FileSystem
 from sandbox.windows.modules._registry import Registry, RegKey
 from sandbox.windows.modules._sid import convert_from_sid
@@ -113,6 +113,7 @@ class FaultPlan:
     """Pending Windows-side faults (inject_fault)."""
 
     sysprep_fail: int = 0
+    language_install_fail: int = 0  # Install-Language attempts that fail (Windows Update unreachable)
     # installer_exit: [{"installer": file name or ProductName, "rc": int, "count": int}]
     installer_exit: list[dict[str, Any]] = field(default_factory=list)
 
@@ -158,6 +159,8 @@ class WindowsState:
         self.scheduled_tasks: dict[str, dict[str, Any]] = {}
         self.optional_features: dict[str, str] = {}
         self.capabilities: dict[str, str] = {}
+        # DISM packages of languages (Get-WindowsPackage): name -> Installed | InstallPending.
+        self.language_packages: dict[str, str] = {}
         self.appx_provisioned: list[dict[str, Any]] = []
         self.appx_user: dict[str, list[dict[str, Any]]] = {}
         self.updates_installed: list[dict[str, Any]] = []
@@ -351,6 +354,8 @@ class WindowsState:
             self.scheduled_tasks.pop((t["path"] + t["name"]).lower(), None)
         self.optional_features.update(layer.get("optional_features", {}))
         self.capabilities.update(layer.get("capabilities", {}))
+        if "languages" in layer:
+            _languages.seed(self, layer["languages"], fmt)
         for prog in layer.get("programs", []):
             base = UNINSTALL_WOW_KEY if prog.get("wow64") else UNINSTALL_KEY
             k = f"{base}\\{prog['id']}"
@@ -510,6 +515,9 @@ class WindowsState:
                 self.optional_features[name] = "Enabled"
             elif st == "DisablePending":
                 self.optional_features[name] = "Disabled"
+        for name, st in list(self.language_packages.items()):
+            if st == "InstallPending":
+                self.language_packages[name] = "Installed"
         for name, st in list(self.capabilities.items()):
             if st == "InstallPending":
                 self.capabilities[name] = "Installed"
@@ -654,6 +662,7 @@ class WindowsState:
         "sysprep_fail",
         "registry_value_lost",
         *_wu_model.FAULTS,
+        "language_install_fail",
         "installer_exit",
     )
 
@@ -674,6 +683,7 @@ class WindowsState:
         - update_reinstalls {kb}, update_fails {kb, hresult?}, update_hangs {kb, count?}: Windows
           Update faults (sandbox/windows/modules/_wu_model.py).
         - installer_exit {installer, rc, count?}: see _arm_installer_exit.
+        - language_install_fail {count?: 1}: the next Install-Language attempt(s) fail (0x80240438).
         """
         kind = spec.get("kind")
         if kind == "user_appx":
@@ -727,8 +737,8 @@ class WindowsState:
                 if svc is None:
                     raise ValueError(f"agent_stopped: no service {name!r}")
                 svc.state = "stopped"
-        elif kind == "sysprep_fail":
-            self.faults.sysprep_fail += int(spec.get("count", 1))
+        elif kind in ("sysprep_fail", "language_install_fail"):  # counters of the FaultPlan
+            setattr(self.faults, kind, getattr(self.faults, kind) + int(spec.get("count", 1)))
         elif kind == "registry_value_lost":
             key = self.registry.open(str(spec.get("path", "")))
             if key is None or not key.delete_value(str(spec.get("name", ""))):
@@ -776,6 +786,7 @@ class WindowsState:
             "scheduled_tasks": list(self.scheduled_tasks.values()),
             "optional_features": self.optional_features,
             "capabilities": self.capabilities,
+            "language_packages": self.language_packages,
             "local_groups": self.local_groups,
             "appx_provisioned": self.appx_provisioned,
             "appx_user": self.appx_user,
@@ -823,6 +834,7 @@ class WindowsState:
         st.scheduled_tasks = {(t["path"] + t["name"]).lower(): t for t in data["scheduled_tasks"]}
         st.optional_features = dict(data["optional_features"])
         st.capabilities = dict(data["capabilities"])
+        st.language_packages = dict(data.get("language_packages", {}))
         st.local_groups = copy.deepcopy(data.get("local_groups", {}))
         st.appx_provisioned = list(data["appx_provisioned"])
         st.appx_user = {u: list(p) for u, p in data["appx_user"].items()}

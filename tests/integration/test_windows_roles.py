@@ -20,8 +20,12 @@ from typing import Any
 
 import pytest
 
+from sandbox import pki
+from sandbox.windows.modules import _languages as lang
 from tests.support import guest_dump as gd
+from tests.support import language_files as lf
 from tests.support.build_vm import BuildVm, PlayResult
+from tests.support.file_server import FileServer
 from tests.support.guest_observer import GuestObserver
 from tests.support.paths import REPO
 from tests.support.runs import build_resources, playbook_env
@@ -296,6 +300,7 @@ SCENARIOS = (
     "windows_update",
     "windows_applications",
     "avd_stack",
+    "windows_languages",
     "avd_session_host",
     "windows_default_user",
     "windows_optimize",
@@ -391,6 +396,7 @@ def _assert_molecule_converges(guest: dict[str, Any], parts: dict[str, dict[str,
     assert guest["appx_not_provisioned"] == []
     assert set(parts) == {
         "updates",
+        "languages",
         "applications",
         "avd_stack",
         "avd_settings",
@@ -399,6 +405,10 @@ def _assert_molecule_converges(guest: dict[str, Any], parts: dict[str, dict[str,
         "appx",
     }, sorted(parts)
     assert [e["id"] for e in parts["updates"]["entries"]] == ["KB2267602"], parts["updates"]
+    assert {e["id"] for e in parts["languages"]["entries"] if e["changed"]} >= {
+        "online/fr-FR",
+        "setting/ui_language",
+    }
     assert [e["id"] for e in parts["applications"]["entries"] if e["changed"]] == ["Molecule Tool"]
     assert all(e["changed"] for e in parts["default_user"]["entries"]), parts["default_user"]
 
@@ -647,3 +657,146 @@ def test_avd_stack_check_mode_then_install_then_no_change(vm: BuildVm, tmp_path:
     assert {e["id"] for e in part["entries"] if e["kind"] == "registry"} == {
         r"HKLM\SOFTWARE\Microsoft\Teams\IsWVDEnvironment"
     }
+
+
+# --- windows_languages ---------------------------------------------------------------------------
+LANGUAGE_TASKS = "\\Microsoft\\Windows\\LanguageComponentsInstaller\\"
+SPEC = REPO / "images" / "win11-24h2-avd.yml"
+
+
+def _language_files(root: Path, build: str = "26100") -> dict[str, Path]:
+    """The ISO's layout below root/lof: the de-DE language pack, one feature, the LXP and its license."""
+    lof = root / "lof"
+    (lof / "x64" / "langpacks").mkdir(parents=True, exist_ok=True)
+    (lof / "LanguagesAndOptionalFeatures").mkdir(exist_ok=True)
+    appx, lic = lf.experience_pack(lof / "LocalExperiencePack" / "de-de", "de-DE", build)
+    files = {
+        "lp": lf.language_pack(lof / "x64" / "langpacks", "de-DE", build),
+        "fod": lf.feature(lof / "LanguagesAndOptionalFeatures", "Basic", "de-DE", build),
+        "lxp": appx,
+        "license": lic,
+    }
+    return files
+
+
+def _languages_section(server: FileServer, files: dict[str, Path], root: Path) -> dict[str, Any]:
+    return {
+        "install": ["de-DE"],
+        "source": {
+            "type": "offline",
+            "base": {"url": server.url("lof")},
+            "files": {p.relative_to(root / "lof").as_posix(): lf.sha256(p) for p in files.values()},
+        },
+        "ui_language": "de-DE",
+        "system_locale": "de-DE",
+        "culture": "de-DE",
+        "home_location": 94,
+        "user_languages": [{"language": "de-DE", "input_methods": ["0407:00000407"]}, {"language": "en-US"}],
+    }
+
+
+def _languages(vm: BuildVm, section: dict[str, Any], artifacts: Path, *args: str) -> PlayResult:
+    extra = artifacts.parent / "languages.json"
+    extra.write_text(json.dumps({"languages": section}))
+    return _play(
+        vm,
+        "languages.yml",
+        "-e",
+        f"spec_file={SPEC}",
+        "-e",
+        f"artifacts_dir={artifacts}",
+        "-e",
+        f"@{extra}",
+        *args,
+    )
+
+
+def _language_state(vm: BuildVm) -> dict[str, Any]:
+    with vm.host.lock:
+        guest = vm.guest
+        return {
+            "packages": dict(guest.language_packages),
+            "features": {k: v for k, v in guest.capabilities.items() if "de-DE" in k},
+            "lxp": sorted(p["name"] for p in guest.appx_provisioned if "LanguageExperiencePack" in p["name"]),
+            "tasks": {
+                t["name"]: t["state"] for t in guest.scheduled_tasks.values() if t["path"] == LANGUAGE_TASKS
+            },
+            "locale": lang.system_locale(guest),
+            "ui": lang.system_ui_language(guest),
+            "profiles": {p: lang.read_profile(guest, p) for p in ("admin", "welcome", "default_user")},
+            "boot": guest.boot_time_filetime(),
+            "files": sorted(f for f in guest.fs.entries if "avd-languages" in f.lower()),
+        }
+
+
+def test_languages_offline_restores_the_tasks_on_failure_then_installs_once(
+    vm: BuildVm, tmp_path: Path
+) -> None:
+    ca = pki.ensure_ca(tmp_path / "pki")
+    with vm.host.lock:
+        vm.guest.trusted_ca = str(ca.cert)
+    root = tmp_path / "www"
+    with FileServer(root, ca) as server:
+        # A language pack of another Windows build: DISM refuses it after the tasks were disabled.
+        wrong = _language_files(root, build="22631")
+        failed = _languages(vm, _languages_section(server, wrong, root), tmp_path / "a-artifacts")
+        assert failed.rc != 0
+        message = _task(failed, "Install the missing language components")["msg"]
+        assert "language_pack/de-DE" in message and "0x800F081E" in message, message
+        state = _language_state(vm)
+        assert state["tasks"] == {"Installation": "Ready", "ReconcileLanguageResources": "Ready"}, (
+            "tasks not restored"
+        )
+        assert not any("~de-DE~" in p for p in state["packages"]) and state["files"] == []
+
+        files = _language_files(root)
+        section = _languages_section(server, files, root)
+        check = _languages(vm, section, tmp_path / "artifacts", "--check")
+        assert check.rc == 0, check.explain()
+        assert _language_state(vm) == state, "check mode changed the guest"
+        assert server.requests == [f"/lof/{p.relative_to(root / 'lof').as_posix()}" for p in wrong.values()]
+        whatif = _parts(tmp_path / "artifacts" / "whatif")["languages"]
+        assert {e["id"] for e in whatif["entries"] if e["changed"]} >= {
+            "language_pack/de-DE",
+            "setting/system_locale",
+        }
+
+        server.requests.clear()
+        first = _languages(vm, section, tmp_path / "artifacts")
+        assert first.rc == 0, first.explain()
+        done = _language_state(vm)
+        assert len(server.requests) == 4
+        assert any(
+            p.endswith("~de-DE~10.0.26100.1") and s == "Installed" for p, s in done["packages"].items()
+        )
+        assert done["features"]["Language.Basic~~~de-DE~0.0.1.0"] == "Installed"
+        assert done["lxp"] == ["Microsoft.LanguageExperiencePackde-DE"]
+        assert done["tasks"] == {"Installation": "Ready", "ReconcileLanguageResources": "Ready"}
+        assert (done["locale"], done["ui"]) == ("de-DE", "de-DE")
+        wanted = {
+            "culture": "de-DE",
+            "home_location": 94,
+            "languages": [
+                {"language": "de-DE", "input_methods": ["0407:00000407"]},
+                {"language": "en-US", "input_methods": ["0409:00000409"]},
+            ],
+        }
+        assert done["profiles"] == {"admin": wanted, "welcome": wanted, "default_user": wanted}
+        assert done["boot"] != state["boot"], "the language pack and system locale need a reboot"
+        assert done["files"] == [], "the downloaded files were left on the build VM"
+        policy = gd.hklm(
+            _dump(vm),
+            r"SOFTWARE\Policies\Microsoft\Control Panel\International",
+            "BlockCleanupOfUnusedPreinstalledLangPacks",
+        )
+        assert policy == ["REG_DWORD", 1], "LPRemove may clean the language packs up"
+        part = _parts(tmp_path / "artifacts" / "manifest")["languages"]
+        assert part["info"]["copy_method"] == "Copy-UserInternationalSettingsToSystem"
+
+        server.requests.clear()
+        again = _languages(vm, section, tmp_path / "artifacts")
+        assert again.rc == 0, again.explain()
+        assert again.stats["changed"] == 0, again.explain()
+        assert server.requests == [], "a re-run downloaded again"
+        assert _language_state(vm) == done
+        assert _parts(tmp_path / "artifacts" / "manifest")["languages"] == part

@@ -27,6 +27,8 @@ One concern per module; each imports only the ones listed before it:
 - ``windows_update``: the ``windows_update`` section (its rules live in ``plugin_utils._windows_update``).
 - ``avd_stack``: the ``avd_stack`` section (the AVD software stack, each installer pinned; the
   Office Deployment Tool's rules in ``plugin_utils._odt``).
+- ``languages``: the ``languages`` section (language packs from an offline source or online, and
+  the language defaults).
 - ``spec``: the whole spec: ``validate_image_spec``, ``normalize_image_spec``, ``source_facts``.
 - ``build``: build ids, resource names and the build context ``avd_build``.
 

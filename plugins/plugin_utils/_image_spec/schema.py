@@ -33,6 +33,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "windows_update",
         "applications",
         "avd_stack",
+        "languages",
     ),
     "source": ("publisher", "offer", "sku", "version"),
     "build_vm": ("size", "os_disk_size_gb", "os_disk_type", "resource_group"),

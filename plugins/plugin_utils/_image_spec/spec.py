@@ -17,6 +17,7 @@ from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.azure_data 
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.checker import Checker, ImageSpecError
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.downloads import check_downloads_section
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.gallery import check_gallery
+from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.languages import check_languages
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.messages import show, suggest, type_name
 from ansible_collections.avd.golden.plugins.plugin_utils._image_spec.naming import (
     check_region,
@@ -90,6 +91,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
     windows_update = check_windows_update(c, data, source)
     applications = check_applications(c, data)
     avd_stack = check_avd_stack(c, data, {**facts, "offer": source.get("offer")})
+    languages = check_languages(c, data, facts.get("os"))
     _cross_checks(c, facts, build_vm, image_def)
     normal = {
         "name": name,
@@ -109,6 +111,7 @@ def _check(data: Any, today: _dt.date, base_dir: Any = None) -> tuple[list[str],
         "windows_update": windows_update,
         "applications": applications,
         "avd_stack": avd_stack,
+        "languages": languages,
     }
     return c.errors, normal
 

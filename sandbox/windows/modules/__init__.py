@@ -101,6 +101,7 @@ _MODULE_FILES = (
     "files",
     "firewall",
     "groups",
+    "languages",
     "packages",
     "ping",
     "powershell",

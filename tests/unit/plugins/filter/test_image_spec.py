@@ -661,6 +661,7 @@ def test_defaults_are_filled() -> None:
         "downloads": "test_image_spec_downloads.py",
         "applications": "test_image_spec_applications.py",
         "avd_stack": "test_avd_stack_spec.py",
+        "languages": "test_image_spec_languages.py",
     }
     assert {k: v for k, v in normal.items() if k not in own_tests} == {
         "name": "min",

@@ -35,6 +35,7 @@ LAYERS = (
     "optimization",
     "windows_update",
     "avd_stack",
+    "languages",
     "spec",
     "build",
 )
