@@ -61,6 +61,7 @@ def slow_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 
 def assert_cancelled_cleanly(build: Build, rc: int, out: str, phase: str, signame: str) -> None:
     assert rc != 0, out[-6000:]
+    assert list(build.artifacts.glob("*/report.json")), out[-6000:]
     report = build.report()
     assert report["result"] == "cancelled", out[-6000:]
     assert report["failure"]["phase"] == phase
