@@ -27,7 +27,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 LEDGER_VERSION = 1
-PHASE_STATUSES = ("ok", "failed", "skipped")
+# cancelled: the phase stopped after a cancel request (SIGINT/SIGTERM, docs/contracts.md section 15).
+PHASE_STATUSES = ("ok", "failed", "skipped", "cancelled")
 
 # Keys whose values must never reach a ledger or a report: the build handles an admin
 # password and Azure credentials, and neither belongs in an artifact.

@@ -60,7 +60,7 @@ options:
     description:
       - Phase outcome, required with O(event=end).
     type: str
-    choices: [ok, failed, skipped]
+    choices: [ok, failed, skipped, cancelled]
   message:
     description:
       - Free text stored with a phase end, typically the failure message. Fragments that look like

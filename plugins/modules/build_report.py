@@ -32,11 +32,12 @@ options:
     description: Outcome of the build.
     type: str
     required: true
-    choices: [succeeded, failed]
+    choices: [succeeded, failed, cancelled]
   failure:
     description:
       - The failure, with C(phase) and C(message). When O(result=failed) and this is omitted, the
-        first phase the ledger shows as failed is used.
+        first phase the ledger shows as failed is used; when O(result=cancelled), the first phase
+        it shows as cancelled (or failed).
     type: dict
   image_version_id:
     description: Resource id of the published gallery image version.
@@ -104,7 +105,7 @@ report:
           or change of meaning raises it. Every field is documented in docs/contracts.md section 2.
       type: int
     result:
-      description: C(succeeded) or C(failed).
+      description: C(succeeded), C(failed) or C(cancelled) (a SIGINT or SIGTERM stopped the build).
       type: str
     failure:
       description: C(phase) and C(message) of the failure, null on success.
@@ -173,8 +174,9 @@ def build(
         for r in ledger["resources"]
     ]
     failure = params["failure"]
-    if params["result"] == "failed" and not failure:
-        failed = next((p for p in phases if p["status"] == "failed"), None)
+    if params["result"] in ("failed", "cancelled") and not failure:
+        wanted = ("cancelled", "failed") if params["result"] == "cancelled" else ("failed",)
+        failed = next((p for p in phases if p["status"] in wanted), None)
         failure = (
             {"phase": failed["name"], "message": failed["message"]}
             if failed
@@ -256,7 +258,7 @@ def main() -> None:
         argument_spec={
             "ledger_path": {"type": "path", "required": True},
             "artifacts_dir": {"type": "path"},
-            "result": {"type": "str", "required": True, "choices": ["succeeded", "failed"]},
+            "result": {"type": "str", "required": True, "choices": ["succeeded", "failed", "cancelled"]},
             "failure": {"type": "dict"},
             "image_version_id": {"type": "str"},
             "source_image": {"type": "dict"},
