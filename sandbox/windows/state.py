@@ -711,25 +711,7 @@ class WindowsState:
                 "encryption_percentage": 50,
             }
         elif kind == "pending_reboot":
-            reason = spec.get("reason", "cbs")
-            if reason == "cbs":
-                self.registry.create(CBS_REBOOT_KEY)
-            elif reason == "windows_update":
-                self.registry.create(WU_REBOOT_KEY)
-            elif reason == "file_rename":
-                self.registry.set_value(
-                    SESSION_MANAGER_KEY,
-                    "PendingFileRenameOperations",
-                    "REG_MULTI_SZ",
-                    ["\\??\\C:\\Windows\\Temp\\pending.tmp", ""],
-                )
-            elif reason == "computer_rename":
-                self.registry.set_value(COMPUTER_NAME_KEY, "ComputerName", "REG_SZ", self.computer_name + "X")
-            else:
-                raise ValueError(
-                    f"pending_reboot reason {reason!r}: one of cbs, windows_update, file_rename, "
-                    "computer_rename"
-                )
+            self._set_pending_reboot(str(spec.get("reason", "cbs")))
         elif kind == "agent_stopped":
             names = spec.get("services") or ["WindowsAzureGuestAgent", "RdAgent"]
             for name in names:
@@ -751,6 +733,26 @@ class WindowsState:
             self._arm_installer_exit(spec)
         else:
             raise ValueError(f"unknown Windows fault kind {kind!r}; known: {', '.join(self.FAULT_KINDS)}")
+
+    def _set_pending_reboot(self, reason: str) -> None:
+        """pending_reboot {reason}: set one reboot indicator of windows-image-facts 6.2."""
+        if reason == "cbs":
+            self.registry.create(CBS_REBOOT_KEY)
+        elif reason == "windows_update":
+            self.registry.create(WU_REBOOT_KEY)
+        elif reason == "file_rename":
+            self.registry.set_value(
+                SESSION_MANAGER_KEY,
+                "PendingFileRenameOperations",
+                "REG_MULTI_SZ",
+                ["\\??\\C:\\Windows\\Temp\\pending.tmp", ""],
+            )
+        elif reason == "computer_rename":
+            self.registry.set_value(COMPUTER_NAME_KEY, "ComputerName", "REG_SZ", self.computer_name + "X")
+        else:
+            raise ValueError(
+                f"pending_reboot reason {reason!r}: one of cbs, windows_update, file_rename, computer_rename"
+            )
 
     def _arm_installer_exit(self, spec: dict[str, Any]) -> None:
         """installer_exit {installer: file name or ProductName, rc: int, count?: 1}: the next
