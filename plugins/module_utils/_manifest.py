@@ -199,6 +199,7 @@ def merge(previous: Mapping[str, Any] | None, current: dict[str, Any]) -> dict[s
     out = dict(current)
     # Two writes of one part (an install batch, then the role's own record) each keep the other's info.
     out["info"] = {**(previous.get("info") or {}), **current["info"]}
+    out["warnings"] = sorted(set(previous.get("warnings") or []) | set(current["warnings"]))
     # What an earlier run removed is not missing now (a removed package is "not present").
     # A pattern (Microsoft.Xbox*) matches the packages it removed then.
     done = [(e["kind"], e["id"].lower()) for e in merged if e.get("changed")]

@@ -55,8 +55,10 @@ def _phase(report: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _the_guest(observer: GuestObserver) -> tuple[str, dict[str, Any]]:
-    assert len(observer.last) == 1, f"expected one build VM, saw {sorted(observer.last)}"
-    return next(iter(observer.last.items()))
+    """The build VM (the verify phase's validation VM, named vmv-<build id>, is not it)."""
+    build_vms = {name: dump for name, dump in observer.last.items() if not name.startswith("vmv-")}
+    assert len(build_vms) == 1, f"expected one build VM, saw {sorted(observer.last)}"
+    return next(iter(build_vms.items()))
 
 
 def _assert_nothing_left(sandbox: Sandbox, report: dict[str, Any]) -> None:
@@ -128,6 +130,38 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
     ):
         assert modules.get(module, 0) > 0, modules
 
+    # Windows Update ran first: the KBs the manifest records are exactly those the build installed
+    # (the first dump the observer took is the guest before the build touched it), over two rounds
+    # with the cumulative update's reboot, and the shipped deny list kept KB5007651 out.
+    first_seen = observer.history[vm][0][1]
+    installed = {u["kb"] for u in guest["updates_installed"]} - {
+        u["kb"] for u in first_seen["updates_installed"]
+    }
+    updates = next(p for p in report["manifest"]["parts"] if p["part"] == "updates")
+    assert {e["id"] for e in updates["entries"]} == installed and installed, (updates["entries"], installed)
+    assert {e["after"]["round"] for e in updates["entries"]} <= {1, 2}
+    assert "KB5007651" not in installed and guest["pending_reboot"] == []
+    assert guest["os"]["ubr"] > first_seen["os"]["ubr"], "the cumulative update was not applied"
+    assert _phase(report, "updates")["status"] == "ok"
+
+    # Nothing pointed at the version before a VM booted from it proved it: published excluded from
+    # latest, a Trusted Launch validation VM from that exact version checked every manifest entry,
+    # then promote set excludeFromLatest as the spec asks (true for this example) and the
+    # validation VM's four resources were removed with the rest.
+    publish = report["details"]["publish"]
+    assert publish["validation"]["result"] == "passed" and publish["validation"]["problems"] == []
+    assert publish["validation"]["checked"] == sum(len(p["entries"]) for p in report["manifest"]["parts"])
+    assert _phase(report, "verify")["status"] == "ok" and _phase(report, "promote")["status"] == "ok"
+    assert [r for r in report["resources"] if r.get("phase") == "verify" and not r["removed"]] == []
+    assert len([r for r in report["resources"] if r.get("phase") == "verify"]) == 4
+    requests = sandbox.requests()
+    vm_puts = [r for r in requests if r["method"] == "PUT" and "/virtualmachines/vmv-" in r["path"].lower()]
+    image = vm_puts[0]["body"]["properties"]["storageProfile"]["imageReference"]["id"]
+    assert image.lower() == report["image_version_id"].lower()
+    assert vm_puts[0]["body"]["properties"]["securityProfile"]["securityType"] == "TrustedLaunch"
+    first_put = next(r for r in requests if r["method"] == "PUT" and "/versions/" in r["path"].lower())
+    assert first_put["body"]["properties"]["publishingProfile"]["excludeFromLatest"] is True
+
     # The user-only package was there, and the sysprep preflight removed it.
     assert observer.fired("user_appx") == [vm]
     seen_blocked = [
@@ -146,7 +180,7 @@ def _assert_content_in_image(guest: dict[str, Any], report: dict[str, Any], vers
     """What the example's content phases put into the image: in Windows, in the report's manifest
     and in the image version's tags."""
     parts = {p["part"]: p for p in report["manifest"]["parts"]}
-    assert set(parts) == {"avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert set(parts) == {"updates", "avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
     assert all(p["failed"] == [] for p in parts.values()), [p["failed"] for p in parts.values()]
     assert report["manifest"]["summary"]["optimize"]["changed"] > 20, report["manifest"]["summary"]
     assert gd.hklm(guest, r"SOFTWARE\FSLogix\Profiles", "Enabled") == ["REG_DWORD", 1]
@@ -159,6 +193,7 @@ def _assert_content_in_image(guest: dict[str, Any], report: dict[str, Any], vers
     assert "RemoteDesktop-UserMode-In-Shortpath-UDP" in guest["firewall_rules"]
     tags = version["tags"]
     assert tags["avd-image-manifest"].startswith("appx="), tags
+    assert "updates=" in tags["avd-image-manifest"], tags
     assert tags["avd-image-optimization"], tags
     assert all(len(v) <= 256 for v in tags.values())
 

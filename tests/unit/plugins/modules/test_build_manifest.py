@@ -258,3 +258,28 @@ def test_two_writes_of_one_part_keep_each_others_entries_and_info(tmp_path: Path
     assert len(part["entries"]) == 3
     # The batch's write on the second run kept the info the role wrote.
     assert not first["changed"]
+
+
+def test_two_writes_with_different_warnings_change_nothing_on_a_rerun(
+    tmp_path: Path, run_module: Any
+) -> None:
+    # The install batch and the role's record each carry their own results' warnings: the part
+    # keeps both, so the second run's two writes find the part as they left it.
+    batch = {
+        "artifacts_dir": str(tmp_path),
+        "part": "avd_stack",
+        "results": [],
+        "warnings": ["from the batch"],
+    }
+    record = _args(tmp_path, FIRST_RUN, part="avd_stack", warnings=["from the record"])
+    changes = []
+    for _ in range(2):
+        for args in (batch, record):
+            result, failed, _ = run_module(build_manifest.main, args)
+            assert not failed
+            changes.append(result["changed"])
+    assert changes == [True, True, False, False], changes
+    assert _part(tmp_path / "manifest" / "avd_stack.json")["warnings"] == [
+        "from the batch",
+        "from the record",
+    ]
