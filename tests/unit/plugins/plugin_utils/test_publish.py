@@ -190,3 +190,13 @@ def test_prune_reasons_and_the_filter_wrapper() -> None:
     assert filt.publish_prune(versions, "1.0.2", None, True)[0]["reason"] == "end of life 2026-01-01"
     with pytest.raises(AnsibleFilterError, match="list of image versions"):
         filt.publish_prune({"value": []}, "1.0.0")
+
+
+def test_kinds_no_module_rechecks_yet_are_listed_as_unchecked() -> None:
+    parts = [
+        {"part": "updates", "entries": [{"kind": "update", "id": "KB5062553", "after": {"round": 1}}]},
+        {"part": "applications", "entries": [{"kind": "application", "id": "7-Zip", "after": {}}]},
+    ]
+    plan = validation_plan(parts)
+    assert [u["source"] for u in plan["unchecked"]] == ["updates:KB5062553", "applications:7-Zip"]
+    assert all(plan[k] == [] for k in plan if k != "unchecked")
