@@ -120,7 +120,7 @@ unit: setup az-cli
 	pytest -q -n 2 -m "not integration" tests/unit tests/sandbox
 
 integration: setup
-	pytest -q -n 2 --dist loadfile -m integration tests
+	pytest -q -n 2 --dist loadfile --durations=40 -m integration tests
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
