@@ -40,7 +40,15 @@ def installed(built: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     collections = root / "collections"
     # --no-deps: the dependencies come with the ansible package (sys.path), Galaxy is not needed.
     _run(
-        [str(BIN / "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(collections), str(built)],
+        [
+            str(BIN / "ansible-galaxy"),
+            "collection",
+            "install",
+            "--no-deps",
+            "-p",
+            str(collections),
+            str(built),
+        ],
         root,
     )
     (root / "ansible.cfg").write_text("[defaults]\n")
@@ -78,7 +86,9 @@ def test_galaxy_metadata_is_releasable() -> None:
 
 
 @pytest.mark.parametrize(("kind", "name"), [("module", "build_report"), ("filter", "validate_image_spec")])
-def test_ansible_doc_reads_the_installed_plugins(installed: tuple[Path, dict[str, str]], kind: str, name: str) -> None:
+def test_ansible_doc_reads_the_installed_plugins(
+    installed: tuple[Path, dict[str, str]], kind: str, name: str
+) -> None:
     root, env = installed
     out = _run([str(BIN / "ansible-doc"), "-t", kind, "--json", f"avd.golden.{name}"], root, env)
     doc = json.loads(out)[f"avd.golden.{name}"]["doc"]
@@ -86,7 +96,9 @@ def test_ansible_doc_reads_the_installed_plugins(installed: tuple[Path, dict[str
     assert doc["short_description"]
 
 
-def test_a_playbook_of_the_installed_roles_passes_the_syntax_check(installed: tuple[Path, dict[str, str]]) -> None:
+def test_a_playbook_of_the_installed_roles_passes_the_syntax_check(
+    installed: tuple[Path, dict[str, str]],
+) -> None:
     root, env = installed
     (root / "site.yml").write_text(
         "- name: Use the installed collection\n"
