@@ -69,6 +69,7 @@ class Guest(Protocol):
     computer_name: str
     admin_username: str  # the local administrator WinRM authenticates (NTLM, case-insensitive)
     nt_hash: bytes  # 16 bytes: MD4(UTF-16LE(password))
+    admin_enabled: bool  # a disabled administrator fails WinRM authentication (401)
 
     # --- power, boot, listener -------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ class Vm:
 
     def account(self) -> NtlmAccount:
         with self.lock:
-            return NtlmAccount(self.guest.admin_username, self.guest.nt_hash)
+            return NtlmAccount(self.guest.admin_username, self.guest.nt_hash, self.guest.admin_enabled)
 
     def connection_allowed(self, source: str, port: int) -> bool:
         """The NSGs first (Azure drops the packet before it reaches the VM), then the guest firewall."""

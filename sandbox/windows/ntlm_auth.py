@@ -38,6 +38,7 @@ class NtlmAccount:
 
     username: str
     nt_hash: bytes
+    enabled: bool = True  # a disabled account fails after the password check (STATUS_ACCOUNT_DISABLED)
 
 
 def channel_binding_app_data(cert_der: bytes) -> bytes:
@@ -129,6 +130,8 @@ class NtlmAcceptor:
         nt_proof = hmac_md5(response_key, self._server_challenge + nt_response[16:])
         if not hmac.compare_digest(nt_proof, nt_response[:16]):
             raise NtlmError("wrong password")
+        if not self._account.enabled:
+            raise NtlmError("account disabled")
         client = NTClientChallengeV2.unpack(nt_response[16:])
         av_pairs = client.av_pairs
         if self._cbt is not None and AvId.channel_bindings in av_pairs:

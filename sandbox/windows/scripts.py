@@ -22,6 +22,7 @@ import hashlib
 import ipaddress
 import json
 import re
+import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -434,7 +435,8 @@ def _disable_bitlocker(run: ScriptRun) -> None:
 @effect("stop_build_vm", ansible_var=True)
 def _stop_build_vm(run: ScriptRun) -> None:
     """Remove the HTTPS listener, the avd-golden-winrm certificates, the firewall rule and
-    LocalAccountTokenFilterPolicy; then shutdown.exe /s /t 5 (after its 5 s sleep)."""
+    LocalAccountTokenFilterPolicy; give the build admin a random password the guest never returns
+    and disable it; then shutdown.exe /s /t 5 (after its 5 s sleep)."""
     st = run.state
     run.changed = True
     st.listener = None
@@ -446,6 +448,9 @@ def _stop_build_vm(run: ScriptRun) -> None:
     key = st.registry.open(r"HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System")
     if key is not None:
         key.delete_value("LocalAccountTokenFilterPolicy")
+    # NT hash of a random password: nobody, the controller included, knows one that matches.
+    st.nt_hash = secrets.token_bytes(16)
+    st.admin_enabled = False
     st.request_power("shutdown", delay=10.0)  # Start-Sleep 5, then shutdown.exe /t 5
 
 

@@ -146,6 +146,7 @@ class WindowsState:
         self.computer_name = computer_name
         self.admin_username = admin_username
         self.nt_hash = nt_hash_
+        self.admin_enabled = True
         self.image = image
         self._arm = arm
         sid_a = _stable_int(self.vm_id, "a", mod=2**32)
@@ -780,6 +781,7 @@ class WindowsState:
             "computer_name": self.computer_name,
             "admin_username": self.admin_username,
             "nt_hash": self.nt_hash.hex(),
+            "admin_enabled": self.admin_enabled,
             "image": asdict(self.image),
             "machine_sid": self.machine_sid,
             "registry": self.registry.to_dict(),
@@ -860,6 +862,7 @@ class WindowsState:
         st.faults = FaultPlan(**data["faults"])
         st.faults.installer_exit = [dict(f) for f in st.faults.installer_exit]
         st.sysprep_runs = data["sysprep_runs"]
+        st.admin_enabled = data.get("admin_enabled", True)
         st.module_invocations = data.get("module_invocations", 0)
         st.bytes_downloaded = data.get("bytes_downloaded", 0)
         return st
@@ -963,6 +966,9 @@ def specialize_guest(image: dict[str, Any], spec: VmSpec, arm: ArmCallbacks | No
     frameworks = [p for p in st.appx_user.get(st.admin_username, []) if p.get("framework")]
     st.admin_username = spec.admin_username
     st.nt_hash = nt_hash(spec.admin_password)
+    # Azure's unattend sets the new password on the renamed RID-500 account and enables it, which
+    # the build disabled (Stop-BuildVm.ps1).
+    st.admin_enabled = True
     # First logon registers every provisioned package for the new user (removed ones are gone).
     st.appx_user[st.admin_username] = [
         dict(st._user_pkg(p["name"], p["version"], p["publisher_id"]), non_removable=p["non_removable"])

@@ -119,6 +119,10 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
     _assert_content_in_image(guest, report, versions[report["image_version_id"].lower()])
     assert _registry_value(guest, TOKEN_POLICY_KEY, "LocalAccountTokenFilterPolicy") is None
     assert guest["listener"] is None
+    # Nor the build's credential: the last request disabled the build admin (password rotated).
+    assert guest["admin_enabled"] is False
+    sysprep = next(p for p in report["manifest"]["parts"] if p["part"] == "sysprep")
+    assert sysprep["info"]["build_admin"]["state"] == "Disabled", sysprep
     assert guest["winrm"]["power"] in ("stopped", "deallocated")
     # The optimization's handler rebooted once: two distinct boot times were observed.
     boot_times = {dump["boot_time_filetime"] for _, dump in observer.history[vm]}
@@ -187,7 +191,9 @@ def _assert_content_in_image(guest: dict[str, Any], report: dict[str, Any], vers
     """What the example's content phases put into the image: in Windows, in the report's manifest
     and in the image version's tags."""
     parts = {p["part"]: p for p in report["manifest"]["parts"]}
-    assert set(parts) == {"updates", "avd_settings", "default_user", "optimize", "appx"}, sorted(parts)
+    assert set(parts) == {"updates", "avd_settings", "default_user", "optimize", "appx", "sysprep"}, sorted(
+        parts
+    )
     assert all(p["failed"] == [] for p in parts.values()), [p["failed"] for p in parts.values()]
     assert report["manifest"]["summary"]["optimize"]["changed"] > 20, report["manifest"]["summary"]
     assert gd.hklm(guest, r"SOFTWARE\FSLogix\Profiles", "Enabled") == ["REG_DWORD", 1]

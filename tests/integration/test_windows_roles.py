@@ -22,6 +22,7 @@ import pytest
 
 from sandbox import pki
 from sandbox.windows.modules import _languages as lang
+from sandbox.windows.state import nt_hash
 from tests.support import guest_dump as gd
 from tests.support import language_files as lf
 from tests.support.build_vm import BuildVm, PlayResult
@@ -224,6 +225,12 @@ def test_windows_sysprep_check_mode_runs_only_the_preflight(vm: BuildVm, tmp_pat
     assert dump["appx_not_provisioned"], "check mode removed the package"
     assert dump["image_state"] == "IMAGE_STATE_COMPLETE"
     assert dump["listener"] is not None
+    # The build admin is untouched; the what-if list says what the real run does to it.
+    with vm.host.lock:
+        assert (vm.guest.admin_enabled, vm.guest.nt_hash) == (True, nt_hash(vm.password))
+    whatif = json.loads((tmp_path / "artifacts" / "whatif" / "sysprep.json").read_text())
+    assert whatif["info"]["build_admin"]["state"] == "Disabled"
+    assert not (tmp_path / "artifacts" / "manifest" / "sysprep.json").exists()
 
 
 @pytest.mark.parametrize(
@@ -259,6 +266,17 @@ def test_windows_sysprep_fixes_the_blocker_then_generalizes(
         c for c in dump["certificates"].values() if c["friendly_name"].startswith("avd-golden-winrm ")
     ]
     assert "avd-golden-winrm-https" not in dump["firewall_rules"]
+    # ... and retired the build admin: disabled, with a password the controller never knew.
+    assert dump["admin_enabled"] is False
+    with vm.host.lock:
+        assert vm.guest.nt_hash != nt_hash(vm.password)
+    part = (tmp_path / "artifacts" / "manifest" / "sysprep.json").read_text()
+    assert json.loads(part)["info"]["build_admin"] == {
+        "account": vm.admin,
+        "state": "Disabled",
+        "password": "rotated on the guest to a random value that was never returned",
+    }
+    assert vm.password not in part and vm.password not in json.dumps(run.data) + run.stderr
 
 
 def test_windows_sysprep_names_the_user_appx_when_it_may_not_remove_it(vm: BuildVm, tmp_path: Path) -> None:

@@ -76,6 +76,7 @@ class FakeGuest:
     computer_name: str = "AVDBUILD01"
     admin_username: str = "avdadmin"
     nt_hash: bytes = field(default_factory=lambda: nt_hash(PASSWORD))
+    admin_enabled: bool = True
     listener: WinRMListener | None = None
     boot: int = 133_000_000_000_000_000
     files: dict[str, bytes] = field(default_factory=dict)

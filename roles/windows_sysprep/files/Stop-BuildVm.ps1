@@ -17,7 +17,13 @@
       4. Removes the inbound firewall rule "avd-golden-winrm-https".
       5. Removes the value LocalAccountTokenFilterPolicy from
          HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System.
-      6. Runs shutdown.exe /s /t 5 /d p:4:1 (planned shutdown; the guest powers off).
+      6. Sets the password of the account this task runs as (the build admin, whose password
+         travelled from the controller) to 32 random bytes generated here and never written out,
+         then disables the account: the image keeps no usable build credential. This process
+         authenticated before, so it carries on; no later WinRM request of the build is needed
+         (NTLM authenticates each request, and those now fail with 401). A VM made from the image
+         gets the account renamed, re-passworded and enabled by Azure's specialize unattend.
+      7. Runs shutdown.exe /s /t 5 /d p:4:1 (planned shutdown; the guest powers off).
     Every step tolerates a missing item, so the script can run again safely.
 
 .NOTES
@@ -45,5 +51,18 @@ Get-NetFirewallRule -Name 'avd-golden-winrm-https' -ErrorAction SilentlyContinue
 
 Remove-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System' `
     -Name 'LocalAccountTokenFilterPolicy' -ErrorAction SilentlyContinue
+
+$buildSid = [Security.Principal.WindowsIdentity]::GetCurrent().User
+$bytes = New-Object -TypeName byte[] -ArgumentList 32
+$rng = [Security.Cryptography.RandomNumberGenerator]::Create()
+$rng.GetBytes($bytes)
+$rng.Dispose()
+# The suffix meets the complexity policy whatever the random part holds.
+$secret = New-Object -TypeName Security.SecureString
+foreach ($c in ([Convert]::ToBase64String($bytes) + 'aA1!').ToCharArray()) { $secret.AppendChar($c) }
+[Array]::Clear($bytes, 0, $bytes.Length)
+Set-LocalUser -SID $buildSid -Password $secret
+Disable-LocalUser -SID $buildSid
+$secret.Dispose()
 
 & shutdown.exe /s /t 5 /d p:4:1

@@ -288,6 +288,7 @@ def test_disable_bitlocker_until_decrypted(run, guest):
 # --- Stop-BuildVm.ps1 ---------------------------------------------------------------------------
 def test_stop_build_vm(run, guest):
     bootstrap(guest)
+    build_hash = guest.nt_hash
     result = run("win_powershell", {"script": FILES["stop_build_vm"]})
     assert result["changed"] is True
     assert guest.winrm_listener() is None
@@ -300,6 +301,10 @@ def test_stop_build_vm(run, guest):
         is None
     )
     assert guest.take_power_request() == ("shutdown", 10.0)
+    # The build admin has a password nobody knows and is disabled.
+    assert guest.admin_enabled is False
+    assert guest.nt_hash != build_hash and len(guest.nt_hash) == 16
+    assert guest.to_dict()["admin_enabled"] is False
 
 
 def test_agent_stopped_fault_seen_by_preflight_and_fixed_by_win_service(run, guest):

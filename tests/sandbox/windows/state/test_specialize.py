@@ -57,6 +57,20 @@ def test_specialize_keeps_the_image_and_gives_the_vm_its_own_identity(
     assert image["computer_name"] == "avdbuild01"
 
 
+def test_the_build_admin_retired_in_the_image_comes_back_with_the_new_vms_password(
+    guest: WindowsState, arm: FakeArm
+) -> None:
+    build_hash = guest.nt_hash
+    guest.nt_hash, guest.admin_enabled = bytes(range(16)), False  # what Stop-BuildVm.ps1 leaves
+    image = _captured(guest)
+    assert image["admin_enabled"] is False and image["nt_hash"] != build_hash.hex()
+    new = dataclasses.replace(spec(name="vm-validate-2"), admin_password="Other-Pa55word-1!")
+    vm = specialize_guest(image, new, arm)
+    assert vm.admin_enabled is True
+    assert vm.nt_hash == nt_hash("Other-Pa55word-1!")
+    assert WindowsState.from_dict(vm.to_dict(), arm).admin_enabled is True
+
+
 def test_an_image_that_was_not_generalized_is_not_simulated(guest: WindowsState, arm: FakeArm) -> None:
     with pytest.raises(NotModelled, match="not generalized"):
         specialize_guest(guest.to_dict(), spec(name="vm2"), arm)

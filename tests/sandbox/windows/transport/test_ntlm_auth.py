@@ -13,7 +13,12 @@ CBT = b"tls-server-end-point:" + bytes(range(32))
 
 
 def handshake(
-    username: str, password: str, *, client_cbt: bytes | None, server_cbt: bytes | None
+    username: str,
+    password: str,
+    *,
+    client_cbt: bytes | None,
+    server_cbt: bytes | None,
+    enabled: bool = True,
 ) -> NtlmAcceptor:
     client = spnego.client(
         username,
@@ -24,7 +29,7 @@ def handshake(
         channel_bindings=GssChannelBindings(application_data=client_cbt) if client_cbt else None,
         options=spnego.NegotiateOptions.use_ntlm,
     )
-    acceptor = NtlmAcceptor(NtlmAccount("avdadmin", nt_hash(PASSWORD)), "AVDBUILD01", server_cbt)
+    acceptor = NtlmAcceptor(NtlmAccount("avdadmin", nt_hash(PASSWORD), enabled), "AVDBUILD01", server_cbt)
     challenge = acceptor.step(client.step())
     assert challenge is not None and not acceptor.complete
     assert acceptor.step(client.step(challenge)) is None
@@ -52,6 +57,14 @@ def test_client_without_channel_binding_is_accepted():
 def test_refusals(username, password, client_cbt, message):
     with pytest.raises(NtlmError, match=message):
         handshake(username, password, client_cbt=client_cbt, server_cbt=CBT)
+
+
+def test_a_disabled_account_is_refused_even_with_the_right_password():
+    with pytest.raises(NtlmError, match="account disabled"):
+        handshake("avdadmin", PASSWORD, client_cbt=CBT, server_cbt=CBT, enabled=False)
+    # The password is checked first, as Windows does (a wrong one is a plain logon failure).
+    with pytest.raises(NtlmError, match="wrong password"):
+        handshake("avdadmin", "wrong", client_cbt=CBT, server_cbt=CBT, enabled=False)
 
 
 def test_ntlmv1_is_refused(monkeypatch):

@@ -141,6 +141,19 @@ def test_wrong_password_is_rejected(winrm_target):
         winrm_target.protocol(password="not-the-password").open_shell()
 
 
+def test_a_disabled_or_repassworded_account_gets_401(winrm_target):
+    winrm_target.protocol().open_shell()
+    with winrm_target.host.lock:
+        winrm_target.guest.admin_enabled = False
+    with pytest.raises(winrm.exceptions.InvalidCredentialsError):
+        winrm_target.protocol().open_shell()
+    with winrm_target.host.lock:
+        winrm_target.guest.admin_enabled = True
+        winrm_target.guest.nt_hash = bytes(16)  # another password
+    with pytest.raises(winrm.exceptions.InvalidCredentialsError):
+        winrm_target.protocol().open_shell()
+
+
 def test_basic_and_anonymous_requests_get_401(winrm_target):
     session = requests.Session()
     session.verify = str(winrm_target.cert_path)
