@@ -129,7 +129,11 @@ def render(report: Mapping[str, Any], artifacts: list[str] | None = None) -> str
     left = summary.get("left_behind") or []
     out.append("<h2>Left behind</h2>")
     out.append(
-        "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in left) + "</ul>"
+        "<ul>"
+        + "".join(f"<li>{_e(r)}</li>" for r in left)
+        + "</ul><p>Remove them with <code>ansible-playbook playbooks/teardown.yml -e avd_build_id="
+        + _e(report.get("build_id"))
+        + "</code>.</p>"
         if left
         else f"<p>Nothing: {_e(summary.get('resources_removed'))} of "
         f"{_e(summary.get('resources_recorded'))} recorded resources removed.</p>"

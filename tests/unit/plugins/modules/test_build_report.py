@@ -280,6 +280,7 @@ def test_html_page_for_a_succeeded_build(report: Any, ledger_path: Path) -> None
     assert "win11-multi-session" in page and "MapsBroker" in page
     assert "Microsoft.BingNews failed: in use" in page  # a warn-level failure is a warning
     assert VM_ID in page.split("Left behind")[1]  # the VM the teardown did not remove
+    assert f"playbooks/teardown.yml -e avd_build_id={BUILD_ID}" in page
     assert '<a href="ledger.json">' in page and '<a href="manifest">' in page
     # Idempotent: a second run rewrites neither file.
     before = page
