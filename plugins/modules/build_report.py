@@ -16,7 +16,7 @@ description:
   - The report never carries secrets. Mapping keys that contain C(password), C(secret), C(token),
     C(credential) or similar are dropped, and C(key=value) fragments of that kind in text are
     redacted; the module warns naming the dropped fields (never their values).
-  - Writes C(report.html) beside it from the same data: a self-contained page (no JavaScript, no
+  - Writes C(report.html) beside it from the same data, a self-contained page (no JavaScript, no
     external assets, every value HTML-escaped) with the result, phases and their durations, the
     manifest, warnings, the failure and what was left behind.
   - Writing the same report again reports no change (the C(generated_at) time alone does not count).
