@@ -84,7 +84,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("path,value", BAD, ids=[f"{p}={v!r}"[:60] for p, v in BAD])
+@pytest.mark.parametrize(
+    "path,value", BAD, ids=[f"{p}=deleted" if v is DELETE else f"{p}={v!r}"[:60] for p, v in BAD]
+)
 def test_what_the_loader_rejects_the_schema_rejects(path: str, value: Any) -> None:
     data = _set(BASE, path, value)
     assert validate_image_spec(data, today=TODAY, base_dir=str(REPO)), "the loader must reject it"
