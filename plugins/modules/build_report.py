@@ -16,6 +16,9 @@ description:
   - The report never carries secrets. Mapping keys that contain C(password), C(secret), C(token),
     C(credential) or similar are dropped, and C(key=value) fragments of that kind in text are
     redacted; the module warns naming the dropped fields (never their values).
+  - Writes C(report.html) beside it from the same data, a self-contained page (no JavaScript, no
+    external assets, every value HTML-escaped) with the result, phases and their durations, the
+    manifest, warnings, the failure and what was left behind.
   - Writing the same report again reports no change (the C(generated_at) time alone does not count).
   - Runs on the controller (C(localhost)).
 author:
@@ -121,6 +124,10 @@ report:
     summary:
       description: Counts of recorded and removed resources and the ids left behind.
       type: dict
+html_path:
+  description: Path of C(report.html), the same report as a self-contained page (no scripts).
+  returned: always
+  type: str
 stripped:
   description: Dotted paths of fields dropped or redacted because they looked like secrets.
   returned: always
@@ -133,7 +140,7 @@ import os  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.avd.golden.plugins.module_utils import _ledger, _manifest  # noqa: E402
+from ansible_collections.avd.golden.plugins.module_utils import _ledger, _manifest, _report_html  # noqa: E402
 
 REPORT_VERSION = 1
 REPORT_NAME = "report.json"
@@ -249,7 +256,28 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         report = {**report, "generated_at": _ledger.utc_now()}
         if not module.check_mode:
             _ledger.write_atomic(path, report, mode=0o644)
-    return {"changed": not unchanged, "path": path, "report": report, "stripped": stripped}
+    # The page is rendered from the same (secret-stripped) dict as report.json.
+    html_path = os.path.join(artifacts_dir, _report_html.HTML_NAME)
+    html_missing = not os.path.exists(html_path)
+    if (not unchanged or html_missing) and not module.check_mode:
+        _report_html.write(html_path, _report_html.render(report, _artifact_links(artifacts_dir)))
+    return {
+        "changed": not unchanged or html_missing,
+        "path": path,
+        "html_path": os.path.abspath(html_path),
+        "report": report,
+        "stripped": stripped,
+    }
+
+
+def _artifact_links(artifacts_dir: str) -> list[str]:
+    """Other files and folders of the build's artifacts, for the page to link to."""
+    skip = {REPORT_NAME, _report_html.HTML_NAME}
+    try:
+        names = sorted(os.listdir(artifacts_dir))
+    except OSError:
+        return []
+    return [n for n in names if n not in skip and not n.startswith(".")]
 
 
 def main() -> None:

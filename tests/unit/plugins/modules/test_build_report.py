@@ -247,3 +247,84 @@ def test_the_report_has_the_documented_format(report: Any, documented_fields: An
     assert isinstance(disk["duration_seconds"], float)
     # The documentation lists exactly these top-level fields.
     assert documented_fields("### The report") == REPORT_KEYS
+
+
+def _page(ledger_path: Path) -> str:
+    return (ledger_path.parent / "report.html").read_text()
+
+
+def test_html_page_for_a_succeeded_build(report: Any, ledger_path: Path) -> None:
+    (ledger_path.parent / "manifest").mkdir()
+    part = {
+        "manifest_version": 1,
+        "part": "optimize",
+        "info": {"profile": "win11-multi-session"},
+        "entries": [{"kind": "service", "id": "MapsBroker", "source": "Services.json#1"}],
+        "missing": [],
+        "failed": [{"kind": "appx", "id": "Microsoft.BingNews", "error": "in use"}],
+    }
+    (ledger_path.parent / "manifest" / "optimize.json").write_text(json.dumps(part))
+    result, failed, _ = report(
+        result="succeeded",
+        image_version_id="/galleries/g/images/d/versions/1.0.0",
+        source_image=SOURCE,
+        definition_name="win11-24h2-avd",
+    )
+    assert not failed and result["html_path"] == str(ledger_path.parent / "report.html")
+    page = _page(ledger_path)
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page
+    assert '<span class="succeeded">succeeded</span>' in page
+    assert "/versions/1.0.0" in page and "26100.4061.250510" in page
+    # Each phase with its duration; the longest (provision, 60 s) gets the full bar.
+    assert "<td>provision</td><td>ok</td><td>60 s</td>" in page and "width:300px" in page
+    assert "win11-multi-session" in page and "MapsBroker" in page
+    assert "Microsoft.BingNews failed: in use" in page  # a warn-level failure is a warning
+    assert VM_ID in page.split("Left behind")[1]  # the VM the teardown did not remove
+    assert f"playbooks/teardown.yml -e avd_build_id={BUILD_ID}" in page
+    assert '<a href="ledger.json">' in page and '<a href="manifest">' in page
+    # Idempotent: a second run rewrites neither file.
+    before = page
+    second, _, _ = report(
+        result="succeeded",
+        image_version_id="/galleries/g/images/d/versions/1.0.0",
+        source_image=SOURCE,
+        definition_name="win11-24h2-avd",
+    )
+    assert second["changed"] is False and _page(ledger_path) == before
+
+
+@pytest.mark.parametrize("result_name", ["failed", "cancelled"])
+def test_html_page_for_a_failed_or_cancelled_build(report: Any, ledger_path: Path, result_name: str) -> None:
+    result, failed, _ = report(
+        result=result_name,
+        failure={"phase": "sysprep", "message": "AppX <script>alert(1)</script> & co blocks sysprep"},
+        definition_name='bad"<name>',
+        details={"hint": "remove the package with windows_appx"},
+    )
+    assert not failed and result["report"]["result"] == result_name
+    page = _page(ledger_path)
+    assert f'<span class="{result_name}">{result_name}</span>' in page
+    assert "<h2>Failure</h2>" in page and "<td>sysprep</td>" in page
+    assert "AppX &lt;script&gt;alert(1)&lt;/script&gt; &amp; co blocks sysprep" in page
+    assert "bad&quot;&lt;name&gt;" in page
+    assert "<script" not in page and "<name>" not in page
+    assert "remove the package with windows_appx" in page
+
+
+def test_html_page_holds_no_secret(report: Any, ledger_path: Path) -> None:
+    report(
+        result="failed",
+        failure={"phase": "provision", "message": f"VM create failed: admin_password={CANARY}"},
+        source_image={**SOURCE, "admin_password": CANARY},
+        tags={"api_token": CANARY},
+        details={"build_vm": {"client_secret": CANARY}},
+    )
+    page = _page(ledger_path)
+    assert CANARY not in page
+    assert "VM create failed" in page  # the redacted message is still there
+
+
+def test_html_check_mode_writes_nothing(report: Any, ledger_path: Path) -> None:
+    result, failed, _ = report(check_mode=True, result="succeeded")
+    assert not failed and result["changed"] is True
+    assert not (ledger_path.parent / "report.html").exists()
