@@ -103,6 +103,11 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
     assert run.returncode == 0, _explain(run)
     report = run.report()
     assert report["result"] == "succeeded"
+    # The page people read, written with the report from the same data.
+    page = (run.report_path().parent / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page.lower()
+    for shown in (report["result"], report["image_version_id"], *(p["name"] for p in report["phases"])):
+        assert shown in page, shown
 
     # ARM: the image version exists (and is the one reported); nothing of the build is left.
     versions = image_versions(sandbox.state())
