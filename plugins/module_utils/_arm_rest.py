@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 ALL_STATUS = list(range(100, 600))
@@ -26,7 +27,11 @@ DEADLINE = 300.0
 try:
     from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
-    _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, ServiceRequestError, ServiceResponseError)
+    _TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+        ConnectionError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 except ImportError:  # pragma: no cover - azure-core comes with azcollection's requirements
     _TRANSIENT_ERRORS = (ConnectionError,)
 
@@ -91,7 +96,9 @@ def query(
             status, headers, body = _once(rest, method, url, params)
         except _TRANSIENT_ERRORS as exc:
             if tries == 1:
-                raise ArmRequestError(f"{_name(method, url)}: connection failed ({type(exc).__name__})") from exc
+                raise ArmRequestError(
+                    f"{_name(method, url)}: connection failed ({type(exc).__name__})"
+                ) from exc
             last = f"connection failed ({type(exc).__name__})"
         else:
             if status not in RETRY_STATUS or tries == 1:

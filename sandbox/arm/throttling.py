@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sandbox.arm.errors import ArmError, BadRequest
 

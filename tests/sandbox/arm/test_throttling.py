@@ -82,7 +82,14 @@ def test_scale_shrinks_every_bucket(emu: Emu) -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    [{"scale": 0}, {"scale": "1"}, {"scale": True}, {"bogus": 1}, {"reads": {"size": 0}}, {"reads": {"rate": 1}}],
+    [
+        {"scale": 0},
+        {"scale": "1"},
+        {"scale": True},
+        {"bogus": 1},
+        {"reads": {"size": 0}},
+        {"reads": {"rate": 1}},
+    ],
 )
 def test_bad_configuration_is_refused(emu: Emu, spec: dict[str, Any]) -> None:
     r = _configure(emu, spec)

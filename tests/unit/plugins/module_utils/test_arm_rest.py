@@ -75,7 +75,9 @@ class _Rest:
     def query(self, url: str, method: str, params: dict[str, str], *_rest: Any) -> _Response:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
         try:
-            conn.request(method, f"{url}?{urlencode(params)}", body=b"{}" if method in {"PUT", "POST"} else None)
+            conn.request(
+                method, f"{url}?{urlencode(params)}", body=b"{}" if method in {"PUT", "POST"} else None
+            )
             got = conn.getresponse()
             return _Response(got.status, dict(got.getheaders()), got.read())
         finally:
@@ -113,7 +115,9 @@ def _call(server: _Server, method: str, clock: _Clock, **kw: Any) -> tuple[int, 
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT"])
-def test_idempotent_methods_retry_429_5xx_and_resets_obeying_retry_after(server: _Server, method: str) -> None:
+def test_idempotent_methods_retry_429_5xx_and_resets_obeying_retry_after(
+    server: _Server, method: str
+) -> None:
     server.script = [THROTTLED, RESET, BUSY, OK]
     clock = _Clock()
     status, _headers, body = _call(server, method, clock)
@@ -162,7 +166,9 @@ def test_gives_up_after_the_attempts_naming_the_request_and_no_query_string(serv
 def test_the_total_deadline_bounds_the_waits(server: _Server) -> None:
     server.script = [THROTTLED] * 10
     clock = _Clock()
-    with pytest.raises(r.ArmRequestError, match="gave up after 3 attempts in 14s: last answer HTTP 429 TooManyRequests"):
+    with pytest.raises(
+        r.ArmRequestError, match="gave up after 3 attempts in 14s: last answer HTTP 429 TooManyRequests"
+    ):
         _call(server, "GET", clock, deadline=20)
     # Two waits of 7 s fit in 20 s, a third would not: it stops instead of sleeping past the deadline.
     assert clock.waits == [7.0, 7.0] and len(server.seen) == 3
