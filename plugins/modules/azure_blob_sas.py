@@ -165,6 +165,8 @@ class AzureBlobSas(AzureRMModuleBase):  # type: ignore[misc,valid-type]
         except _blob_sas.SourceError as exc:
             self.results["problems"] = [str(exc)]
             return self.results
+        except _arm_rest.ArmRequestError as exc:
+            self.fail(msg=str(exc))
         self.results.update(urls=urls, expires_on=expires if kwargs["mint"] else None, problems=problems)
         return self.results
 

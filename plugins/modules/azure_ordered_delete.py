@@ -156,7 +156,11 @@ class AzureOrderedDelete(AzureRMModuleBase):  # type: ignore[misc,valid-type]
         super().__init__(self.module_arg_spec, supports_check_mode=True, supports_tags=False)
 
     def _send(self, method: str, url: str, params: dict[str, str] | None) -> _azure_delete.Reply:
-        return _azure_delete.Reply(*_arm_rest.query(self.rest, method, url, params))
+        try:
+            return _azure_delete.Reply(*_arm_rest.query(self.rest, method, url, params))
+        except _arm_rest.ArmRequestError as exc:
+            # Already retried below: not retryable again, or the two bounds multiply.
+            raise _azure_delete.DeleteError(str(exc), False) from exc
 
     def exec_module(self, **kwargs: Any) -> dict[str, Any]:
         """Delete in order and report."""

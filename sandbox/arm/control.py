@@ -117,6 +117,13 @@ def handle(arm: Arm, req: Request) -> Response:
             return Response(200, {"faults": []})
         if m == "GET":
             return Response(200, {"faults": arm.faults})
+    if low == ["throttling"]:
+        if m == "POST":
+            return Response(200, arm.throttling.configure(_json(req)))
+        if m == "DELETE":
+            return Response(200, arm.throttling.configure({}))
+        if m == "GET":
+            return Response(200, arm.throttling.describe())
     if low == ["principals"] and m == "POST":
         name = str(_json(req).get("display_name") or "sandbox-principal")
         created = arm.rbac.add_principal(name)

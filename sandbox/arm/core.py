@@ -22,6 +22,7 @@ from sandbox.arm.handlers import Registry, TypeSpec
 from sandbox.arm.lro import Operations
 from sandbox.arm.requestlog import RequestLog
 from sandbox.arm.store import Store, check_location, load_state, save_state
+from sandbox.arm.throttling import Throttling
 from sandbox.arm.values import Request, Response
 from sandbox.guest_api import GuestHost, NotModelled
 from sandbox.world import World
@@ -77,6 +78,7 @@ class Arm:
             auto_complete_s=auto_complete_s,
         )
         self.fault_table = FaultTable()
+        self.throttling = Throttling()
         self.requests = RequestLog(world.state_dir)
         self.image_state_override: dict[str, str] = {}  # lower vm id -> ImageState (control shortcut)
         # Secrets that must never be persisted: admin passwords of VMs still being created.
@@ -142,6 +144,7 @@ class Arm:
         self._volatile.clear()
         self.rbac.clear()
         self.authority.clients.clear()
+        self.throttling.configure({})
         self.save()
 
     # ----------------------------------------------------------------------------------------------
@@ -352,6 +355,16 @@ class Arm:
     def _arm_request(self, req: Request) -> Response:
         """/subscriptions/...: authenticated, faults applied, authorized (RBAC), then routed."""
         client_id = self.authority.check(req.headers.get("authorization"))
+        remaining = self.throttling.take(client_id, req.method)
+        try:
+            resp = self._authorized_request(req, client_id)
+        except ArmError as exc:
+            exc.headers = {**remaining, **exc.headers}
+            raise
+        resp.headers = {**remaining, **resp.headers}
+        return resp
+
+    def _authorized_request(self, req: Request, client_id: str) -> Response:
         fault = self.fault_table.take(req, "delay")
         if fault:
             time.sleep(min(fault["delay_ms"], 60_000) / 1000.0)

@@ -25,6 +25,7 @@ import re
 from typing import Any
 
 from sandbox.arm.errors import ArmError, invalid_fault
+from sandbox.arm.throttling import kind_of
 from sandbox.arm.values import Request
 
 KINDS = ("throttle", "server_error", "lro_failed", "allocation_failed", "replication_failed", "delay")
@@ -112,8 +113,7 @@ def _check(spec: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def _ratelimit_header(method: str) -> str:
-    kind = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}.get(method, "writes")
-    return f"x-ms-ratelimit-remaining-subscription-{kind}"
+    return f"x-ms-ratelimit-remaining-subscription-{kind_of(method)}"
 
 
 def _targets(req: Request, region: str) -> bool:
