@@ -130,6 +130,8 @@ class FanOut:
             stdin=subprocess.DEVNULL,
             env=self.env,
             cwd=self.cwd,
+            # Its own session: a terminal's Ctrl-C reaches the child once, through cancel().
+            start_new_session=True,
         )
         return proc, handle, log, time.monotonic()
 
