@@ -17,7 +17,6 @@ from pathlib import Path
 
 from ansible import context
 from ansible.plugins.action import ActionBase
-
 from ansible_collections.avd.golden.plugins.plugin_utils import _cancel, _multi
 
 DOCUMENTATION = r"""
@@ -83,7 +82,7 @@ class ActionModule(ActionBase):
             return _base_argv(str(pdir / playbook)) + ["-e", last] + (["--check"] if check else [])
 
         checks = _multi.FanOut(
-            {n: argv("playbooks/validate.yml", f, True) for n, f in zip(names, files)},
+            {n: argv("playbooks/validate.yml", f, True) for n, f in zip(names, files, strict=True)},
             parallel,
             out / "validate",
             env=env,
@@ -92,14 +91,15 @@ class ActionModule(ActionBase):
         if bad:
             result["failed"] = True
             result["msg"] = "image_definitions: not valid, nothing was built: " + "; ".join(
-                f"{f}: see {bad[n]['log']}" for n, f in zip(names, files) if n in bad
+                f"{f}: see {bad[n]['log']}" for n, f in zip(names, files, strict=True) if n in bad
             )
             return result
         if self._task.check_mode:
             result.update(changed=False, msg=f"check mode: {len(files)} definition(s) valid, nothing built")
             return result
 
-        fan = _multi.FanOut({n: argv("build-golden.yml", f) for n, f in zip(names, files)}, parallel, out, env=env)
+        builds = {n: argv("build-golden.yml", f) for n, f in zip(names, files, strict=True)}
+        fan = _multi.FanOut(builds, parallel, out, env=env)
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         for sig in previous:
             signal.signal(sig, lambda s, _f: fan.cancel(s))

@@ -7,6 +7,7 @@ resources, ledger and report), so one child failing or being cancelled leaves th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -115,15 +116,13 @@ class FanOut:
             self.cancelled_by = self.cancelled_by or signal.Signals(sig).name
             procs = list(self.running.values())
         for proc in procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(sig)
-            except ProcessLookupError:
-                pass
 
     def _start(self, name):
         log = self.log_dir / f"{name}.log"
         handle = open(log, "wb")  # noqa: SIM115 - closed when the child ends
-        proc = subprocess.Popen(  # noqa: S603 - argv built by this module, no shell
+        proc = subprocess.Popen(
             self.commands[name],
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -169,7 +168,7 @@ class FanOut:
 def summarise(run_id, files, names, results, cancelled_by=None):
     """summary.json's content: one entry per definition, in the order given."""
     images = []
-    for file, name in zip(files, names):
+    for file, name in zip(files, names, strict=True):
         res = results.get(name, {})
         entry = {
             "definition_file": file,
@@ -200,7 +199,11 @@ def summarise(run_id, files, names, results, cancelled_by=None):
             entry["image_version"] = (report.get("details") or {}).get("image_version")
             entry["duration_seconds"] = report.get("duration_seconds") or entry["duration_seconds"]
             entry["phases"] = [
-                {"name": p.get("name"), "status": p.get("status"), "duration_seconds": p.get("duration_seconds")}
+                {
+                    "name": p.get("name"),
+                    "status": p.get("status"),
+                    "duration_seconds": p.get("duration_seconds"),
+                }
                 for p in report.get("phases") or []
                 if isinstance(p, dict)
             ]
@@ -225,9 +228,12 @@ def table(summary):
     rows = [("IMAGE", "RESULT", "VERSION", "SECONDS", "REPORT")]
     for e in summary["images"]:
         seconds = "" if e["duration_seconds"] is None else f"{e['duration_seconds']:.0f}"
-        rows.append((e["name"], e["result"], e["image_version"] or "-", seconds, e["report"] or e["log"] or "-"))
+        rows.append(
+            (e["name"], e["result"], e["image_version"] or "-", seconds, e["report"] or e["log"] or "-")
+        )
     widths = [max(len(str(r[i])) for r in rows) for i in range(4)]
-    return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r[:4], widths)) + "  " + str(r[4]) for r in rows)
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r[:4], widths, strict=True)) for r in rows]
+    return "\n".join(f"{line}  {r[4]}" for line, r in zip(lines, rows, strict=True))
 
 
 def child_env(base=None):

@@ -26,8 +26,9 @@ def report(result):
     d = os.path.join(art, "artifacts", "b-" + name); os.makedirs(d, exist_ok=True)
     p = os.path.join(d, "report.json")
     with open(p, "w") as f:
-        json.dump({"result": result, "build_id": "b-" + name, "image_version_id": None if result != "succeeded"
-                   else "/x/versions/1.0." + name, "duration_seconds": seconds,
+        ok = result == "succeeded"
+        json.dump({"result": result, "build_id": "b-" + name,
+                   "image_version_id": "/x/versions/1.0." + name if ok else None, "duration_seconds": seconds,
                    "details": {"image_version": "1.0." + name if result == "succeeded" else None},
                    "phases": [{"name": "provision", "status": "ok", "duration_seconds": 1.5}]}, f)
     print(p, flush=True)
@@ -53,7 +54,8 @@ def child(tmp_path: Path) -> Path:
 def commands(child: Path, tmp_path: Path, spec: dict[str, tuple[float, int]]) -> dict[str, list[str]]:
     marks = tmp_path / "marks"
     return {
-        n: [sys.executable, str(child), n, str(s), str(c), str(marks), str(tmp_path)] for n, (s, c) in spec.items()
+        n: [sys.executable, str(child), n, str(s), str(c), str(marks), str(tmp_path)]
+        for n, (s, c) in spec.items()
     }
 
 
@@ -71,7 +73,9 @@ def overlap_peak(marks: Path) -> int:
 
 
 def test_concurrency_is_bounded(child: Path, tmp_path: Path) -> None:
-    fan = _multi.FanOut(commands(child, tmp_path, {f"i{n}": (0.4, 0) for n in range(5)}), 2, tmp_path / "logs")
+    fan = _multi.FanOut(
+        commands(child, tmp_path, {f"i{n}": (0.4, 0) for n in range(5)}), 2, tmp_path / "logs"
+    )
     results = fan.run()
     assert sorted(results) == [f"i{n}" for n in range(5)]
     assert all(r["returncode"] == 0 for r in results.values())
@@ -132,7 +136,7 @@ def test_resolve_definitions(tmp_path: Path) -> None:
     with pytest.raises(_multi.FanOutError, match="listed twice"):
         _multi.resolve_definitions(["d", "d/a.yaml"], tmp_path)
     (tmp_path / "e").mkdir()
-    with pytest.raises(_multi.FanOutError, match="holds no .yml"):
+    with pytest.raises(_multi.FanOutError, match=r"holds no \.yml"):
         _multi.resolve_definitions("e", tmp_path)
     with pytest.raises(_multi.FanOutError, match="must be a directory"):
         _multi.resolve_definitions({"a": 1}, tmp_path)
