@@ -130,7 +130,8 @@ def test_ansible_computes_the_titles_and_hosts() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    plays = re.findall(r"play #\d+ \(([^)]*)\): (.*?)\tTAGS: \[(.*?)\]", proc.stdout)
+    fanout, *plays = re.findall(r"play #\d+ \(([^)]*)\): (.*?)\tTAGS: \[(.*?)\]", proc.stdout)
+    assert fanout == ("localhost", "Many images in one run", "")
     total = len(PHASES)
     assert [(hosts, name) for hosts, name, _ in plays] == [
         (

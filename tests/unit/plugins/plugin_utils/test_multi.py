@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -154,3 +155,18 @@ def test_names_are_unique_and_table_lists_each_image() -> None:
     assert summary["images"][0]["result"] == "not_started"
     assert "a  " in _multi.table(summary).splitlines()[1]
     json.dumps(summary)
+
+
+def test_the_first_signal_of_the_main_process_reaches_a_registered_worker(tmp_path: Path) -> None:
+    from ansible_collections.avd.golden.plugins.plugin_utils import _cancel
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    reg = Path(_cancel.forward_dir())
+    reg.mkdir(parents=True, exist_ok=True)
+    (reg / str(sleeper.pid)).touch()
+    try:
+        _cancel.forward(signal.SIGTERM)
+        assert sleeper.wait(5) == -signal.SIGTERM
+    finally:
+        (reg / str(sleeper.pid)).unlink()
+        sleeper.kill()
