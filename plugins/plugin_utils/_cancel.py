@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import tempfile
 import time
 from types import FrameType
 from typing import Any
@@ -63,6 +64,7 @@ def handle(signum: int, frame: FrameType | None) -> None:
     if not _state["requested"]:
         _state.update(requested=True, signal=signal.Signals(signum).name, at=_utc_now())
         # Only a write(2) here: the handler may interrupt Display while it holds its lock.
+        forward(signum)
         _say(
             f"\n[avd.golden] {_state['signal']} received: the running task ends, the remaining "
             "phases are skipped, teardown and the report run. Send it again to force an "
@@ -70,6 +72,20 @@ def handle(signum: int, frame: FrameType | None) -> None:
         )
         return
     _force(signum, frame)
+
+
+def forward_dir(main_pid: int | None = None) -> str:
+    """Where a worker of this run registers a pid that must get the first signal too (the
+    fan-out of many builds, plugins/action/build_fanout.py, runs in a forked worker)."""
+    return os.path.join(tempfile.gettempdir(), f"avd-golden-forward-{main_pid or os.getpid()}")
+
+
+def forward(signum: int) -> None:
+    """Send the signal on to every registered pid that is still alive."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(forward_dir()):
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int(name), signum)
 
 
 def _force(signum: int, frame: FrameType | None) -> None:

@@ -30,11 +30,17 @@ def _load(path: Path) -> Any:
 
 
 PHASES: list[dict[str, Any]] = _load(REGISTRY)["avd_phases"]
-IMPORTS: list[dict[str, Any]] = _load(REPO / "build-golden.yml")
+# The first import is the fan-out of many definitions (docs/contracts.md section 17), no phase.
+FANOUT, *IMPORTS = _load(REPO / "build-golden.yml")
 
 
 def _by_name(name: str) -> dict[str, Any]:
     return next(p for p in PHASES if p["name"] == name)
+
+
+def test_the_fan_out_run_skips_every_phase() -> None:
+    assert FANOUT["ansible.builtin.import_playbook"] == "playbooks/fanout.yml"
+    assert {i.get("when") for i in IMPORTS} == {"image_definitions | default(none) is none"}
 
 
 def test_build_golden_imports_the_registry_in_order() -> None:
@@ -124,7 +130,8 @@ def test_ansible_computes_the_titles_and_hosts() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    plays = re.findall(r"play #\d+ \(([^)]*)\): (.*?)\tTAGS: \[(.*?)\]", proc.stdout)
+    fanout, *plays = re.findall(r"play #\d+ \(([^)]*)\): (.*?)\tTAGS: \[(.*?)\]", proc.stdout)
+    assert fanout == ("localhost", "Many images in one run", "")
     total = len(PHASES)
     assert [(hosts, name) for hosts, name, _ in plays] == [
         (
