@@ -22,7 +22,9 @@ from pathlib import Path
 # image version replication) dominates, so more helps only with more cores (raise it with -e).
 DEFAULT_PARALLEL = 2
 SUFFIXES = (".yml", ".yaml")
-_REPORT_LINE = re.compile(r"(\S*artifacts/[^\s\"']+/report\.json)")
+# The report play's "Print the report path" line; the artifacts root is the user's choice
+# (image_spec_artifacts_root), so any absolute path ending in report.json.
+_REPORT_LINE = re.compile(r"^\s*msg: (/\S+/report\.json)\s*$", re.MULTILINE)
 
 
 class FanOutError(ValueError):

@@ -274,7 +274,7 @@ def test_windows_sysprep_fixes_the_blocker_then_generalizes(
     assert json.loads(part)["info"]["build_admin"] == {
         "account": vm.admin,
         "state": "Disabled",
-        "password": "rotated on the guest to a random value that was never returned",
+        "credential": "rotated on the guest to a random value that was never returned",
     }
     assert vm.password not in part and vm.password not in json.dumps(run.data) + run.stderr
 

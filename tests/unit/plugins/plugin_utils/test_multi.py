@@ -18,13 +18,14 @@ sys.path.insert(0, str(REPO_ROOT / "collections"))
 
 from ansible_collections.avd.golden.plugins.plugin_utils import _multi  # noqa: E402
 
-# A fake build: records its start/end in a shared file, writes a report and prints its path
-# (as the report phase does), exits with the code asked for; on SIGTERM writes a cancelled report.
+# A fake build: records its start/end in a shared file, writes a report and prints its path as
+# the report play's "Print the report path" task does (under any artifacts root), exits with the
+# code asked for; on SIGTERM writes a cancelled report.
 CHILD = r"""
 import json, os, signal, sys, time
 name, seconds, code, marks, art = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 def report(result):
-    d = os.path.join(art, "artifacts", "b-" + name); os.makedirs(d, exist_ok=True)
+    d = os.path.join(art, "builds", "b-" + name); os.makedirs(d, exist_ok=True)
     p = os.path.join(d, "report.json")
     with open(p, "w") as f:
         ok = result == "succeeded"
@@ -32,7 +33,7 @@ def report(result):
                    "image_version_id": "/x/versions/1.0." + name if ok else None, "duration_seconds": seconds,
                    "details": {"image_version": "1.0." + name if result == "succeeded" else None},
                    "phases": [{"name": "provision", "status": "ok", "duration_seconds": 1.5}]}, f)
-    print(p, flush=True)
+    print("ok: [localhost] => ", "    msg: " + p, sep="\n", flush=True)
 def on_term(sig, frame):
     with open(marks, "a") as f: f.write(f"term {name}\n")
     report("cancelled"); sys.exit(2)
