@@ -39,7 +39,17 @@ def installed(built: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     """(a directory outside the repository, the environment that finds only the installed copy)."""
     root = tmp_path_factory.mktemp("installed")
     collections = root / "collections"
+    (root / "ansible.cfg").write_text("[defaults]\n")
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        "ANSIBLE_HOME": str(root / "home"),
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     # --no-deps: the dependencies come with the ansible package (sys.path), Galaxy is not needed.
+    # The install runs with the installed copy's environment too: with the repository's own
+    # collections path (make exports it) galaxy finds avd.golden there and installs nothing.
     _run(
         [
             str(BIN / "ansible-galaxy"),
@@ -51,15 +61,8 @@ def installed(built: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
             str(built),
         ],
         root,
+        env,
     )
-    (root / "ansible.cfg").write_text("[defaults]\n")
-    env = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
-        "ANSIBLE_COLLECTIONS_PATH": str(collections),
-        "ANSIBLE_HOME": str(root / "home"),
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
     return root, env
 
 
