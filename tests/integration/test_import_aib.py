@@ -58,7 +58,9 @@ def test_a_template_file_becomes_a_definition_file(tmp_path: Path) -> None:
     # What was not imported is in the file, as comments, the hostile URL verbatim.
     assert "#   - customize[2] PowerShell installApp: inline" in text
     assert "{{ lookup('env', 'HOME') }}.ps1" in text and os.environ.get("HOME", "/root") + ".ps1" not in text
+    written = out.stat().st_mtime_ns
     second = _import(template, out)
     assert second.returncode == 0, second.stdout[-4000:]
+    # The second run leaves the file alone: same content, not rewritten.
     assert out.read_text() == text
-    assert "changed=0" in second.stdout
+    assert out.stat().st_mtime_ns == written
