@@ -9,6 +9,7 @@ through the control endpoint, when the guest reaches the right moment.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -241,6 +242,10 @@ def test_user_only_appx_blocks_sysprep_naming_the_package_and_teardown_still_run
     assert "windows_sysprep_remove_user_appx" in report["failure"]["message"]
     assert _phase(report, "sysprep")["status"] == "failed"
     assert _phase(report, "capture")["status"] == "skipped"
+    # The console's closing table (callback avd.golden.build_progress) says the same.
+    table = dict(re.findall(r"^(\w+) +(ok|failed|skipped|cancelled) +\d+:\d\d$", run.stdout, re.M))
+    assert table["sysprep"] == "failed" and table["capture"] == "skipped", table
+    assert table.keys() >= {"validate", "provision", "teardown"}, table
     # Sysprep never ran, nothing was captured, and teardown removed everything.
     assert guest["image_state"] == "IMAGE_STATE_COMPLETE"
     assert image_versions(sandbox.state()) == {}
