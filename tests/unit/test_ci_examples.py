@@ -4,8 +4,10 @@ they build on the Wednesday after Patch Tuesday. Nothing here runs a pipeline.""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import ansible
@@ -79,3 +81,37 @@ def test_scheduled_runs_build_only_the_week_of_patch_tuesday() -> None:
         text = (EXAMPLES / name).read_text()
         assert "-ge 9" in text or "-lt 9" in text, name
         assert "-le 15" in text or "-gt 15" in text, name
+
+
+def _schema_check(example: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema against the published schema it vendors (no network: --builtin-schema)."""
+    if "azure-pipelines" in example.name:
+        # Azure Pipelines reads every YAML scalar as a string, as its published schema types them.
+        data = yaml.load(example.read_text(), Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
+        example = tmp_path / f"{example.stem}.json"
+        example.write_text(json.dumps(data))
+        schema = ["vendor.azure-pipelines", "--data-transform", "azure-pipelines"]
+        # The schema's patterns use escapes that are invalid in unicode mode.
+        schema += ["--regex-variant", "nonunicode"]
+    else:
+        schema = ["vendor.github-workflows"]
+    command = [str(VENV_BIN / "check-jsonschema"), "--builtin-schema", *schema, str(example)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize("name", ["github-actions.yml", "azure-pipelines.yml"])
+def test_the_published_schema_accepts_the_example(name: str, tmp_path: Path) -> None:
+    result = _schema_check(EXAMPLES / name, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "key"), [("github-actions.yml", "runs-on"), ("azure-pipelines.yml", "pool")]
+)
+def test_the_schema_check_rejects_a_misspelt_key(name: str, key: str, tmp_path: Path) -> None:
+    broken = tmp_path / f"broken-{name}"
+    text = (EXAMPLES / name).read_text()
+    assert f"{key}:" in text
+    broken.write_text(text.replace(f"{key}:", f"{key}x:", 1))
+    result = _schema_check(broken, tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
