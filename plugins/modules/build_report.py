@@ -16,6 +16,7 @@ description:
   - The report never carries secrets. Mapping keys that contain C(password), C(secret), C(token),
     C(credential) or similar are dropped, and C(key=value) fragments of that kind in text are
     redacted; the module warns naming the dropped fields (never their values).
+  - Writes C(report.md) beside it, a short Markdown summary for CI job pages.
   - Writes C(report.html) beside it from the same data, a self-contained page (no JavaScript, no
     external assets, every value HTML-escaped) with the result, phases and their durations, the
     manifest, warnings, the failure and what was left behind.
@@ -140,7 +141,7 @@ import os  # noqa: E402
 from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.avd.golden.plugins.module_utils import _ledger, _manifest, _report_html  # noqa: E402
+from ansible_collections.avd.golden.plugins.module_utils import _ledger, _manifest, _report_html, _report_md  # noqa: E402
 
 REPORT_VERSION = 1
 REPORT_NAME = "report.json"
@@ -261,6 +262,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
     html_missing = not os.path.exists(html_path)
     if (not unchanged or html_missing) and not module.check_mode:
         _report_html.write(html_path, _report_html.render(report, _artifact_links(artifacts_dir)))
+        _report_html.write(os.path.join(artifacts_dir, _report_md.MD_NAME), _report_md.render(report))
     return {
         "changed": not unchanged or html_missing,
         "path": path,
@@ -272,7 +274,7 @@ def run(module: AnsibleModule) -> dict[str, Any]:
 
 def _artifact_links(artifacts_dir: str) -> list[str]:
     """Other files and folders of the build's artifacts, for the page to link to."""
-    skip = {REPORT_NAME, _report_html.HTML_NAME}
+    skip = {REPORT_NAME, _report_html.HTML_NAME, _report_md.MD_NAME}
     try:
         names = sorted(os.listdir(artifacts_dir))
     except OSError:

@@ -328,3 +328,25 @@ def test_html_check_mode_writes_nothing(report: Any, ledger_path: Path) -> None:
     result, failed, _ = report(check_mode=True, result="succeeded")
     assert not failed and result["changed"] is True
     assert not (ledger_path.parent / "report.html").exists()
+
+
+def test_markdown_summary_beside_the_report(report: Any, ledger_path: Path) -> None:
+    result, failed, _ = report(
+        result="succeeded",
+        image_version_id="/galleries/g/images/d/versions/1.0.0",
+        source_image=SOURCE,
+        definition_name="win11-24h2-avd",
+    )
+    summary = (ledger_path.parent / "report.md").read_text()
+    assert not failed and summary.startswith("## win11-24h2-avd: succeeded\n")
+    assert "/galleries/g/images/d/versions/1.0.0" in summary and "(slowest)" in summary
+    rows = [line for line in summary.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + len(result["report"]["phases"])
+
+
+def test_markdown_cells_escape_pipes_and_newlines() -> None:
+    from ansible_collections.avd.golden.plugins.module_utils import _report_md
+
+    phase = {"name": "a|b\nc", "status": "failed", "duration_seconds": 3}
+    text = _report_md.render({"result": "failed", "phases": [phase], "summary": {}})
+    assert "| a\\|b c | failed | 3 s (slowest) |" in text
