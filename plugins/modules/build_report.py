@@ -259,12 +259,13 @@ def run(module: AnsibleModule) -> dict[str, Any]:
             _ledger.write_atomic(path, report, mode=0o644)
     # The page is rendered from the same (secret-stripped) dict as report.json.
     html_path = os.path.join(artifacts_dir, _report_html.HTML_NAME)
-    html_missing = not os.path.exists(html_path)
-    if (not unchanged or html_missing) and not module.check_mode:
+    md_path = os.path.join(artifacts_dir, _report_md.MD_NAME)
+    page_missing = not (os.path.exists(html_path) and os.path.exists(md_path))
+    if (not unchanged or page_missing) and not module.check_mode:
         _report_html.write(html_path, _report_html.render(report, _artifact_links(artifacts_dir)))
-        _report_html.write(os.path.join(artifacts_dir, _report_md.MD_NAME), _report_md.render(report))
+        _report_html.write(md_path, _report_md.render(report))
     return {
-        "changed": not unchanged or html_missing,
+        "changed": not unchanged or page_missing,
         "path": path,
         "html_path": os.path.abspath(html_path),
         "report": report,
