@@ -20,7 +20,7 @@ _STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:70em}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;"
     "text-align:left;vertical-align:top}.bar{background:#4a7;height:.8em;display:inline-block}"
-    ".succeeded{color:#262}.failed,.cancelled{color:#a22}.warn{color:#a60}"
+    ".succeeded,.up_to_date{color:#262}.failed,.cancelled{color:#a22}.warn{color:#a60}"
 )
 
 

@@ -33,10 +33,12 @@ options:
     description: Directory for C(report.json). Defaults to the ledger's directory.
     type: path
   result:
-    description: Outcome of the build.
+    description:
+      - Outcome of the build. C(up_to_date) - the preflight found a version built from the same inputs
+        (O(image_version_id)), so nothing was built.
     type: str
     required: true
-    choices: [succeeded, failed, cancelled]
+    choices: [succeeded, failed, cancelled, up_to_date]
   failure:
     description:
       - The failure, with C(phase) and C(message). When O(result=failed) and this is omitted, the
@@ -225,8 +227,8 @@ def build(
 def run(module: AnsibleModule) -> dict[str, Any]:
     """Build the report, write it when it differs from the file on disk, and return the result."""
     params = module.params
-    if params["result"] == "succeeded" and params["failure"]:
-        module.fail_json(msg="failure: must not be set when result is succeeded")
+    if params["result"] in ("succeeded", "up_to_date") and params["failure"]:
+        module.fail_json(msg=f"failure: must not be set when result is {params['result']}")
     try:
         ledger = _ledger.load(params["ledger_path"])
     except _ledger.LedgerError as exc:
@@ -289,7 +291,11 @@ def main() -> None:
         argument_spec={
             "ledger_path": {"type": "path", "required": True},
             "artifacts_dir": {"type": "path"},
-            "result": {"type": "str", "required": True, "choices": ["succeeded", "failed", "cancelled"]},
+            "result": {
+                "type": "str",
+                "required": True,
+                "choices": ["succeeded", "failed", "cancelled", "up_to_date"],
+            },
             "failure": {"type": "dict"},
             "image_version_id": {"type": "str"},
             "source_image": {"type": "dict"},

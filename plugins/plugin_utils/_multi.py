@@ -221,7 +221,7 @@ def summarise(run_id, files, names, results, cancelled_by=None):
         "cancelled_by": cancelled_by,
         "results": counts,
         "images": images,
-        "succeeded": bool(images) and all(e["result"] == "succeeded" for e in images),
+        "succeeded": bool(images) and all(e["result"] in ("succeeded", "up_to_date") for e in images),
     }
 
 

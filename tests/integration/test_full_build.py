@@ -192,6 +192,35 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
     assert _build_vms(observer.fired("drop")) == [vm], "the reboot was not observed"
     assert guest["winrm"]["faults"] == {}, "the dropped connections were not all consumed"
 
+    _assert_same_inputs_are_up_to_date(sandbox, report, versions[report["image_version_id"].lower()])
+
+
+def _assert_same_inputs_are_up_to_date(
+    sandbox: Sandbox, report: dict[str, Any], version: dict[str, Any]
+) -> None:
+    """The same image spec again (docs/contracts.md section 18): the promote phase tagged the
+    version with the digest of the build's inputs, so the preflight finds it and the run stops as
+    up to date, exit 0, without one ARM write."""
+    assert version["tags"]["avd-inputs-sha256"] == report["details"]["inputs"]["sha256"], version["tags"]
+    seen = len(sandbox.requests())
+    again = run_playbook(sandbox, "build-golden.yml", "-e", f"image_spec={EXAMPLE}")
+    assert again.returncode == 0, _explain(again)
+    second = again.report()
+    assert second["result"] == "up_to_date", second["result"]
+    assert second["image_version_id"] == report["image_version_id"]
+    assert second["details"]["inputs"] == report["details"]["inputs"]
+    statuses = {p["name"]: p["status"] for p in second["phases"]}
+    ran = {name for name, status in statuses.items() if status != "skipped"}
+    assert ran == {"validate", "preflight", "teardown"}, statuses
+    assert second["resources"] == []
+    writes = [
+        r
+        for r in sandbox.requests()[seen:]
+        if r["method"] != "GET" and r["path"].startswith("/subscriptions/")
+    ]
+    assert writes == [], writes
+    assert image_versions(sandbox.state())[report["image_version_id"].lower()] == version
+
 
 def _assert_content_in_image(guest: dict[str, Any], report: dict[str, Any], version: dict[str, Any]) -> None:
     """What the example's content phases put into the image: in Windows, in the report's manifest

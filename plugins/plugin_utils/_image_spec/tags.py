@@ -24,6 +24,8 @@ RESERVED_TAG_KEYS = (
     "avd-source-image-version",
     "avd-image-manifest",
     "avd-image-optimization",
+    # only on a promoted image version: what it was built from (docs/contracts.md section 18)
+    "avd-inputs-sha256",
 )
 _RESERVED_TAG_COUNT = len(RESERVED_TAG_KEYS)
 MAX_SPEC_TAGS = AZURE_MAX_TAGS - _RESERVED_TAG_COUNT
