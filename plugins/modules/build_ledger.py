@@ -66,6 +66,26 @@ options:
       - Free text stored with a phase end, typically the failure message. Fragments that look like
         C(password=...) are redacted.
     type: str
+  done_in_run:
+    description:
+      - With O(event=end) and O(status=skipped), the earlier run that did the phase's work (a
+        resumed build, docs/contracts.md section 18).
+    type: int
+  run_mode:
+    description:
+      - Records a run of the build in C(runs) with this mode (C(new), C(rerun), C(pending),
+        C(resume), C(rebuild), C(refuse)). With O(new_run=true) a new run is appended (the validate
+        phase of each ansible-playbook run); otherwise the current run's mode and reason are set.
+    type: str
+  run_reason:
+    description:
+      - Why the run has its mode, stored with O(run_mode).
+    type: str
+  new_run:
+    description:
+      - With O(run_mode), append a new run instead of updating the current one.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -119,8 +139,15 @@ ledger:
     build_id:
       description: The build id.
       type: str
+    runs:
+      description: The runs of the build (a resumed build has more than one), each with run,
+        started_at, mode, reason. Absent from a ledger written before runs existed.
+      type: list
+      elements: dict
     phases:
-      description: Phases in the order they started, each with name, start, end, status, message.
+      description: Phases in the order they started, each with name, start, end, status, message,
+        run (the run that recorded them), and after a resume earlier (what earlier runs recorded)
+        and done_in_run.
       type: list
       elements: dict
     resources:
@@ -184,9 +211,17 @@ def run(module: AnsibleModule) -> dict[str, Any]:
             changed |= _ledger.apply_resource(
                 ledger, params["resource_id"], params["resource_type"], params["state"], params["phase"], now
             )
+        if params["run_mode"]:
+            changed |= _ledger.apply_run(ledger, params["new_run"], params["run_mode"], params["run_reason"], now)
         if params["event"]:
             changed |= _ledger.apply_phase(
-                ledger, params["phase"], params["event"], params["status"], params["message"], now
+                ledger,
+                params["phase"],
+                params["event"],
+                params["status"],
+                params["message"],
+                now,
+                params["done_in_run"] if params["status"] == "skipped" else None,
             )
         if changed:
             ledger["updated_at"] = now
@@ -212,6 +247,10 @@ def main() -> None:
             "event": {"type": "str", "choices": ["start", "end"]},
             "status": {"type": "str", "choices": list(_ledger.PHASE_STATUSES)},
             "message": {"type": "str"},
+            "done_in_run": {"type": "int"},
+            "run_mode": {"type": "str"},
+            "run_reason": {"type": "str"},
+            "new_run": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
