@@ -241,25 +241,29 @@ def current_run(ledger: Mapping[str, Any]) -> int:
     return len(ledger.get("runs") or []) or 1
 
 
-def apply_run(ledger: dict[str, Any], new: bool, mode: str, reason: str | None, now: str) -> bool:
-    """Start a new run of the build (``new``) or set the current run's ``mode`` and ``reason``.
+def apply_run(ledger: dict[str, Any], number: int, mode: str, reason: str | None, now: str) -> bool:
+    """Record run ``number`` of the build with its ``mode`` and ``reason``; return whether the
+    ledger changed. Recording the same run again only updates its mode and reason.
 
-    A ledger written before runs existed gets its first run from its ``created_at``. A resumed
-    build's runs append (docs/contracts.md section 18).
+    Runs before ``number`` that the ledger lacks (a ledger written before runs existed, or runs
+    that only validated) are filled in from ``created_at``. A resumed build's runs append
+    (docs/contracts.md section 18).
     """
+    if number < 1:
+        raise LedgerError(f"run: must be 1 or more, got {number}")
     runs = ledger.setdefault("runs", [])
     reason = redact_text(reason or "")
-    if new:
-        if not runs and ledger["phases"]:
-            runs.append({"run": 1, "started_at": ledger.get("created_at"), "mode": "new", "reason": ""})
-        runs.append({"run": len(runs) + 1, "started_at": now, "mode": mode, "reason": reason})
+    changed = False
+    while len(runs) < number - 1:
+        runs.append({"run": len(runs) + 1, "started_at": ledger.get("created_at"), "mode": "new", "reason": ""})
+        changed = True
+    if len(runs) < number:
+        runs.append({"run": number, "started_at": now, "mode": mode, "reason": reason})
         return True
-    if not runs:
-        runs.append({"run": 1, "started_at": ledger.get("created_at"), "mode": mode, "reason": reason})
-        return True
-    if runs[-1].get("mode") == mode and runs[-1].get("reason") == reason:
-        return False
-    runs[-1]["mode"], runs[-1]["reason"] = mode, reason
+    entry = runs[number - 1]
+    if entry.get("mode") == mode and entry.get("reason") == reason:
+        return changed
+    entry["mode"], entry["reason"] = mode, reason
     return True
 
 

@@ -71,21 +71,20 @@ options:
       - With O(event=end) and O(status=skipped), the earlier run that did the phase's work (a
         resumed build, docs/contracts.md section 18).
     type: int
+  run:
+    description:
+      - Records run number O(run) of the build in C(runs) (appended when new, its mode and reason
+        updated when recorded already), with O(run_mode) and O(run_reason). Each
+        ansible-playbook run of a build id is one run (docs/contracts.md section 18).
+    type: int
   run_mode:
     description:
-      - Records a run of the build in C(runs) with this mode (C(new), C(rerun), C(pending),
-        C(resume), C(rebuild), C(refuse)). With O(new_run=true) a new run is appended (the validate
-        phase of each ansible-playbook run); otherwise the current run's mode and reason are set.
+      - The run's mode, required with O(run) (C(new), C(rerun), C(pending), C(resume), C(rebuild), C(refuse)).
     type: str
   run_reason:
     description:
-      - Why the run has its mode, stored with O(run_mode).
+      - Why the run has its mode, stored with O(run).
     type: str
-  new_run:
-    description:
-      - With O(run_mode), append a new run instead of updating the current one.
-    type: bool
-    default: false
 attributes:
   check_mode:
     support: full
@@ -172,6 +171,8 @@ def run(module: AnsibleModule) -> dict[str, Any]:
     """Apply the requested change and return the module result."""
     params = module.params
     path = params["path"]
+    if params["run"] is not None and not params["run_mode"]:
+        module.fail_json(msg="run_mode: is required with run")
     if params["event"] and not params["phase"]:
         module.fail_json(msg="phase: is required with event")
     if params["event"] == "end" and not params["status"]:
@@ -211,8 +212,11 @@ def run(module: AnsibleModule) -> dict[str, Any]:
             changed |= _ledger.apply_resource(
                 ledger, params["resource_id"], params["resource_type"], params["state"], params["phase"], now
             )
-        if params["run_mode"]:
-            changed |= _ledger.apply_run(ledger, params["new_run"], params["run_mode"], params["run_reason"], now)
+        if params["run"] is not None:
+            try:
+                changed |= _ledger.apply_run(ledger, params["run"], params["run_mode"], params["run_reason"], now)
+            except _ledger.LedgerError as exc:
+                module.fail_json(msg=str(exc))
         if params["event"]:
             changed |= _ledger.apply_phase(
                 ledger,
@@ -248,9 +252,9 @@ def main() -> None:
             "status": {"type": "str", "choices": list(_ledger.PHASE_STATUSES)},
             "message": {"type": "str"},
             "done_in_run": {"type": "int"},
+            "run": {"type": "int"},
             "run_mode": {"type": "str"},
             "run_reason": {"type": "str"},
-            "new_run": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )

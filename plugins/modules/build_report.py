@@ -63,6 +63,12 @@ options:
   details:
     description: Further facts to keep in the report (for example the gallery and target regions).
     type: dict
+  resume:
+    description:
+      - The report's C(resume) field (docs/contracts.md section 18) C(mode), C(reason) of this run and,
+        when teardown kept the resources of a failed or cancelled build, C(kept) true with
+        C(command) (the resume command line) and C(delete_after).
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -167,9 +173,26 @@ def build(
             "duration_seconds": _duration(p.get("start"), p.get("end")),
             "status": p.get("status"),
             "message": p.get("message") or "",
+            # Which run of a resumed build recorded it, and what earlier runs did (section 18).
+            "run": int(p.get("run") or 1),
+            "done_in_run": p.get("done_in_run"),
+            "earlier": [
+                {**e, "duration_seconds": _duration(e.get("start"), e.get("end"))} for e in p.get("earlier") or []
+            ],
         }
         for p in ledger["phases"]
     ]
+    runs = ledger.get("runs") or [
+        {"run": 1, "started_at": ledger.get("created_at"), "mode": "new", "reason": ""}
+    ]
+    resume = params.get("resume") or {}
+    resume = {
+        "mode": str(resume.get("mode") or runs[-1].get("mode") or "new"),
+        "reason": str(resume.get("reason") or runs[-1].get("reason") or ""),
+        "kept": bool(resume.get("kept")),
+        "command": resume.get("command") if resume.get("kept") else None,
+        "delete_after": resume.get("delete_after") if resume.get("kept") else None,
+    }
     resources = [
         {
             "id": r["id"],
@@ -209,6 +232,8 @@ def build(
         "finished_at": finished_at,
         "duration_seconds": _duration(started_at, finished_at),
         "phases": phases,
+        "runs": runs,
+        "resume": resume,
         "resources": resources,
         "summary": {
             "resources_recorded": len(resources),
@@ -297,6 +322,7 @@ def main() -> None:
             "definition_name": {"type": "str"},
             "tags": {"type": "dict"},
             "details": {"type": "dict"},
+            "resume": {"type": "dict"},
         },
         supports_check_mode=True,
     )

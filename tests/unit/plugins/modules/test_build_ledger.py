@@ -303,14 +303,16 @@ def test_the_ledger_has_the_documented_format(ledger: Any, ledger_path: Path, do
 
 def test_a_resumed_run_appends_and_keeps_what_earlier_runs_recorded(ledger: Any, ledger_path: Path) -> None:
     ledger(build_id="b-20261127213005-abcd")
-    ledger(run_mode="new", new_run=True)
+    ledger(run=1, run_mode="new")
     for name, status in (("configure", "ok"), ("appx", "failed"), ("teardown", "skipped")):
         ledger(phase=name, event="start")
         ledger(phase=name, event="end", status=status, message="" if status == "ok" else "boom")
     # Run 2: a resume.
-    result, failed = ledger(run_mode="pending", run_reason="run 1 ended with phase appx failed", new_run=True)
+    result, failed = ledger(run=2, run_mode="pending", run_reason="run 1 ended with phase appx failed")
     assert not failed and result["changed"]
-    ledger(run_mode="resume", run_reason="reusing the VM")
+    ledger(run=2, run_mode="resume", run_reason="reusing the VM")
+    result, _ = ledger(run=2, run_mode="resume", run_reason="reusing the VM")
+    assert result["changed"] is False
     ledger(phase="configure", event="end", status="skipped", message="done in an earlier run (run 1)", done_in_run=1)
     ledger(phase="appx", event="start")
     result, _ = ledger(phase="appx", event="start")
@@ -331,6 +333,6 @@ def test_a_resumed_run_appends_and_keeps_what_earlier_runs_recorded(ledger: Any,
     assert (teardown["run"], teardown["status"], "earlier" in teardown) == (1, "skipped", False)
     # A ledger from before runs existed gets run 1 from its creation.
     legacy = {k: v for k, v in disk.items() if k != "runs"}
-    assert _ledger.apply_run(legacy, True, "resume", "", "2026-12-01T00:00:00Z")
+    assert _ledger.apply_run(legacy, 2, "resume", "", "2026-12-01T00:00:00Z")
     assert [r["run"] for r in legacy["runs"]] == [1, 2]
     assert legacy["runs"][0]["started_at"] == disk["created_at"]
