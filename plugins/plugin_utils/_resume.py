@@ -17,8 +17,8 @@ What is reused: the build VM (it exists, is running and is not generalized) and 
 first that did not. Controller phases always run again: they are idempotent, cheap, and hand on
 facts a later phase needs (provision the VM's outputs and a fresh build credential, connect the
 pinned WinRM connection, sources fresh download URLs, capture the published version). After
-sysprep the VM cannot be configured again: resume goes on from capture only when the version was
-captured, else it is refused.
+sysprep the VM cannot be configured or started again: resume goes on from capture only when the
+version was captured (provision and connect are then skipped too), else it is refused.
 """
 
 from __future__ import annotations
@@ -166,7 +166,12 @@ def decide(
                 f"{first['reason']}; {vm_name} {what} and no image version was captured from it: a VM "
                 "after sysprep cannot be configured or captured again, so the build must start over",
             )
-        skip = {name: skip.get(name, earlier) for name in guest}
+        # The VM cannot start again: provision (which would start it) and connect are skipped too;
+        # the wrapper restores provision's outputs from build_vm.json.
+        skip = {
+            name: done_in_run(by_name[name]) or earlier if name in by_name else earlier
+            for name in ("provision", "connect")
+        } | {name: skip.get(name, earlier) for name in guest}
         return _plan(
             "resume",
             run,
