@@ -9,10 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.avd.golden.plugins.plugin_utils._resume import ResumeError, decide, first_look, vm_state
+from ansible_collections.avd.golden.plugins.plugin_utils._resume import (
+    ResumeError,
+    decide,
+    first_look,
+    vm_state,
+)
 
 
-def resume_first_look(ledger: Any, registry: Any, earlier_definition: Any = None, definition: Any = None) -> dict[str, Any]:
+def resume_first_look(
+    ledger: Any, registry: Any, earlier_definition: Any = None, definition: Any = None
+) -> dict[str, Any]:
     """The resume plan before Azure is asked (see the sidecar doc)."""
     try:
         return first_look(registry or [], ledger or None, earlier_definition, definition)
@@ -21,7 +28,12 @@ def resume_first_look(ledger: Any, registry: Any, earlier_definition: Any = None
 
 
 def resume_decide(
-    first: Any, registry: Any, ledger: Any, instance_view: Any = None, vm_name: Any = None, version_captured: Any = False
+    first: Any,
+    registry: Any,
+    ledger: Any,
+    instance_view: Any = None,
+    vm_name: Any = None,
+    version_captured: Any = False,
 ) -> dict[str, Any]:
     """The final resume plan once the build VM was looked up (see the sidecar doc)."""
     try:

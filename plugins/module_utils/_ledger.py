@@ -255,7 +255,9 @@ def apply_run(ledger: dict[str, Any], number: int, mode: str, reason: str | None
     reason = redact_text(reason or "")
     changed = False
     while len(runs) < number - 1:
-        runs.append({"run": len(runs) + 1, "started_at": ledger.get("created_at"), "mode": "new", "reason": ""})
+        runs.append(
+            {"run": len(runs) + 1, "started_at": ledger.get("created_at"), "mode": "new", "reason": ""}
+        )
         changed = True
     if len(runs) < number:
         runs.append({"run": number, "started_at": now, "mode": mode, "reason": reason})

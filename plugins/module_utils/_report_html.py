@@ -45,13 +45,18 @@ def _phases(report: Mapping[str, Any]) -> str:
             [
                 _e(p.get("name")),
                 _e(p.get("status")),
-                _e(f"{p.get('run') or 1}" + (f" (done in {p['done_in_run']})" if p.get("done_in_run") else "")),
+                _e(
+                    f"{p.get('run') or 1}"
+                    + (f" (done in {p['done_in_run']})" if p.get("done_in_run") else "")
+                ),
                 _e("" if seconds is None else f"{seconds:g} s"),
                 f'<span class="bar" style="width:{width}px"></span>',
                 _e(p.get("message")),
             ]
         )
-    return "<h2>Where the time went</h2>" + _table(["Phase", "Status", "Run", "Duration", "", "Message"], rows)
+    return "<h2>Where the time went</h2>" + _table(
+        ["Phase", "Status", "Run", "Duration", "", "Message"], rows
+    )
 
 
 def _manifest(report: Mapping[str, Any]) -> str:

@@ -36,7 +36,10 @@ def render(report: Mapping[str, Any]) -> str:
         out.append(f"- Failure in {_cell(failure.get('phase'))}: {_cell(failure.get('message'))}")
     resume = report.get("resume") or {}
     if len(report.get("runs") or []) > 1:
-        out.append(f"- Run {len(report['runs'])} of this build id ({_cell(resume.get('mode'))}): {_cell(resume.get('reason'))}")
+        out.append(
+            f"- Run {len(report['runs'])} of this build id ({_cell(resume.get('mode'))}): "
+            f"{_cell(resume.get('reason'))}"
+        )
     if resume.get("kept"):
         out.append(f"- Kept for resume: `{_cell(resume.get('command'))}`")
     out += ["", "| Phase | Status | Run | Duration |", "| --- | --- | --- | --- |"]
@@ -48,7 +51,9 @@ def render(report: Mapping[str, Any]) -> str:
         run = phase.get("run") or 1
         if phase.get("done_in_run"):
             run = f"{run} (done in {phase['done_in_run']})"
-        out.append(f"| {_cell(phase.get('name'))} | {_cell(phase.get('status'))} | {_cell(run)} | {duration} |")
+        out.append(
+            f"| {_cell(phase.get('name'))} | {_cell(phase.get('status'))} | {_cell(run)} | {duration} |"
+        )
     left = summary.get("left_behind") or []
     out.append("")
     out.append(

@@ -214,7 +214,9 @@ def run(module: AnsibleModule) -> dict[str, Any]:
             )
         if params["run"] is not None:
             try:
-                changed |= _ledger.apply_run(ledger, params["run"], params["run_mode"], params["run_reason"], now)
+                changed |= _ledger.apply_run(
+                    ledger, params["run"], params["run_mode"], params["run_reason"], now
+                )
             except _ledger.LedgerError as exc:
                 module.fail_json(msg=str(exc))
         if params["event"]:

@@ -160,12 +160,10 @@ def _duration(start: str | None, end: str | None) -> float | None:
     return round((finish - begin).total_seconds(), 3)
 
 
-def build(
-    params: dict[str, Any], ledger: dict[str, Any], manifest: list[dict[str, Any]] | None = None
-) -> tuple[dict[str, Any], list[str]]:
-    """Return the report (without ``generated_at``) and the fields stripped as secrets."""
-    stripped: list[str] = []
-    phases = [
+def _phase_rows(ledger: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's phases: the ledger's, with durations, the run that recorded each and what
+    earlier runs of a resumed build did (docs/contracts.md section 18)."""
+    return [
         {
             "name": p["name"],
             "start": p.get("start"),
@@ -173,26 +171,39 @@ def build(
             "duration_seconds": _duration(p.get("start"), p.get("end")),
             "status": p.get("status"),
             "message": p.get("message") or "",
-            # Which run of a resumed build recorded it, and what earlier runs did (section 18).
             "run": int(p.get("run") or 1),
             "done_in_run": p.get("done_in_run"),
             "earlier": [
-                {**e, "duration_seconds": _duration(e.get("start"), e.get("end"))} for e in p.get("earlier") or []
+                {**e, "duration_seconds": _duration(e.get("start"), e.get("end"))}
+                for e in p.get("earlier") or []
             ],
         }
         for p in ledger["phases"]
     ]
+
+
+def _resume_field(resume: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """This run's resume mode and reason, and the resume command when teardown kept the resources."""
+    kept = bool(resume.get("kept"))
+    return {
+        "mode": str(resume.get("mode") or runs[-1].get("mode") or "new"),
+        "reason": str(resume.get("reason") or runs[-1].get("reason") or ""),
+        "kept": kept,
+        "command": resume.get("command") if kept else None,
+        "delete_after": resume.get("delete_after") if kept else None,
+    }
+
+
+def build(
+    params: dict[str, Any], ledger: dict[str, Any], manifest: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """Return the report (without ``generated_at``) and the fields stripped as secrets."""
+    stripped: list[str] = []
+    phases = _phase_rows(ledger)
     runs = ledger.get("runs") or [
         {"run": 1, "started_at": ledger.get("created_at"), "mode": "new", "reason": ""}
     ]
-    resume = params.get("resume") or {}
-    resume = {
-        "mode": str(resume.get("mode") or runs[-1].get("mode") or "new"),
-        "reason": str(resume.get("reason") or runs[-1].get("reason") or ""),
-        "kept": bool(resume.get("kept")),
-        "command": resume.get("command") if resume.get("kept") else None,
-        "delete_after": resume.get("delete_after") if resume.get("kept") else None,
-    }
+    resume = _resume_field(params.get("resume") or {}, runs)
     resources = [
         {
             "id": r["id"],

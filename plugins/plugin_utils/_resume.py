@@ -96,8 +96,12 @@ def first_look(
         return _plan("new", run, "")
     unfinished = [p["name"] for p in phases if p.get("status") in UNFINISHED]
     if not unfinished:
-        return _plan("rerun", run, f"run {run - 1} of this build id finished without a failure: every phase runs again")
-    plan = _plan("pending", run, f"run {run - 1} ended with phase {unfinished[0]} {_status(phases, unfinished[0])}")
+        return _plan(
+            "rerun", run, f"run {run - 1} of this build id finished without a failure: every phase runs again"
+        )
+    plan = _plan(
+        "pending", run, f"run {run - 1} ended with phase {unfinished[0]} {_status(phases, unfinished[0])}"
+    )
     plan["changed"] = changed_fields(earlier_definition, definition) if earlier_definition is not None else []
     return plan
 
@@ -127,7 +131,6 @@ def decide(
     if first.get("mode") != "pending":
         return dict(first)
     run = int(first["run"])
-    earlier = run - 1
     if vm is None:
         return _plan(
             "rebuild",
@@ -158,26 +161,7 @@ def decide(
     sysprepped = SYSPREP in skip or bool(vm.get("generalized"))
     vm_name = vm.get("name") or "the build VM"
     if sysprepped:
-        if not version_captured:
-            what = "was generalized" if vm.get("generalized") else f"went through sysprep in run {skip[SYSPREP]}"
-            return _plan(
-                "refuse",
-                run,
-                f"{first['reason']}; {vm_name} {what} and no image version was captured from it: a VM "
-                "after sysprep cannot be configured or captured again, so the build must start over",
-            )
-        # The VM cannot start again: provision (which would start it) and connect are skipped too;
-        # the wrapper restores provision's outputs from build_vm.json.
-        skip = {
-            name: done_in_run(by_name[name]) or earlier if name in by_name else earlier
-            for name in ("provision", "connect")
-        } | {name: skip.get(name, earlier) for name in guest}
-        return _plan(
-            "resume",
-            run,
-            f"{first['reason']}; the image version was captured: resuming from capture",
-            skip,
-        )
+        return _after_sysprep(first, skip, by_name, guest, vm, version_captured)
     if vm.get("power") != "running":
         return _plan(
             "refuse",
@@ -193,6 +177,40 @@ def decide(
         f"{first['reason']}; {vm_name} is running: reusing it and {len(skip)} guest phase(s) done before, "
         f"resuming {where}",
         skip,
+    )
+
+
+def _after_sysprep(
+    first: Mapping[str, Any],
+    skip: dict[str, int],
+    by_name: Mapping[str, Mapping[str, Any]],
+    guest: Sequence[str],
+    vm: Mapping[str, Any],
+    version_captured: bool,
+) -> dict[str, Any]:
+    """A VM after sysprep: resume from capture when the version was captured, else refuse."""
+    run = int(first["run"])
+    earlier = run - 1
+    vm_name = vm.get("name") or "the build VM"
+    if not version_captured:
+        what = "was generalized" if vm.get("generalized") else f"went through sysprep in run {skip[SYSPREP]}"
+        return _plan(
+            "refuse",
+            run,
+            f"{first['reason']}; {vm_name} {what} and no image version was captured from it: a VM "
+            "after sysprep cannot be configured or captured again, so the build must start over",
+        )
+    # The VM cannot start again: provision (which would start it) and connect are skipped too;
+    # the wrapper restores provision's outputs from build_vm.json.
+    done = {
+        name: done_in_run(by_name[name]) or earlier if name in by_name else earlier
+        for name in ("provision", "connect")
+    }
+    return _plan(
+        "resume",
+        run,
+        f"{first['reason']}; the image version was captured: resuming from capture",
+        done | {name: skip.get(name, earlier) for name in guest},
     )
 
 

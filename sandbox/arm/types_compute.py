@@ -1276,7 +1276,10 @@ class ExtensionHandler(ResourceHandler):
         vm_id = rid.rsplit("/", 2)[0]
         vm = arm.get(vm_id)
         if vm is None:
-            raise NotFound("ParentResourceNotFound", f"The parent resource '{VM}/{vm_id.rsplit('/', 1)[-1]}' was not found.")
+            raise NotFound(
+                "ParentResourceNotFound",
+                f"The parent resource '{VM}/{vm_id.rsplit('/', 1)[-1]}' was not found.",
+            )
         loc = arm.check_location(body.get("location"))
         if loc != vm["location"]:
             raise InvalidParameter(
@@ -1298,7 +1301,9 @@ class ExtensionHandler(ResourceHandler):
         if not isinstance(user, str) or not user:
             raise InvalidParameter("VMAccessAgent needs settings.UserName.", target="settings")
         if not isinstance(password, str):
-            raise InvalidParameter("VMAccessAgent needs protectedSettings.Password.", target="protectedSettings")
+            raise InvalidParameter(
+                "VMAccessAgent needs protectedSettings.Password.", target="protectedSettings"
+            )
         check_password(password, True)
         arm._volatile[rid.lower()] = {"user": user, "password": password}
         return {

@@ -313,7 +313,13 @@ def test_a_resumed_run_appends_and_keeps_what_earlier_runs_recorded(ledger: Any,
     ledger(run=2, run_mode="resume", run_reason="reusing the VM")
     result, _ = ledger(run=2, run_mode="resume", run_reason="reusing the VM")
     assert result["changed"] is False
-    ledger(phase="configure", event="end", status="skipped", message="done in an earlier run (run 1)", done_in_run=1)
+    ledger(
+        phase="configure",
+        event="end",
+        status="skipped",
+        message="done in an earlier run (run 1)",
+        done_in_run=1,
+    )
     ledger(phase="appx", event="start")
     result, _ = ledger(phase="appx", event="start")
     assert result["changed"] is False  # a second start in the same run keeps the first

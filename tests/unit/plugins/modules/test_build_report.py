@@ -43,7 +43,17 @@ REPORT_KEYS = {
     "manifest",
     "generated_at",
 }
-PHASE_KEYS = {"name", "start", "end", "duration_seconds", "status", "message", "run", "done_in_run", "earlier"}
+PHASE_KEYS = {
+    "name",
+    "start",
+    "end",
+    "duration_seconds",
+    "status",
+    "message",
+    "run",
+    "done_in_run",
+    "earlier",
+}
 RESOURCE_KEYS = {"id", "type", "phase", "recorded_at", "removed", "removed_at"}
 SUMMARY_KEYS = {"resources_recorded", "resources_removed", "left_behind"}
 

@@ -46,7 +46,9 @@ def view(power: str = "running", generalized: bool = False) -> dict:
     return {"statuses": [*statuses, {"code": f"PowerState/{power}"}]}
 
 
-def plan(led: dict | None, instance_view: dict | None = None, captured: bool = False, spec: dict = SPEC) -> dict:
+def plan(
+    led: dict | None, instance_view: dict | None = None, captured: bool = False, spec: dict = SPEC
+) -> dict:
     first = resume_first_look(led, REGISTRY, SPEC, spec)
     return resume_decide(first, REGISTRY, led, instance_view, "vm-b1", captured)
 
@@ -151,4 +153,6 @@ def test_bad_input_is_a_filter_error() -> None:
     with pytest.raises(AnsibleFilterError):
         resume_first_look({"phases": "no"}, REGISTRY)
     with pytest.raises(AnsibleFilterError):
-        resume_decide({"mode": "pending", "run": 2, "reason": "r"}, REGISTRY, ledger("appx"), {"statuses": "x"})
+        resume_decide(
+            {"mode": "pending", "run": 2, "reason": "r"}, REGISTRY, ledger("appx"), {"statuses": "x"}
+        )
