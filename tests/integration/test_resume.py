@@ -22,12 +22,11 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.integration.test_full_build import _assert_nothing_left
 from tests.support.azure_side import report_of
 from tests.support.fault_matrix import PhaseFaults
 from tests.support.guest_observer import run_playbook
 from tests.support.paths import REPO
-from tests.support.runs import build_resources, image_versions
+from tests.support.runs import assert_nothing_left, build_resources, image_versions
 from tests.support.sandbox_process import Sandbox
 
 pytestmark = pytest.mark.integration
@@ -122,5 +121,5 @@ def test_a_failed_build_kept_for_resume_resumes_by_its_build_id(sandbox: Sandbox
     assert any(r["path"].lower().startswith(vm_path + "/extensions/") for r in puts)
     # Published, and nothing of the build left.
     assert report["image_version_id"].lower() in image_versions(sandbox.state())
-    _assert_nothing_left(sandbox, report)
+    assert_nothing_left(sandbox, report)
     assert VM_TYPE not in {r["type"].lower() for r in report["resources"] if not r["removed"]}
