@@ -6,7 +6,7 @@ wall time of the playbook, ARM requests (the emulator's request log), WinRM modu
 guest is forgotten when teardown deletes the VM), the per-phase durations from the build report,
 and peak memory (largest RSS among the processes this script waited for: ansible-playbook and its
 workers; and the sandbox process's own high-water mark). Target: <= 180 s on a 2-core machine.
-Then the same build again with unchanged inputs (docs/contracts.md section 18): its wall time,
+Then the same build again with unchanged inputs (docs/contracts.md section 19): its wall time,
 result and ARM writes. Target: up to date in under 15 s, with no ARM write.
 
     .venv/bin/python bench/full_build.py [--json]

@@ -97,6 +97,10 @@ class GuestHost(Protocol):
         """Execute a RunPowerShellScript run command. The script is recognised by its exact content
         (sha-256); an unknown script raises NotModelled."""
 
+    def set_admin_password(self, vm_id: str, username: str, password: str) -> None:
+        """The VMAccessAgent extension reset the local administrator's password (and enabled the
+        account), as ``az vm user update`` does; an unknown user raises NotModelled."""
+
     def inject_fault(self, spec: dict) -> None:
         """A fault for the Windows side from the control endpoint, e.g.
         {"target": "winrm", "kind": "drop_connection", "vm": "<name>", "count": 1}.

@@ -236,27 +236,96 @@ def apply_resource(
     return True
 
 
+def current_run(ledger: Mapping[str, Any]) -> int:
+    """The number of the run writing now: the latest of ``runs``; 1 for a ledger without them."""
+    return len(ledger.get("runs") or []) or 1
+
+
+def apply_run(ledger: dict[str, Any], number: int, mode: str, reason: str | None, now: str) -> bool:
+    """Record run ``number`` of the build with its ``mode`` and ``reason``; return whether the
+    ledger changed. Recording the same run again only updates its mode and reason.
+
+    Runs before ``number`` that the ledger lacks (a ledger written before runs existed, or runs
+    that only validated) are filled in from ``created_at``. A resumed build's runs append
+    (docs/contracts.md section 18).
+    """
+    if number < 1:
+        raise LedgerError(f"run: must be 1 or more, got {number}")
+    runs = ledger.setdefault("runs", [])
+    reason = redact_text(reason or "")
+    changed = False
+    while len(runs) < number - 1:
+        runs.append(
+            {"run": len(runs) + 1, "started_at": ledger.get("created_at"), "mode": "new", "reason": ""}
+        )
+        changed = True
+    if len(runs) < number:
+        runs.append({"run": number, "started_at": now, "mode": mode, "reason": reason})
+        return True
+    entry = runs[number - 1]
+    if entry.get("mode") == mode and entry.get("reason") == reason:
+        return changed
+    entry["mode"], entry["reason"] = mode, reason
+    return True
+
+
+def _archive(entry: dict[str, Any], run: int) -> None:
+    """Move what an earlier run recorded for a phase into its ``earlier`` list."""
+    earlier = {k: entry.get(k) for k in ("run", "start", "end", "status", "message")}
+    earlier["run"] = earlier["run"] or 1
+    if entry.get("done_in_run"):
+        earlier["done_in_run"] = entry["done_in_run"]
+    entry.setdefault("earlier", []).append(earlier)
+    entry.pop("done_in_run", None)
+    entry["run"] = run
+
+
 def apply_phase(
-    ledger: dict[str, Any], name: str, event: str, status: str | None, message: str | None, now: str
+    ledger: dict[str, Any],
+    name: str,
+    event: str,
+    status: str | None,
+    message: str | None,
+    now: str,
+    done_in_run: int | None = None,
 ) -> bool:
     """Record a phase start or end; return whether the ledger changed.
 
-    A start for a phase already started changes nothing (the first start time stands); an end
-    that repeats the recorded status and message changes nothing either.
+    Within one run, a start for a phase already started changes nothing (the first start time
+    stands); an end that repeats the recorded status and message changes nothing either. In a
+    later run (a resume), the first start or end of a phase moves what the earlier run recorded
+    into the entry's ``earlier`` list. ``done_in_run`` marks a phase skipped because an earlier
+    run did its work.
     """
+    run = current_run(ledger)
     entry = find_phase(ledger, name)
+    fresh = {"name": name, "start": now, "end": None, "status": "running", "message": "", "run": run}
+    archived = entry is not None and int(entry.get("run") or 1) < run
+    if archived:
+        _archive(entry, run)
+        entry.update(start=now, end=None, status="running", message="")
     if event == "start":
         if entry is not None:
-            return False
-        ledger["phases"].append({"name": name, "start": now, "end": None, "status": "running", "message": ""})
+            return archived
+        ledger["phases"].append(fresh)
         return True
     message = redact_text(message or "")
     if entry is None:
-        entry = {"name": name, "start": now, "end": None, "status": "running", "message": ""}
+        entry = fresh
         ledger["phases"].append(entry)
-    elif entry["end"] is not None and entry["status"] == status and entry["message"] == message:
+    elif (
+        entry["end"] is not None
+        and entry["status"] == status
+        and entry["message"] == message
+        and entry.get("done_in_run") == done_in_run
+    ):
         return False
     entry["end"], entry["status"], entry["message"] = now, status, message
+    entry.setdefault("run", run)
+    if done_in_run:
+        entry["done_in_run"] = int(done_in_run)
+    else:
+        entry.pop("done_in_run", None)
     return True
 
 

@@ -45,12 +45,18 @@ def _phases(report: Mapping[str, Any]) -> str:
             [
                 _e(p.get("name")),
                 _e(p.get("status")),
+                _e(
+                    f"{p.get('run') or 1}"
+                    + (f" (done in {p['done_in_run']})" if p.get("done_in_run") else "")
+                ),
                 _e("" if seconds is None else f"{seconds:g} s"),
                 f'<span class="bar" style="width:{width}px"></span>',
                 _e(p.get("message")),
             ]
         )
-    return "<h2>Where the time went</h2>" + _table(["Phase", "Status", "Duration", "", "Message"], rows)
+    return "<h2>Where the time went</h2>" + _table(
+        ["Phase", "Status", "Run", "Duration", "", "Message"], rows
+    )
 
 
 def _manifest(report: Mapping[str, Any]) -> str:
@@ -123,6 +129,13 @@ def render(report: Mapping[str, Any], artifacts: list[str] | None = None) -> str
     if warnings:
         out.append(
             "<h2>Warnings</h2><ul>" + "".join(f'<li class="warn">{_e(w)}</li>' for w in warnings) + "</ul>"
+        )
+    resume = report.get("resume") or {}
+    if resume.get("kept"):
+        out.append(
+            "<h2>Kept for resume</h2><p>Teardown kept the build's resources (avd_build_keep_on_failure). "
+            f"Resume with <code>{_e(resume.get('command'))}</code>; they carry avd-build-delete-after "
+            f"{_e(resume.get('delete_after'))}.</p>"
         )
     out.append(_phases(report))
     out.append(_manifest(report))

@@ -34,13 +34,26 @@ def render(report: Mapping[str, Any]) -> str:
     failure = report.get("failure")
     if failure:
         out.append(f"- Failure in {_cell(failure.get('phase'))}: {_cell(failure.get('message'))}")
-    out += ["", "| Phase | Status | Duration |", "| --- | --- | --- |"]
+    resume = report.get("resume") or {}
+    if len(report.get("runs") or []) > 1:
+        out.append(
+            f"- Run {len(report['runs'])} of this build id ({_cell(resume.get('mode'))}): "
+            f"{_cell(resume.get('reason'))}"
+        )
+    if resume.get("kept"):
+        out.append(f"- Kept for resume: `{_cell(resume.get('command'))}`")
+    out += ["", "| Phase | Status | Run | Duration |", "| --- | --- | --- | --- |"]
     for index, phase in enumerate(phases):
         seconds = phase.get("duration_seconds")
         duration = "" if seconds is None else f"{seconds:g} s"
         if index == slowest:
             duration += " (slowest)"
-        out.append(f"| {_cell(phase.get('name'))} | {_cell(phase.get('status'))} | {duration} |")
+        run = phase.get("run") or 1
+        if phase.get("done_in_run"):
+            run = f"{run} (done in {phase['done_in_run']})"
+        out.append(
+            f"| {_cell(phase.get('name'))} | {_cell(phase.get('status'))} | {_cell(run)} | {duration} |"
+        )
     left = summary.get("left_behind") or []
     out.append("")
     out.append(

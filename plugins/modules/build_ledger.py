@@ -66,6 +66,25 @@ options:
       - Free text stored with a phase end, typically the failure message. Fragments that look like
         C(password=...) are redacted.
     type: str
+  done_in_run:
+    description:
+      - With O(event=end) and O(status=skipped), the earlier run that did the phase's work (a
+        resumed build, docs/contracts.md section 18).
+    type: int
+  run:
+    description:
+      - Records run number O(run) of the build in C(runs) (appended when new, its mode and reason
+        updated when recorded already), with O(run_mode) and O(run_reason). Each
+        ansible-playbook run of a build id is one run (docs/contracts.md section 18).
+    type: int
+  run_mode:
+    description:
+      - The run's mode, required with O(run) (C(new), C(rerun), C(pending), C(resume), C(rebuild), C(refuse)).
+    type: str
+  run_reason:
+    description:
+      - Why the run has its mode, stored with O(run).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -119,8 +138,15 @@ ledger:
     build_id:
       description: The build id.
       type: str
+    runs:
+      description: The runs of the build (a resumed build has more than one), each with run,
+        started_at, mode, reason. Absent from a ledger written before runs existed.
+      type: list
+      elements: dict
     phases:
-      description: Phases in the order they started, each with name, start, end, status, message.
+      description: Phases in the order they started, each with name, start, end, status, message,
+        run (the run that recorded them), and after a resume earlier (what earlier runs recorded)
+        and done_in_run.
       type: list
       elements: dict
     resources:
@@ -145,6 +171,8 @@ def run(module: AnsibleModule) -> dict[str, Any]:
     """Apply the requested change and return the module result."""
     params = module.params
     path = params["path"]
+    if params["run"] is not None and not params["run_mode"]:
+        module.fail_json(msg="run_mode: is required with run")
     if params["event"] and not params["phase"]:
         module.fail_json(msg="phase: is required with event")
     if params["event"] == "end" and not params["status"]:
@@ -184,9 +212,22 @@ def run(module: AnsibleModule) -> dict[str, Any]:
             changed |= _ledger.apply_resource(
                 ledger, params["resource_id"], params["resource_type"], params["state"], params["phase"], now
             )
+        if params["run"] is not None:
+            try:
+                changed |= _ledger.apply_run(
+                    ledger, params["run"], params["run_mode"], params["run_reason"], now
+                )
+            except _ledger.LedgerError as exc:
+                module.fail_json(msg=str(exc))
         if params["event"]:
             changed |= _ledger.apply_phase(
-                ledger, params["phase"], params["event"], params["status"], params["message"], now
+                ledger,
+                params["phase"],
+                params["event"],
+                params["status"],
+                params["message"],
+                now,
+                params["done_in_run"] if params["status"] == "skipped" else None,
             )
         if changed:
             ledger["updated_at"] = now
@@ -212,6 +253,10 @@ def main() -> None:
             "event": {"type": "str", "choices": ["start", "end"]},
             "status": {"type": "str", "choices": list(_ledger.PHASE_STATUSES)},
             "message": {"type": "str"},
+            "done_in_run": {"type": "int"},
+            "run": {"type": "int"},
+            "run_mode": {"type": "str"},
+            "run_reason": {"type": "str"},
         },
         supports_check_mode=True,
     )

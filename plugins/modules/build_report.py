@@ -65,6 +65,12 @@ options:
   details:
     description: Further facts to keep in the report (for example the gallery and target regions).
     type: dict
+  resume:
+    description:
+      - The report's C(resume) field (docs/contracts.md section 18) C(mode), C(reason) of this run and,
+        when teardown kept the resources of a failed or cancelled build, C(kept) true with
+        C(command) (the resume command line) and C(delete_after).
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -156,12 +162,10 @@ def _duration(start: str | None, end: str | None) -> float | None:
     return round((finish - begin).total_seconds(), 3)
 
 
-def build(
-    params: dict[str, Any], ledger: dict[str, Any], manifest: list[dict[str, Any]] | None = None
-) -> tuple[dict[str, Any], list[str]]:
-    """Return the report (without ``generated_at``) and the fields stripped as secrets."""
-    stripped: list[str] = []
-    phases = [
+def _phase_rows(ledger: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's phases: the ledger's, with durations, the run that recorded each and what
+    earlier runs of a resumed build did (docs/contracts.md section 18)."""
+    return [
         {
             "name": p["name"],
             "start": p.get("start"),
@@ -169,9 +173,39 @@ def build(
             "duration_seconds": _duration(p.get("start"), p.get("end")),
             "status": p.get("status"),
             "message": p.get("message") or "",
+            "run": int(p.get("run") or 1),
+            "done_in_run": p.get("done_in_run"),
+            "earlier": [
+                {**e, "duration_seconds": _duration(e.get("start"), e.get("end"))}
+                for e in p.get("earlier") or []
+            ],
         }
         for p in ledger["phases"]
     ]
+
+
+def _resume_field(resume: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """This run's resume mode and reason, and the resume command when teardown kept the resources."""
+    kept = bool(resume.get("kept"))
+    return {
+        "mode": str(resume.get("mode") or runs[-1].get("mode") or "new"),
+        "reason": str(resume.get("reason") or runs[-1].get("reason") or ""),
+        "kept": kept,
+        "command": resume.get("command") if kept else None,
+        "delete_after": resume.get("delete_after") if kept else None,
+    }
+
+
+def build(
+    params: dict[str, Any], ledger: dict[str, Any], manifest: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """Return the report (without ``generated_at``) and the fields stripped as secrets."""
+    stripped: list[str] = []
+    phases = _phase_rows(ledger)
+    runs = ledger.get("runs") or [
+        {"run": 1, "started_at": ledger.get("created_at"), "mode": "new", "reason": ""}
+    ]
+    resume = _resume_field(params.get("resume") or {}, runs)
     resources = [
         {
             "id": r["id"],
@@ -211,6 +245,8 @@ def build(
         "finished_at": finished_at,
         "duration_seconds": _duration(started_at, finished_at),
         "phases": phases,
+        "runs": runs,
+        "resume": resume,
         "resources": resources,
         "summary": {
             "resources_recorded": len(resources),
@@ -303,6 +339,7 @@ def main() -> None:
             "definition_name": {"type": "str"},
             "tags": {"type": "dict"},
             "details": {"type": "dict"},
+            "resume": {"type": "dict"},
         },
         supports_check_mode=True,
     )

@@ -2,7 +2,7 @@
 
 The promote phase tags a published version with ``avd-inputs-sha256``; the preflight of a later run
 computes the digest of its own inputs and, when a succeeded version carries the same one, the build
-stops as up to date (docs/contracts.md section 18). The digest covers what can change the image or
+stops as up to date (docs/contracts.md section 19). The digest covers what can change the image or
 where it is published:
 
 - the validated image spec, without the fields that only say how the build runs or who pays

@@ -44,6 +44,7 @@ ARM = "arm"
 # type key -> the operations classes whose presence in an SDK version folder makes that version count
 COMPUTE: dict[str, tuple[str, ...]] = {
     "microsoft.compute/virtualmachines": ("VirtualMachinesOperations",),
+    "microsoft.compute/virtualmachines/extensions": ("VirtualMachineExtensionsOperations",),
     "microsoft.compute/locations/vmsizes": ("VirtualMachineSizesOperations",),
     "microsoft.compute/locations/publishers": ("VirtualMachineImagesOperations",),
     "microsoft.compute/disks": ("DisksOperations",),
@@ -61,6 +62,7 @@ NETWORK = (
 )
 _COMPUTE_RP = (
     "microsoft.compute/virtualmachines",
+    "microsoft.compute/virtualmachines/extensions",
     "microsoft.compute/locations/vmsizes",
     "microsoft.compute/locations/publishers",
 )

@@ -46,6 +46,11 @@ ROOTS: list[tuple[str, str, str]] = [
         "VirtualMachineUpdate",
     ),
     ("compute/2024-07-01/RunCommandInput", "azure.mgmt.compute.v2024_07_01.models", "RunCommandInput"),
+    (
+        "compute/2024-07-01/VirtualMachineExtension",
+        "azure.mgmt.compute.v2024_07_01.models",
+        "VirtualMachineExtension",
+    ),
     ("compute/2023-04-02/Disk", "azure.mgmt.compute.v2023_04_02.models", "Disk"),
     ("compute/2019-07-01/Gallery", "azure.mgmt.compute.v2019_07_01.models", "Gallery"),
     ("compute/2022-03-03/Gallery", "azure.mgmt.compute.v2022_03_03.models", "Gallery"),

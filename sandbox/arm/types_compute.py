@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 API = "2024-07-01"
 VM = "Microsoft.Compute/virtualMachines"
 DISK = "Microsoft.Compute/disks"
+EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
+# The one VM extension modelled: Windows' VMAccessAgent, which resets the local administrator's
+# password from its protectedSettings (what `az vm user update` does).
+VMACCESS = ("Microsoft.Compute", "VMAccessAgent")
 NIC = "Microsoft.Network/networkInterfaces"
 PIP = "Microsoft.Network/publicIPAddresses"
 
@@ -127,6 +131,12 @@ def register(registry: Registry) -> None:
         "GET:instanceview": None,
     }
     disk_methods: dict[str, str | None] = {"GET": None, "DELETE": None, "LIST": None}
+    extension_methods: dict[str, str | None] = {
+        "GET": None,
+        "PUT": f"compute/{API}/VirtualMachineExtension",
+        "DELETE": None,
+        "LIST": None,
+    }
     registry.add(
         # 2026-04-01: az vm list (azure-cli 2.91); only the listing is modelled at that version.
         TypeSpec(VM, {API: vm_methods, "2026-04-01": {"LIST": None}}, VmHandler()),
@@ -136,6 +146,7 @@ def register(registry: Registry) -> None:
             DiskHandler(),
             put_lro=True,
         ),
+        TypeSpec(EXTENSION, {API: extension_methods}, ExtensionHandler(), tracked=False),
     )
 
 
@@ -1252,3 +1263,69 @@ class DiskHandler(ResourceHandler):
 
     def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
         raise Unmodelled("creating or updating managed disks directly is not modelled")
+
+
+class ExtensionHandler(ResourceHandler):
+    """VM extensions: VMAccessAgent only. Its protectedSettings (the password) are never stored or
+    returned, as in Azure; the guest gets the password when the PUT's operation succeeds."""
+
+    def build(self, arm: Arm, req: Request, rid: str, existing: dict[str, Any] | None) -> dict[str, Any]:
+        body = req.body
+        if not isinstance(body, dict):
+            raise json_object_required()
+        vm_id = rid.rsplit("/", 2)[0]
+        vm = arm.get(vm_id)
+        if vm is None:
+            raise NotFound(
+                "ParentResourceNotFound",
+                f"The parent resource '{VM}/{vm_id.rsplit('/', 1)[-1]}' was not found.",
+            )
+        loc = arm.check_location(body.get("location"))
+        if loc != vm["location"]:
+            raise InvalidParameter(
+                f"The extension must be in the VM's location '{vm['location']}'.", target="location"
+            )
+        props = validate.require(body, "properties")
+        publisher, kind = validate.require(props, "publisher"), validate.require(props, "type")
+        if (publisher, kind) != VMACCESS:
+            raise Unmodelled(f"VM extension {publisher}/{kind} is not modelled (VMAccessAgent only)")
+        validate.require(props, "typeHandlerVersion")
+        meta = arm.meta(vm_id)
+        if meta.get("power") != "running" or meta.get("generalized"):
+            raise OperationNotAllowed(
+                f"Cannot modify extensions in the VM when the VM is not running ({vm['name']})."
+            )
+        settings = props.get("settings") or {}
+        protected = props.get("protectedSettings") or {}
+        user, password = settings.get("UserName"), protected.get("Password")
+        if not isinstance(user, str) or not user:
+            raise InvalidParameter("VMAccessAgent needs settings.UserName.", target="settings")
+        if not isinstance(password, str):
+            raise InvalidParameter(
+                "VMAccessAgent needs protectedSettings.Password.", target="protectedSettings"
+            )
+        check_password(password, True)
+        arm._volatile[rid.lower()] = {"user": user, "password": password}
+        return {
+            "id": existing["id"] if existing else rid,
+            "name": existing["name"] if existing else rid.rsplit("/", 1)[-1],
+            "type": EXTENSION,
+            "location": loc,
+            "tags": validate.body_tags(body) or {},
+            "properties": {
+                "publisher": publisher,
+                "type": kind,
+                "typeHandlerVersion": props["typeHandlerVersion"],
+                "autoUpgradeMinorVersion": bool(props.get("autoUpgradeMinorVersion", False)),
+                "settings": settings,
+            },
+        }
+
+    def on_provisioned(self, arm: Arm, res: dict[str, Any], created: bool) -> None:
+        secret = arm._volatile.pop(res["id"].lower(), None)
+        vm_id = res["id"].rsplit("/", 2)[0].lower()
+        if secret is not None and arm.guests is not None and arm.internal.get(vm_id, {}).get("guest_created"):
+            arm.guests.set_admin_password(vm_id, secret["user"], secret["password"])
+
+    def on_failed(self, arm: Arm, res: dict[str, Any]) -> None:
+        arm._volatile.pop(res["id"].lower(), None)

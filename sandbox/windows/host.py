@@ -308,6 +308,19 @@ class WindowsGuestHost:
         setter(value)
         self.save()
 
+    def set_admin_password(self, vm_id: str, username: str, password: str) -> None:
+        # Called by ARM with World.lock held, like every method of this class.
+        guest = self._vm(vm_id).guest
+        if username.lower() != guest.admin_username.lower():
+            raise NotModelled(
+                f"VMAccessAgent for a user other than the administrator ({username!r}; creating or renaming "
+                "accounts is not simulated)"
+            )
+        # Only the NT hash is kept, as for the password of the VM create.
+        guest.nt_hash = state.nt_hash(password)
+        guest.admin_enabled = True
+        self.save()
+
     def run_command(self, vm_id: str, script: str, parameters: list[dict]) -> RunCommandResult:
         vm = self._vm(vm_id)
         try:

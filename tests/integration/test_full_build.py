@@ -18,7 +18,7 @@ import pytest
 from tests.support import guest_dump as gd
 from tests.support.guest_observer import BuildRun, GuestObserver, run_playbook
 from tests.support.paths import REPO
-from tests.support.runs import build_resources, image_versions
+from tests.support.runs import assert_nothing_left, image_versions
 from tests.support.sandbox_process import Sandbox
 
 pytestmark = pytest.mark.integration
@@ -67,15 +67,6 @@ def _the_guest(observer: GuestObserver) -> tuple[str, dict[str, Any]]:
     return next(iter(build_vms.items()))
 
 
-def _assert_nothing_left(sandbox: Sandbox, report: dict[str, Any]) -> None:
-    build_id = report["build_id"]
-    state = sandbox.state()
-    leftovers = [rid for rid in build_resources(state, build_id) if rid not in image_versions(state)]
-    assert leftovers == [], f"teardown left {leftovers}"
-    assert all(r.get("removed") for r in report["resources"]), report["resources"]
-    assert sandbox.unmodelled() == []
-
-
 def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox) -> None:
     # One build proves four things, because every full build costs minutes: the full example (a
     # multi-session + Microsoft 365 image with every AVD setting and the default optimization
@@ -114,7 +105,7 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
     versions = image_versions(sandbox.state())
     assert report["image_version_id"].lower() in versions, sorted(versions)
     assert versions[report["image_version_id"].lower()]["properties"]["provisioningState"] == "Succeeded"
-    _assert_nothing_left(sandbox, report)
+    assert_nothing_left(sandbox, report)
 
     # Windows, as last seen before teardown deleted the VM: configured, generalized, shut down,
     # and without the build's remote access.
@@ -198,7 +189,7 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
 def _assert_same_inputs_are_up_to_date(
     sandbox: Sandbox, report: dict[str, Any], version: dict[str, Any]
 ) -> None:
-    """The same image spec again (docs/contracts.md section 18): the promote phase tagged the
+    """The same image spec again (docs/contracts.md section 19): the promote phase tagged the
     version with the digest of the build's inputs, so the preflight finds it and the run stops as
     up to date, exit 0, without one ARM write."""
     assert version["tags"]["avd-inputs-sha256"] == report["details"]["inputs"]["sha256"], version["tags"]
@@ -278,4 +269,4 @@ def test_user_only_appx_blocks_sysprep_naming_the_package_and_teardown_still_run
     # Sysprep never ran, nothing was captured, and teardown removed everything.
     assert guest["image_state"] == "IMAGE_STATE_COMPLETE"
     assert image_versions(sandbox.state()) == {}
-    _assert_nothing_left(sandbox, report)
+    assert_nothing_left(sandbox, report)

@@ -64,6 +64,10 @@ class NullGuestHost:
             raise NotModelled(f"test guest: script not registered: {script[:40]!r}")
         return self.scripts[script]
 
+    def set_admin_password(self, vm_id: str, username: str, password: str) -> None:
+        # The user only: a test checks that the password arrived without keeping it.
+        self.calls.append(("set_admin_password", (vm_id, username, len(password))))
+
     def inject_fault(self, spec: dict) -> None:
         if spec.get("kind") not in ("drop_connection",):
             raise ValueError(f"unknown fault kind {spec.get('kind')!r}")

@@ -38,3 +38,14 @@ def build_resources(state: dict[str, Any], build_id: str) -> list[str]:
     """Resource ids (lower case) that belong to the build: in its resource group or named after it."""
     needle = build_id.lower()
     return sorted(rid.lower() for rid in (state.get("resources") or {}) if needle in rid.lower())
+
+
+def assert_nothing_left(sandbox: Sandbox, report: dict[str, Any]) -> None:
+    """Of the build, only its image version is left in the emulator: teardown removed the rest,
+    the ledger says so, and nothing went unmodelled."""
+    build_id = report["build_id"]
+    state = sandbox.state()
+    leftovers = [rid for rid in build_resources(state, build_id) if rid not in image_versions(state)]
+    assert leftovers == [], f"teardown left {leftovers}"
+    assert all(r.get("removed") for r in report["resources"]), report["resources"]
+    assert sandbox.unmodelled() == []

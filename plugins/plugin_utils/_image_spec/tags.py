@@ -24,7 +24,7 @@ RESERVED_TAG_KEYS = (
     "avd-source-image-version",
     "avd-image-manifest",
     "avd-image-optimization",
-    # only on a promoted image version: what it was built from (docs/contracts.md section 18)
+    # only on a promoted image version: what it was built from (docs/contracts.md section 19)
     "avd-inputs-sha256",
 )
 _RESERVED_TAG_COUNT = len(RESERVED_TAG_KEYS)

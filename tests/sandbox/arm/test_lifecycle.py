@@ -395,6 +395,49 @@ def test_run_command_refusals(emu: Emu) -> None:
     assert (r.status, r.body["error"]["code"]) == (409, "OperationNotAllowed")
 
 
+def _vmaccess(emu: Emu, vm_id: str, **props: Any) -> Any:
+    body = {
+        "location": "westeurope",
+        "properties": {
+            "publisher": "Microsoft.Compute",
+            "type": "VMAccessAgent",
+            "typeHandlerVersion": "2.4",
+            "settings": {"UserName": "azureuser"},
+            "protectedSettings": {"Password": "N3w-Pa55word-for-resume!"},
+            **props,
+        },
+    }
+    return emu.call("PUT", vm_id + "/extensions/vmaccess", body, api=COMPUTE)
+
+
+def test_vmaccess_sets_the_guest_password_and_never_returns_it(emu: Emu) -> None:
+    ids = emu.network()
+    emu.vm(ids)
+    user = emu.guest.specs[next(iter(emu.guest.specs))].admin_username
+    r = _vmaccess(emu, ids["vm"], settings={"UserName": user})
+    assert r.status == 201, r
+    assert emu.done(r).body["status"] == "Succeeded"
+    got = emu.call("GET", ids["vm"] + "/extensions/vmaccess", api=COMPUTE).body
+    assert got["properties"]["provisioningState"] == "Succeeded"
+    assert "protectedSettings" not in got["properties"]
+    assert "N3w-Pa55word" not in json.dumps(got) + json.dumps(emu.arm.request_log)
+    assert ("set_admin_password", (ids["vm"].lower(), user, 24)) in emu.guest.calls
+
+
+def test_vmaccess_refusals(emu: Emu) -> None:
+    ids = emu.network()
+    emu.vm(ids)
+    r = _vmaccess(emu, ids["vm"], publisher="Contoso", type="Other")
+    assert r.status == 501  # any other extension is not modelled: loud
+    r = _vmaccess(emu, ids["vm"], protectedSettings={})
+    assert (r.status, r.body["error"]["code"]) == (400, "InvalidParameter")
+    r = _vmaccess(emu, ids["vm"], protectedSettings={"Password": "short"})
+    assert (r.status, r.body["error"]["code"]) == (400, "InvalidParameter")
+    emu.done(_post(emu, ids["vm"], "deallocate"))
+    r = _vmaccess(emu, ids["vm"])
+    assert (r.status, r.body["error"]["code"]) == (409, "OperationNotAllowed")
+
+
 def test_run_command_without_a_windows_side_is_501(tmp_path: Path) -> None:
     emu = make_emu(tmp_path)
     emu.arm.guests = None

@@ -210,8 +210,22 @@ def test_bad_spec_lists_every_field(tmp_path: Path) -> None:
             ["image_spec=images/win11-24h2-avd.yml", "image_definition_build_id=x"],
             "image_definition_build_id: renamed to image_spec_build_id",
         ),
+        # The resume switch (docs/contracts.md section 18) is a boolean, refused before anything exists.
+        (
+            None,
+            ["image_spec=images/win11-24h2-avd.yml", "avd_build_keep_on_failure=maybe"],
+            "argument 'avd_build_keep_on_failure' is of type str and we were unable to convert to bool",
+        ),
     ],
-    ids=["not-a-mapping", "missing-file", "no-variable", "foreign-build-id", "old-name", "old-prefix"],
+    ids=[
+        "not-a-mapping",
+        "missing-file",
+        "no-variable",
+        "foreign-build-id",
+        "old-name",
+        "old-prefix",
+        "keep-not-bool",
+    ],
 )
 def test_unusable_input_names_the_problem(
     tmp_path: Path, content: str | None, extra: list[str], expected: str

@@ -29,7 +29,10 @@ TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 # The ledger format, version 1 (docs/contracts.md section 2): a change here is a change of the
 # contract, so the doc (and, for anything but an addition, the version) must change with it.
 LEDGER_KEYS = {"version", "build_id", "created_at", "updated_at", "phases", "resources"}
-PHASE_KEYS = {"name", "start", "end", "status", "message"}
+PHASE_KEYS = {"name", "start", "end", "status", "message", "run"}
+# Present only once a build was resumed (docs/contracts.md section 18).
+RUN_KEYS = {"run", "started_at", "mode", "reason"}
+RESUMED_PHASE_KEYS = {"earlier", "done_in_run"}
 RESOURCE_KEYS = {"id", "type", "phase", "recorded_at", "removed", "removed_at"}
 
 
@@ -290,5 +293,52 @@ def test_the_ledger_has_the_documented_format(ledger: Any, ledger_path: Path, do
     assert resource["removed"] is True and TIME.match(resource["removed_at"])
     # The documentation lists exactly these fields.
     assert documented_fields("### The ledger") == (
-        LEDGER_KEYS | {f"phases[].{k}" for k in PHASE_KEYS} | {f"resources[].{k}" for k in RESOURCE_KEYS}
+        LEDGER_KEYS
+        | {"runs"}
+        | {f"runs[].{k}" for k in RUN_KEYS}
+        | {f"phases[].{k}" for k in PHASE_KEYS | RESUMED_PHASE_KEYS}
+        | {f"resources[].{k}" for k in RESOURCE_KEYS}
     )
+
+
+def test_a_resumed_run_appends_and_keeps_what_earlier_runs_recorded(ledger: Any, ledger_path: Path) -> None:
+    ledger(build_id="b-20261127213005-abcd")
+    ledger(run=1, run_mode="new")
+    for name, status in (("configure", "ok"), ("appx", "failed"), ("teardown", "skipped")):
+        ledger(phase=name, event="start")
+        ledger(phase=name, event="end", status=status, message="" if status == "ok" else "boom")
+    # Run 2: a resume.
+    result, failed = ledger(run=2, run_mode="pending", run_reason="run 1 ended with phase appx failed")
+    assert not failed and result["changed"]
+    ledger(run=2, run_mode="resume", run_reason="reusing the VM")
+    result, _ = ledger(run=2, run_mode="resume", run_reason="reusing the VM")
+    assert result["changed"] is False
+    ledger(
+        phase="configure",
+        event="end",
+        status="skipped",
+        message="done in an earlier run (run 1)",
+        done_in_run=1,
+    )
+    ledger(phase="appx", event="start")
+    result, _ = ledger(phase="appx", event="start")
+    assert result["changed"] is False  # a second start in the same run keeps the first
+    ledger(phase="appx", event="end", status="ok")
+    disk = _on_disk(ledger_path)
+    assert [(r["run"], r["mode"]) for r in disk["runs"]] == [(1, "new"), (2, "resume")]
+    assert set(disk["runs"][1]) == RUN_KEYS
+    assert disk["runs"][1]["reason"] == "reusing the VM"
+    phases = {p["name"]: p for p in disk["phases"]}
+    assert [p["name"] for p in disk["phases"]] == ["configure", "appx", "teardown"]
+    configure, appx, teardown = phases["configure"], phases["appx"], phases["teardown"]
+    assert (configure["status"], configure["run"], configure["done_in_run"]) == ("skipped", 2, 1)
+    assert [(e["run"], e["status"]) for e in configure["earlier"]] == [(1, "ok")]
+    assert (appx["status"], appx["run"], appx["message"]) == ("ok", 2, "")
+    assert [(e["run"], e["status"], e["message"]) for e in appx["earlier"]] == [(1, "failed", "boom")]
+    # Not written in run 2: still run 1's record, nothing archived.
+    assert (teardown["run"], teardown["status"], "earlier" in teardown) == (1, "skipped", False)
+    # A ledger from before runs existed gets run 1 from its creation.
+    legacy = {k: v for k, v in disk.items() if k != "runs"}
+    assert _ledger.apply_run(legacy, 2, "resume", "", "2026-12-01T00:00:00Z")
+    assert [r["run"] for r in legacy["runs"]] == [1, 2]
+    assert legacy["runs"][0]["started_at"] == disk["created_at"]

@@ -35,13 +35,25 @@ REPORT_KEYS = {
     "finished_at",
     "duration_seconds",
     "phases",
+    "runs",
+    "resume",
     "resources",
     "summary",
     "details",
     "manifest",
     "generated_at",
 }
-PHASE_KEYS = {"name", "start", "end", "duration_seconds", "status", "message"}
+PHASE_KEYS = {
+    "name",
+    "start",
+    "end",
+    "duration_seconds",
+    "status",
+    "message",
+    "run",
+    "done_in_run",
+    "earlier",
+}
 RESOURCE_KEYS = {"id", "type", "phase", "recorded_at", "removed", "removed_at"}
 SUMMARY_KEYS = {"resources_recorded", "resources_removed", "left_behind"}
 
@@ -276,7 +288,7 @@ def test_html_page_for_a_succeeded_build(report: Any, ledger_path: Path) -> None
     assert '<span class="succeeded">succeeded</span>' in page
     assert "/versions/1.0.0" in page and "26100.4061.250510" in page
     # Each phase with its duration; the longest (provision, 60 s) gets the full bar.
-    assert "<td>provision</td><td>ok</td><td>60 s</td>" in page and "width:300px" in page
+    assert "<td>provision</td><td>ok</td><td>1</td><td>60 s</td>" in page and "width:300px" in page
     assert "win11-multi-session" in page and "MapsBroker" in page
     assert "Microsoft.BingNews failed: in use" in page  # a warn-level failure is a warning
     assert VM_ID in page.split("Left behind")[1]  # the VM the teardown did not remove
@@ -349,4 +361,4 @@ def test_markdown_cells_escape_pipes_and_newlines() -> None:
 
     phase = {"name": "a|b\nc", "status": "failed", "duration_seconds": 3}
     text = _report_md.render({"result": "failed", "phases": [phase], "summary": {}})
-    assert "| a\\|b c | failed | 3 s (slowest) |" in text
+    assert "| a\\|b c | failed | 1 | 3 s (slowest) |" in text

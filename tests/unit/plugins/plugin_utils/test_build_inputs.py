@@ -1,4 +1,4 @@
-"""The inputs digest of a build and the version already built from it (docs/contracts.md section 18)."""
+"""The inputs digest of a build and the version already built from it (docs/contracts.md section 19)."""
 
 from __future__ import annotations
 
