@@ -100,6 +100,7 @@ def test_full_build_publishes_the_image_and_leaves_nothing_else(sandbox: Sandbox
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page.lower()
     for shown in (report["result"], report["image_version_id"], *(p["name"] for p in report["phases"])):
         assert shown in page, shown
+    _assert_summary_matches(run, report)
 
     # ARM: the image version exists (and is the one reported); nothing of the build is left.
     versions = image_versions(sandbox.state())
@@ -204,6 +205,7 @@ def _assert_same_inputs_are_up_to_date(
     ran = {name for name, status in statuses.items() if status != "skipped"}
     assert ran == {"validate", "preflight", "teardown"}, statuses
     assert second["resources"] == []
+    _assert_summary_matches(again, second)
     writes = [
         r
         for r in sandbox.requests()[seen:]
@@ -211,6 +213,21 @@ def _assert_same_inputs_are_up_to_date(
     ]
     assert writes == [], writes
     assert image_versions(sandbox.state())[report["image_version_id"].lower()] == version
+
+
+def _assert_summary_matches(run: BuildRun, report: dict[str, Any]) -> None:
+    """report.md, the summary CI job pages show, says what report.json says: the result, the
+    version, one row per phase with its status, and what teardown removed."""
+    summary = (run.report_path().parent / "report.md").read_text()
+    lines = summary.splitlines()
+    assert lines[0].endswith(f": {report['result']}"), lines[0]
+    assert f"- Image version: {report['image_version_id']}" in lines, summary
+    rows = [line.split(" | ") for line in lines if line.startswith("| ") and not line.startswith("| Phase")]
+    rows = [(cells[0].removeprefix("| "), cells[1]) for cells in rows if cells[0] != "| ---"]
+    assert rows == [(p["name"], p["status"]) for p in report["phases"]], rows
+    done, recorded = report["summary"]["resources_removed"], report["summary"]["resources_recorded"]
+    removed = f"Teardown removed {done} of {recorded} recorded resources."
+    assert removed in lines, summary
 
 
 def _assert_content_in_image(guest: dict[str, Any], report: dict[str, Any], version: dict[str, Any]) -> None:
