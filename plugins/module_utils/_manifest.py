@@ -257,11 +257,37 @@ def summary(parts: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
 TAG_VALUE_MAX = 256  # Azure: tag values are at most 256 characters
 
 
+def _joined(fields: list[str], sep: str) -> str:
+    """``fields`` joined within TAG_VALUE_MAX, whole fields only; ``+N`` says how many did not fit."""
+    out: list[str] = []
+    for i, field in enumerate(fields):
+        rest = len(fields) - i - 1
+        tail = f"{sep}+{rest}" if rest else ""
+        if len(sep.join([*out, field])) + len(tail) > TAG_VALUE_MAX:
+            return sep.join([*out, f"+{len(fields) - i}"])
+        out.append(field)
+    return sep.join(out)
+
+
+def _stack_versions(info: Mapping[str, Any]) -> list[str]:
+    """``<component>=<version>`` of the AVD stack; Teams is the version of its MSIX."""
+    fields = []
+    for key, component in (info.get("components") or {}).items():
+        if key == "teams":
+            component = component.get("msix") or {}
+        if component.get("version"):
+            fields.append(f"{key}={component['version']}")
+    return fields
+
+
 def tags(parts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """The manifest's summary as tags for the image version, within Azure's limits.
 
     ``avd-image-manifest``: ``<part>=<entries>/<changed>[/<missing>m][/<failed>f]`` per part, ``;``-joined;
-    ``avd-image-optimization``: the optimization profile, when a part names one.
+    ``avd-image-optimization``: the optimization profile, when a part names one;
+    ``avd-image-apps``: ``<name>=<version>`` of each application; ``avd-image-avd-stack``:
+    ``<component>=<version>``; ``avd-image-languages``: the languages installed;
+    ``avd-image-updates``: the KBs installed. A list longer than a tag value ends with ``+N``.
     """
     parts = list(parts)
     counts = summary(parts)
@@ -277,4 +303,31 @@ def tags(parts: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     profiles = sorted({str(p["info"]["profile"]) for p in parts if p.get("info", {}).get("profile")})
     if profiles:
         out["avd-image-optimization"] = ",".join(profiles)[:TAG_VALUE_MAX]
+    by_part = {str(p.get("part")): p for p in parts}
+    lists = {
+        "avd-image-apps": (
+            ";",
+            [
+                f"{e['id']}={e['after']['version']}"
+                for e in (by_part.get("applications") or {}).get("entries", [])
+                if e.get("kind") == "application" and (e.get("after") or {}).get("version")
+            ],
+        ),
+        "avd-image-avd-stack": (";", _stack_versions((by_part.get("avd_stack") or {}).get("info") or {})),
+        "avd-image-languages": (
+            ",",
+            [
+                e["id"].split("/", 1)[1]
+                for e in (by_part.get("languages") or {}).get("entries", [])
+                if e.get("kind") == "language" and e["id"].startswith("language_pack/")
+            ],
+        ),
+        "avd-image-updates": (
+            ",",
+            [e["id"] for e in (by_part.get("updates") or {}).get("entries", []) if e.get("kind") == "update"],
+        ),
+    }
+    for name, (sep, items) in lists.items():
+        if items:
+            out[name] = _joined(items, sep)
     return out

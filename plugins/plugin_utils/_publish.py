@@ -50,25 +50,40 @@ def _task_item(part: str, entry: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def validation_plan(parts: Iterable[Mapping[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The check-mode items for every entry of the manifest ``parts`` (as the report holds them)."""
+    """The check-mode items for every entry of the manifest ``parts`` (as the report holds them).
+
+    Two phases may set the same thing (the AVD settings and the AVD stack both set Teams'
+    IsWVDEnvironment): the image holds what the later one wrote, so the later entry (parts come in
+    phase order) replaces the earlier one rather than giving the batch module the value twice."""
     plan: dict[str, list[dict[str, Any]]] = {k: [] for k in (*PLAN_KEYS, "unchecked")}
+    seen: dict[tuple[str, ...], int] = {}
+
+    def put(key: str, item: dict[str, Any], *identity: str) -> None:
+        where = (key, *(str(part).lower() for part in identity))
+        if where in seen:
+            plan[key][seen[where]] = item
+        else:
+            seen[where] = len(plan[key])
+            plan[key].append(item)
+
     for part_doc in parts:
         part = str(part_doc.get("part") or "?")
         for entry in part_doc.get("entries") or []:
             kind, ident, after = entry["kind"], entry["id"], entry.get("after")
             source = f"{part}:{ident}"
             if kind == "registry":
-                plan["registry"].append(_registry_item(part, entry))
+                item = _registry_item(part, entry)
+                put("registry", item, item["hive"], item["key"].strip("\\"), item["name"])
             elif kind == "service":
-                plan["services"].append({"name": ident, "start_mode": after, "source": source})
+                put("services", {"name": ident, "start_mode": after, "source": source}, ident)
             elif kind == "task":
-                plan["tasks"].append(_task_item(part, entry))
+                put("tasks", _task_item(part, entry), ident)
             elif kind == "appx":
-                plan["appx"].append({"name": ident, "source": source})
+                put("appx", {"name": ident, "source": source}, ident)
             elif kind == "firewall_rule":
-                plan["firewall_rules"].append({**(after or {}), "name": ident, "source": source})
+                put("firewall_rules", {**(after or {}), "name": ident, "source": source}, ident)
             elif kind == "group":
-                plan["groups"].append({**(after or {}), "name": ident, "source": source})
+                put("groups", {**(after or {}), "name": ident, "source": source}, ident)
             elif kind in UNCHECKED_KINDS:
                 plan["unchecked"].append({"kind": kind, "name": ident, "source": source})
             else:

@@ -51,6 +51,8 @@ class Vm:
     rebooting: bool = False
     faults: WinrmFaults = field(default_factory=WinrmFaults)
     modules: dict[str, int] = field(default_factory=dict)
+    # When each module invocation started (epoch seconds, module), for bench/ to place it in a phase.
+    module_log: list[tuple[float, str]] = field(default_factory=list)
     service: WsmanService = field(init=False)
 
     def __post_init__(self) -> None:
@@ -89,6 +91,7 @@ class Vm:
 
     def count_module(self, module: str) -> None:
         self.modules[module] = self.modules.get(module, 0) + 1
+        self.module_log.append((time.time(), module))
 
     def after_answer(self) -> None:
         """An answer went out: apply a restart or shutdown the guest asked for while producing it."""
@@ -192,6 +195,7 @@ class Vm:
             "rebooting": self.rebooting,
             "faults": self.faults.dump(),
             "module_invocations": dict(self.modules),
+            "module_log": [list(entry) for entry in self.module_log],
         }
 
 

@@ -23,6 +23,13 @@ def seed_blobs(
 ) -> dict[str, str]:
     """Create the group, the account, the container and the blobs; return the account's
     ``endpoint`` (as ARM gives it) and ``key``."""
+    return seed_containers(sb, resource_group, account, {container: blobs})
+
+
+def seed_containers(
+    sb: Sandbox, resource_group: str, account: str, containers: Mapping[str, Mapping[str, bytes]]
+) -> dict[str, str]:
+    """``seed_blobs`` for several containers of one account."""
     from azure.storage.blob import BlobServiceClient
 
     rg = f"/subscriptions/{sb.subscription_id}/resourcegroups/{resource_group}?api-version=2022-09-01"
@@ -37,7 +44,8 @@ def seed_blobs(
     client = BlobServiceClient(
         endpoint, credential={"account_name": account, "account_key": key}, connection_verify=str(sb.ca)
     )
-    box = client.create_container(container)
-    for name, data in blobs.items():
-        box.upload_blob(name, data)
+    for container, blobs in containers.items():
+        box = client.create_container(container)
+        for name, data in blobs.items():
+            box.upload_blob(name, data)
     return {"endpoint": endpoint, "key": key}

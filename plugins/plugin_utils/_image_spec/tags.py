@@ -24,6 +24,10 @@ RESERVED_TAG_KEYS = (
     "avd-source-image-version",
     "avd-image-manifest",
     "avd-image-optimization",
+    "avd-image-apps",
+    "avd-image-avd-stack",
+    "avd-image-languages",
+    "avd-image-updates",
     # only on a promoted image version: what it was built from (docs/contracts.md section 19)
     "avd-inputs-sha256",
 )

@@ -531,7 +531,7 @@ BAD_CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
     ("tag-secret", {"tags": {"AdminPassword": "x"}}, ["tags.AdminPassword"], "must not carry secrets"),
     ("tag-value-list", {"tags": {"note": ["a"]}}, ["tags.note"], "must be strings"),
     ("tag-duplicate-case", {"tags": {"Env": "a", "env": "b"}}, ["tags.env"], "case-insensitive"),
-    ("tags-too-many", {"tags": {f"t{i}": "v" for i in range(41)}}, ["tags"], "at most 40"),
+    ("tags-too-many", {"tags": {f"t{i}": "v" for i in range(37)}}, ["tags"], "at most 36"),
 ]
 
 
@@ -629,7 +629,7 @@ GOOD_VARIANTS: list[tuple[str, dict[str, Any]]] = [
     ("region-shorthand", {"gallery.target_regions": ["westeurope", "swedencentral"]}),
     ("eol-date-object", {"gallery.end_of_life_date": dt.date(2030, 1, 31)}),
     ("eol-string", {"gallery.end_of_life_date": "2026-11-28"}),
-    ("tags-40", {"tags": {f"t{i}": "v" for i in range(40)}}),
+    ("tags-36", {"tags": {f"t{i}": "v" for i in range(36)}}),
     ("tag-number-value", {"tags": {"cost-center": 4711}}),
     ("rg-existing", {"build_vm.resource_group": "rg-build_(ws).1"}),
     ("gov-region", {"location": "usgovvirginia", "gallery.target_regions[0].name": "usgovvirginia"}),

@@ -192,6 +192,41 @@ def test_tags_summarise_within_azure_limits() -> None:
     assert all(len(v) <= 256 for v in _manifest.tags(many).values())
 
 
+def test_tags_name_the_software_languages_and_kbs_and_cut_a_long_list_at_a_whole_item() -> None:
+    def entry(kind: str, ident: str, after: Any) -> dict[str, Any]:
+        return {"kind": kind, "id": ident, "after": after, "changed": True}
+
+    parts = [
+        {"part": "applications", "entries": [entry("application", "7-Zip", {"version": "24.09"})]},
+        {
+            "part": "avd_stack",
+            "entries": [],
+            "info": {
+                "components": {
+                    "fslogix": {"version": "3.26.826.17182"},
+                    "teams": {"bootstrapper": {"version": "1.0.2414501"}, "msix": {"version": "25044.2208"}},
+                }
+            },
+        },
+        {
+            "part": "languages",
+            "entries": [
+                entry("language", "language_pack/de-DE", "Installed"),
+                entry("language", "feature/Language.Basic~~~de-DE~0.0.1.0", "Installed"),
+                entry("language", "setting/ui_language", "de-DE"),
+            ],
+        },
+        {"part": "updates", "entries": [entry("update", f"KB{5000000 + i}", {}) for i in range(40)]},
+    ]
+    tags = _manifest.tags(parts)
+    assert tags["avd-image-apps"] == "7-Zip=24.09"
+    assert tags["avd-image-avd-stack"] == "fslogix=3.26.826.17182;teams=25044.2208"
+    assert tags["avd-image-languages"] == "de-DE"
+    kbs = tags["avd-image-updates"].split(",")
+    assert len(tags["avd-image-updates"]) <= 256 and kbs[-1] == f"+{40 - len(kbs) + 1}"
+    assert kbs[:-1] == [f"KB{5000000 + i}" for i in range(len(kbs) - 1)]
+
+
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="kind 'files'"):
         _manifest.build_part("p", [{"kind": "files", "items": [], "result": {}}])

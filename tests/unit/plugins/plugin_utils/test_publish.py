@@ -200,3 +200,15 @@ def test_kinds_no_module_rechecks_yet_are_listed_as_unchecked() -> None:
     plan = validation_plan(parts)
     assert [u["source"] for u in plan["unchecked"]] == ["updates:KB5062553", "applications:7-Zip"]
     assert all(plan[k] == [] for k in plan if k != "unchecked")
+
+
+def test_plan_checks_a_value_two_phases_set_once_as_the_later_one_left_it() -> None:
+    teams = {"hive": "HKLM", "key": r"SOFTWARE\Microsoft\Teams", "name": "IsWVDEnvironment"}
+    first = {"kind": "registry", "id": "HKLM\\x", **teams, "after": {"type": "dword", "data": 0}}
+    later = {**first, "key": r"software\microsoft\teams", "after": {"type": "dword", "data": 1}}
+    auto = {"kind": "service", "id": "frxsvc", "after": "auto"}
+    manual = {"kind": "service", "id": "FRXSVC", "after": "manual"}
+    stack = {"part": "avd_stack", "entries": [first, auto]}
+    plan = validation_plan([stack, {"part": "avd_settings", "entries": [later, manual]}])
+    assert [(r["data"], r["source"]) for r in plan["registry"]] == [(1, "avd_settings:HKLM\\x")]
+    assert plan["services"] == [{"name": "FRXSVC", "start_mode": "manual", "source": "avd_settings:FRXSVC"}]
