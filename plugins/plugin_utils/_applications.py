@@ -158,6 +158,12 @@ def download_failure(app: Mapping[str, Any], result: Mapping[str, Any]) -> str:
         cause = f"the SHA-256 does not match the image spec's {app['download']['sha256']} ({msg})"
     elif status and status not in (200, 304):
         cause = f"HTTP {status}" + (f" ({msg})" if msg else "")
+        if status == 403 and (app.get("download") or {}).get("blob"):
+            cause += (
+                "; Azure Storage refused the read-only SAS the sources phase minted: it has expired "
+                "(downloads.sas_lifetime_hours, counted from that phase), the account key that signed it "
+                "was rotated, or the account's network rules do not admit the build VM"
+            )
     else:
         cause = msg or "unknown error"
     return f"application {app['name']!r}: the download of {_safe_url(app)} failed: {cause}"
