@@ -216,3 +216,23 @@ def test_a_wrong_checksum_names_the_application_and_the_cause(vm, served, tmp_pa
     )
     assert "SHA-256 does not match" in message and "0" * 64 in message
     assert _value(_dump(vm), UNINSTALL + "\\" + files["msi"].product_code, "DisplayVersion") is None
+
+
+def test_a_wrong_signer_names_both_subjects_and_runs_nothing(vm, served, tmp_path):
+    server, files = served
+    apps = _entries(server, files)[:1]
+    apps[0]["download"]["signer"] = {
+        "subject": "CN=Fabrikam Code Signing, O=Fabrikam Ltd",
+        "thumbprint": None,
+    }
+    run = _play(vm, tmp_path, apps)
+    assert run.rc != 0
+    message = _task(run, "application | Fail naming the application, its exit code and the tail of its log")[
+        "msg"
+    ]
+    assert message.startswith("application 'Contoso Tool'"), message
+    assert "Check the installer's Authenticode signer" in message, message
+    assert "signed by 'CN=Contoso Code Signing, O=Contoso Ltd'" in message, message
+    assert "not by the pinned subject 'CN=Fabrikam Code Signing, O=Fabrikam Ltd'" in message, message
+    assert server.requests == ["/contoso-tool.msi"]
+    assert _value(_dump(vm), UNINSTALL + "\\" + files["msi"].product_code, "DisplayVersion") is None

@@ -755,6 +755,20 @@ def test_languages_offline_restores_the_tasks_on_failure_then_installs_once(
         vm.guest.trusted_ca = str(ca.cert)
     root = tmp_path / "www"
     with FileServer(root, ca) as server:
+        # A file whose bytes are not the ones pinned: the download names it and nothing installs.
+        section = _languages_section(server, _language_files(root), root)
+        pack = next(name for name in section["source"]["files"] if "Language-Pack" in name)
+        section["source"]["files"][pack] = "0" * 64
+        corrupt = _languages(vm, section, tmp_path / "c-artifacts")
+        assert corrupt.rc != 0
+        message = _task(corrupt, "download | Fail naming the files that did not download")["msg"]
+        assert pack.rsplit("/", 1)[-1] in message and "language_pack" in message, message
+        untouched = _language_state(vm)
+        assert untouched["tasks"] == {"Installation": "Ready", "ReconcileLanguageResources": "Ready"}
+        assert not any("~de-DE~" in p for p in untouched["packages"]), untouched["packages"]
+        assert not any(f.lower().endswith(pack.rsplit("/", 1)[-1].lower()) for f in untouched["files"])
+        server.requests.clear()
+
         # A language pack of another Windows build: DISM refuses it after the tasks were disabled.
         wrong = _language_files(root, build="22631")
         failed = _languages(vm, _languages_section(server, wrong, root), tmp_path / "a-artifacts")
@@ -772,7 +786,12 @@ def test_languages_offline_restores_the_tasks_on_failure_then_installs_once(
         check = _languages(vm, section, tmp_path / "artifacts", "--check")
         assert check.rc == 0, check.explain()
         assert _language_state(vm) == state, "check mode changed the guest"
-        assert server.requests == [f"/lof/{p.relative_to(root / 'lof').as_posix()}" for p in wrong.values()]
+        # Not the License.xml: the one the corrupt run downloaded is the same file, and is kept.
+        assert server.requests == [
+            f"/lof/{p.relative_to(root / 'lof').as_posix()}"
+            for p in wrong.values()
+            if p.name != "License.xml"
+        ]
         whatif = _parts(tmp_path / "artifacts" / "whatif")["languages"]
         assert {e["id"] for e in whatif["entries"] if e["changed"]} >= {
             "language_pack/de-DE",
