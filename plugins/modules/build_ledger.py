@@ -66,6 +66,14 @@ options:
       - Free text stored with a phase end, typically the failure message. Fragments that look like
         C(password=...) are redacted.
     type: str
+  later_phases:
+    description:
+      - With O(event=end) and O(status=skipped), more phases recorded skipped with the same
+        O(message), in order, in the same write (the phases a failed, cancelled or up-to-date build
+        skips, at once).
+    type: list
+    elements: str
+    default: []
   done_in_run:
     description:
       - With O(event=end) and O(status=skipped), the earlier run that did the phase's work (a
@@ -179,6 +187,8 @@ def run(module: AnsibleModule) -> dict[str, Any]:
         module.fail_json(msg="status: is required with event=end")
     if params["status"] and params["event"] != "end":
         module.fail_json(msg="status: is only used with event=end")
+    if params["later_phases"] and params["status"] != "skipped":
+        module.fail_json(msg="later_phases: is only used with event=end and status=skipped")
     if params["resource_id"] and params["state"] == "recorded" and not params["resource_type"]:
         existing = None
         try:
@@ -219,10 +229,10 @@ def run(module: AnsibleModule) -> dict[str, Any]:
                 )
             except _ledger.LedgerError as exc:
                 module.fail_json(msg=str(exc))
-        if params["event"]:
+        for phase in [params["phase"], *params["later_phases"]] if params["event"] else []:
             changed |= _ledger.apply_phase(
                 ledger,
-                params["phase"],
+                phase,
                 params["event"],
                 params["status"],
                 params["message"],
@@ -254,6 +264,7 @@ def main() -> None:
             "status": {"type": "str", "choices": list(_ledger.PHASE_STATUSES)},
             "message": {"type": "str"},
             "done_in_run": {"type": "int"},
+            "later_phases": {"type": "list", "elements": "str", "default": []},
             "run": {"type": "int"},
             "run_mode": {"type": "str"},
             "run_reason": {"type": "str"},

@@ -167,6 +167,20 @@ def test_phase_end_without_start_records_both(ledger: Any, ledger_path: Path) ->
     assert phase["start"] == phase["end"] and phase["status"] == "skipped"
 
 
+def test_later_phases_are_recorded_skipped_in_the_same_write(ledger: Any, ledger_path: Path) -> None:
+    ledger(phase="provision", event="end", status="failed", message="boom")
+    skipped = {"event": "end", "status": "skipped", "message": "skipped: phase provision failed"}
+    skip, _ = ledger(phase="connect", later_phases=["configure", "capture"], **skipped)
+    assert skip["changed"] is True
+    phases = _on_disk(ledger_path)["phases"]
+    assert [(p["name"], p["status"]) for p in phases] == [
+        ("provision", "failed"), ("connect", "skipped"), ("configure", "skipped"), ("capture", "skipped"),
+    ]  # fmt: skip
+    assert {p["message"] for p in phases[1:]} == {"skipped: phase provision failed"}
+    again, _ = ledger(phase="connect", later_phases=["configure", "capture"], **skipped)
+    assert again["changed"] is False
+
+
 def test_phase_message_is_redacted(ledger: Any, ledger_path: Path) -> None:
     ledger(phase="provision", event="end", status="failed", message="bad admin_password=Sup3rS3cret! given")
     text = ledger_path.read_text()
@@ -180,6 +194,7 @@ def test_phase_message_is_redacted(ledger: Any, ledger_path: Path) -> None:
         ({"event": "start"}, "phase: is required with event"),
         ({"phase": "x", "event": "end"}, "status: is required"),
         ({"phase": "x", "status": "ok"}, "status: is only used with event=end"),
+        ({"phase": "x", "event": "end", "status": "ok", "later_phases": ["y"]}, "later_phases: is only used"),
         ({"phase": "x", "event": "middle"}, "value of event must be one of"),
         ({"state": "gone", "resource_id": VM_ID}, "value of state must be one of"),
     ],
