@@ -311,9 +311,12 @@ def _boots_per_phase(history: list[tuple[float, dict[str, Any]]], report: dict[s
     out: dict[str, int] = {}
     for boot in boots:
         phase = next(
-            p["name"]
-            for p in report["phases"]
-            if p.get("start") and second(p["start"]) <= int(boot) <= second(p["end"])
+            (
+                p["name"]
+                for p in report["phases"]
+                if p.get("start") and second(p["start"]) <= int(boot) <= second(p["end"])
+            ),
+            "(between phases)",
         )
         out[phase] = out.get(phase, 0) + 1
     return out
